@@ -1,0 +1,1 @@
+"""Spec and status models of PerfTest and PerfRun: parsing, validation, defaults, conditions (pure)."""

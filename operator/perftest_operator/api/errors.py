@@ -1,0 +1,32 @@
+"""All domain exceptions of perftest-operator, in one module (pure)."""
+
+from __future__ import annotations
+
+
+class PerfTestError(Exception):
+    """Base class of the operator's own errors."""
+
+
+class SpecError(PerfTestError):
+    """A PerfTest or PerfRun spec that the schema accepts but the operator cannot use."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class PrometheusUnavailable(PerfTestError):
+    """Prometheus could not be reached or answered with an error; the query may succeed later."""
+
+
+class MetricMissing(PerfTestError):
+    """A query returned no samples for the run's window: the metric is absent, not zero."""
+
+    def __init__(self, metric: str, detail: str = "no samples in the run window") -> None:
+        super().__init__(f"metric {metric!r}: {detail}")
+        self.metric = metric
+
+
+class AnalysisError(PerfTestError):
+    """A series that cannot be analysed (non-finite values, wrong shape)."""

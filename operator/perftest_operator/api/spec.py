@@ -1,0 +1,293 @@
+"""PerfTest spec: typed, frozen model, parsed once from the raw resource and validated (pure)."""
+
+from __future__ import annotations
+
+import enum
+import re
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from perftest_operator.api.durations import parse_duration
+from perftest_operator.api.errors import SpecError
+from perftest_operator.api.kpi import DEFAULT_THRESHOLD_PERCENT, Aggregation, Direction, MetricSpec
+from perftest_operator.api.profiles import DEFAULT_METRICS, KUBE_BURNER_OCP_WORKLOADS
+
+DEFAULT_IMAGE = "quay.io/kube-burner/kube-burner-ocp:v1.7.3"
+DEFAULT_RUN_NAMESPACE = "perftest-runs"
+DEFAULT_TIMEOUT = "1h"
+DEFAULT_STEP = "30s"
+DEFAULT_QUERY_TIMEOUT = "30s"
+DEFAULT_MIN_HISTORY = 5
+DEFAULT_LOOKBACK = 100
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_METRIC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+class Platform(str, enum.Enum):
+    AUTO = "Auto"
+    AWS = "AWS"
+    AZURE = "Azure"
+    GCP = "GCP"
+    IBM_CLOUD = "IBMCloud"
+    BARE_METAL = "BareMetal"
+    ROSA = "ROSA"
+    ARO = "ARO"
+
+
+@dataclass(frozen=True)
+class SecretKeyRef:
+    name: str
+    key: str
+
+
+@dataclass(frozen=True)
+class ConfigMapKeyRef:
+    name: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Target:
+    platform: Platform = Platform.AUTO
+    kubeconfig_secret_ref: SecretKeyRef | None = None
+    namespace: str = DEFAULT_RUN_NAMESPACE
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A kube-burner-ocp workload by name, or a custom kube-burner config from a ConfigMap."""
+
+    name: str | None
+    config_map_ref: ConfigMapKeyRef | None
+    image: str = DEFAULT_IMAGE
+    iterations: int | None = None
+    qps: int | None = None
+    burst: int | None = None
+    timeout_seconds: float = 3600.0
+    extra_args: tuple[str, ...] = ()
+
+    @property
+    def is_custom(self) -> bool:
+        return self.config_map_ref is not None
+
+
+@dataclass(frozen=True)
+class PrometheusSettings:
+    url: str | None = None
+    bearer_token_secret_ref: SecretKeyRef | None = None
+    use_service_account_token: bool = False
+    ca_secret_ref: SecretKeyRef | None = None
+    insecure_skip_verify: bool = False
+    step_seconds: float = 30.0
+    query_timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    min_history: int = DEFAULT_MIN_HISTORY
+    lookback: int = DEFAULT_LOOKBACK
+
+
+@dataclass(frozen=True)
+class PerfTestSpec:
+    target: Target
+    workload: Workload
+    prometheus: PrometheusSettings
+    metrics: tuple[MetricSpec, ...]
+    analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    suspend: bool = False
+
+
+def _mapping(raw: Any, path: str) -> Mapping[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise SpecError(path, f"must be an object, got {type(raw).__name__}")
+    return raw
+
+
+def _string(raw: Mapping[str, Any], key: str, path: str, default: str | None = None) -> str | None:
+    value = raw.get(key, default)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise SpecError(f"{path}.{key}", "must be a non-empty string")
+    return value.strip()
+
+
+def _positive_int(raw: Mapping[str, Any], key: str, path: str) -> int | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SpecError(f"{path}.{key}", f"must be a positive integer, got {value!r}")
+    return value
+
+
+def _duration(raw: Mapping[str, Any], key: str, path: str, default: str) -> float:
+    value = raw.get(key, default)
+    try:
+        seconds = parse_duration(str(value))
+    except ValueError as exc:
+        raise SpecError(f"{path}.{key}", str(exc)) from None
+    if seconds <= 0:
+        raise SpecError(f"{path}.{key}", "must be longer than zero")
+    return seconds
+
+
+def _key_ref(raw: Any, path: str) -> tuple[str, str] | None:
+    if raw is None:
+        return None
+    ref = _mapping(raw, path)
+    name = _string(ref, "name", path)
+    key = _string(ref, "key", path)
+    if name is None or key is None:
+        raise SpecError(path, "needs both name and key")
+    return name, key
+
+
+def _secret_ref(raw: Any, path: str) -> SecretKeyRef | None:
+    ref = _key_ref(raw, path)
+    return SecretKeyRef(*ref) if ref else None
+
+
+def parse_target(raw: Any) -> Target:
+    spec = _mapping(raw, "spec.target")
+    platform_text = spec.get("platform", Platform.AUTO.value)
+    try:
+        platform = Platform(platform_text)
+    except ValueError:
+        allowed = ", ".join(p.value for p in Platform)
+        raise SpecError("spec.target.platform", f"{platform_text!r} is not one of {allowed}") from None
+    namespace = _string(spec, "namespace", "spec.target", DEFAULT_RUN_NAMESPACE)
+    assert namespace is not None
+    if len(namespace) > 63 or not _DNS_LABEL.match(namespace):
+        raise SpecError("spec.target.namespace", f"{namespace!r} is not a valid namespace name")
+    return Target(
+        platform=platform,
+        kubeconfig_secret_ref=_secret_ref(spec.get("kubeconfigSecretRef"), "spec.target.kubeconfigSecretRef"),
+        namespace=namespace,
+    )
+
+
+def parse_workload(raw: Any) -> Workload:
+    spec = _mapping(raw, "spec.workload")
+    name = _string(spec, "name", "spec.workload")
+    ref = _key_ref(spec.get("configMapRef"), "spec.workload.configMapRef")
+    if name is None and ref is None:
+        raise SpecError("spec.workload", "set either name (a kube-burner-ocp workload) or configMapRef")
+    if name is not None and ref is not None:
+        raise SpecError("spec.workload", "set only one of name and configMapRef")
+    if name is not None and name not in KUBE_BURNER_OCP_WORKLOADS:
+        known = ", ".join(sorted(KUBE_BURNER_OCP_WORKLOADS))
+        raise SpecError("spec.workload.name", f"unknown workload {name!r}; known: {known}")
+    extra = spec.get("extraArgs") or []
+    if not isinstance(extra, Sequence) or isinstance(extra, str) or not all(isinstance(a, str) for a in extra):
+        raise SpecError("spec.workload.extraArgs", "must be a list of strings")
+    image = _string(spec, "image", "spec.workload", DEFAULT_IMAGE)
+    assert image is not None
+    return Workload(
+        name=name,
+        config_map_ref=ConfigMapKeyRef(*ref) if ref else None,
+        image=image,
+        iterations=_positive_int(spec, "iterations", "spec.workload"),
+        qps=_positive_int(spec, "qps", "spec.workload"),
+        burst=_positive_int(spec, "burst", "spec.workload"),
+        timeout_seconds=_duration(spec, "timeout", "spec.workload", DEFAULT_TIMEOUT),
+        extra_args=tuple(extra),
+    )
+
+
+def parse_prometheus(raw: Any, default_url: str | None = None) -> PrometheusSettings:
+    spec = _mapping(raw, "spec.prometheus")
+    url = _string(spec, "url", "spec.prometheus") or default_url
+    if url is None:
+        raise SpecError("spec.prometheus.url", "no Prometheus URL given and the operator has no default")
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise SpecError("spec.prometheus.url", f"{url!r} is not an http(s) URL with a host")
+    try:
+        parsed.port  # noqa: B018  (raises on a malformed port)
+    except ValueError:
+        raise SpecError("spec.prometheus.url", f"{url!r} has an invalid port") from None
+    token_ref = _secret_ref(spec.get("bearerTokenSecretRef"), "spec.prometheus.bearerTokenSecretRef")
+    use_sa = bool(spec.get("useServiceAccountToken", False))
+    if token_ref is not None and use_sa:
+        raise SpecError("spec.prometheus", "set only one of bearerTokenSecretRef and useServiceAccountToken")
+    return PrometheusSettings(
+        url=url.rstrip("/"),
+        bearer_token_secret_ref=token_ref,
+        use_service_account_token=use_sa,
+        ca_secret_ref=_secret_ref(spec.get("caSecretRef"), "spec.prometheus.caSecretRef"),
+        insecure_skip_verify=bool(spec.get("insecureSkipVerify", False)),
+        step_seconds=_duration(spec, "step", "spec.prometheus", DEFAULT_STEP),
+        query_timeout_seconds=_duration(spec, "queryTimeout", "spec.prometheus", DEFAULT_QUERY_TIMEOUT),
+    )
+
+
+def parse_metric(raw: Any, path: str) -> MetricSpec:
+    spec = _mapping(raw, path)
+    name = _string(spec, "name", path)
+    if name is None or not _METRIC_NAME.match(name):
+        raise SpecError(f"{path}.name", f"must be a metric name like readOnlyAPICallsLatency, got {name!r}")
+    query = _string(spec, "query", path)
+    if query is None:
+        raise SpecError(f"{path}.query", "a metric needs a PromQL query")
+    try:
+        aggregation = Aggregation(spec.get("aggregation", Aggregation.MAX.value))
+        direction = Direction(spec.get("direction", Direction.LOWER_IS_BETTER.value))
+    except ValueError as exc:
+        raise SpecError(path, str(exc)) from None
+    threshold = spec.get("threshold", DEFAULT_THRESHOLD_PERCENT)
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1000:
+        raise SpecError(f"{path}.threshold", f"must be a percentage between 0 and 1000, got {threshold!r}")
+    unit = spec.get("unit", "")
+    return MetricSpec(
+        name=name,
+        query=query,
+        aggregation=aggregation,
+        direction=direction,
+        threshold_percent=float(threshold),
+        unit=str(unit),
+    )
+
+
+def parse_metrics(raw: Any) -> tuple[MetricSpec, ...]:
+    if raw is None:
+        return DEFAULT_METRICS
+    if not isinstance(raw, Sequence) or isinstance(raw, str):
+        raise SpecError("spec.metrics", "must be a list of metrics")
+    if not raw:
+        raise SpecError("spec.metrics", "must not be empty (leave it out to use the API latency profile)")
+    metrics = tuple(parse_metric(item, f"spec.metrics[{i}]") for i, item in enumerate(raw))
+    seen: set[str] = set()
+    for i, metric in enumerate(metrics):
+        if metric.name in seen:
+            raise SpecError(f"spec.metrics[{i}].name", f"duplicate metric name {metric.name!r}")
+        seen.add(metric.name)
+    return metrics
+
+
+def parse_analysis(raw: Any) -> AnalysisSettings:
+    spec = _mapping(raw, "spec.analysis")
+    min_history = _positive_int(spec, "minHistory", "spec.analysis") or DEFAULT_MIN_HISTORY
+    lookback = _positive_int(spec, "lookback", "spec.analysis") or DEFAULT_LOOKBACK
+    if lookback < min_history:
+        raise SpecError("spec.analysis.lookback", f"must be at least minHistory ({min_history})")
+    return AnalysisSettings(min_history=min_history, lookback=lookback)
+
+
+def parse_perftest_spec(raw: Mapping[str, Any], *, default_prometheus_url: str | None = None) -> PerfTestSpec:
+    """The typed spec of a PerfTest, or a SpecError naming the first field that cannot be used."""
+    spec = _mapping(raw, "spec")
+    return PerfTestSpec(
+        target=parse_target(spec.get("target")),
+        workload=parse_workload(spec.get("workload")),
+        prometheus=parse_prometheus(spec.get("prometheus"), default_prometheus_url),
+        metrics=parse_metrics(spec.get("metrics")),
+        analysis=parse_analysis(spec.get("analysis")),
+        suspend=bool(spec.get("suspend", False)),
+    )

@@ -20,6 +20,14 @@ class PrometheusUnavailable(PerfTestError):
     """Prometheus could not be reached or answered with an error; the query may succeed later."""
 
 
+class QueryError(PerfTestError):
+    """Prometheus rejected a metric's PromQL (syntax, evaluation): retrying will not help."""
+
+    def __init__(self, metric: str, detail: str) -> None:
+        super().__init__(f"metric {metric!r}: {detail}")
+        self.metric = metric
+
+
 class MetricMissing(PerfTestError):
     """A query returned no samples for the run's window: the metric is absent, not zero."""
 

@@ -15,7 +15,8 @@ from perftest_operator.api.kpi import DEFAULT_THRESHOLD_PERCENT, Aggregation, Di
 from perftest_operator.api.profiles import DEFAULT_METRICS, KUBE_BURNER_OCP_WORKLOADS
 
 DEFAULT_IMAGE = "quay.io/kube-burner/kube-burner-ocp:v1.7.3"
-DEFAULT_RUN_NAMESPACE = "perftest-runs"
+# Custom configs run plain kube-burner (`kube-burner init -c ...`), which has its own image.
+DEFAULT_CUSTOM_IMAGE = "quay.io/kube-burner/kube-burner:v1.14.2"
 DEFAULT_TIMEOUT = "1h"
 DEFAULT_STEP = "30s"
 DEFAULT_QUERY_TIMEOUT = "30s"
@@ -53,7 +54,8 @@ class ConfigMapKeyRef:
 class Target:
     platform: Platform = Platform.AUTO
     kubeconfig_secret_ref: SecretKeyRef | None = None
-    namespace: str = DEFAULT_RUN_NAMESPACE
+    # Where kube-burner's Job runs; None: the PerfTest's own namespace (on the hub).
+    namespace: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,13 @@ def _string(raw: Mapping[str, Any], key: str, path: str, default: str | None = N
     return value.strip()
 
 
+def _boolean(raw: Mapping[str, Any], key: str, path: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise SpecError(f"{path}.{key}", f"must be true or false, got {value!r}")
+    return value
+
+
 def _positive_int(raw: Mapping[str, Any], key: str, path: str) -> int | None:
     value = raw.get(key)
     if value is None:
@@ -161,14 +170,17 @@ def parse_target(raw: Any) -> Target:
         platform = Platform(platform_text)
     except ValueError:
         allowed = ", ".join(p.value for p in Platform)
-        raise SpecError("spec.target.platform", f"{platform_text!r} is not one of {allowed}") from None
-    namespace = _string(spec, "namespace", "spec.target", DEFAULT_RUN_NAMESPACE)
-    assert namespace is not None
-    if len(namespace) > 63 or not _DNS_LABEL.match(namespace):
+        raise SpecError(
+            "spec.target.platform", f"{platform_text!r} is not one of {allowed}"
+        ) from None
+    namespace = _string(spec, "namespace", "spec.target")
+    if namespace is not None and (len(namespace) > 63 or not _DNS_LABEL.match(namespace)):
         raise SpecError("spec.target.namespace", f"{namespace!r} is not a valid namespace name")
     return Target(
         platform=platform,
-        kubeconfig_secret_ref=_secret_ref(spec.get("kubeconfigSecretRef"), "spec.target.kubeconfigSecretRef"),
+        kubeconfig_secret_ref=_secret_ref(
+            spec.get("kubeconfigSecretRef"), "spec.target.kubeconfigSecretRef"
+        ),
         namespace=namespace,
     )
 
@@ -178,17 +190,24 @@ def parse_workload(raw: Any) -> Workload:
     name = _string(spec, "name", "spec.workload")
     ref = _key_ref(spec.get("configMapRef"), "spec.workload.configMapRef")
     if name is None and ref is None:
-        raise SpecError("spec.workload", "set either name (a kube-burner-ocp workload) or configMapRef")
+        raise SpecError(
+            "spec.workload", "set either name (a kube-burner-ocp workload) or configMapRef"
+        )
     if name is not None and ref is not None:
         raise SpecError("spec.workload", "set only one of name and configMapRef")
     if name is not None and name not in KUBE_BURNER_OCP_WORKLOADS:
         known = ", ".join(sorted(KUBE_BURNER_OCP_WORKLOADS))
         raise SpecError("spec.workload.name", f"unknown workload {name!r}; known: {known}")
     extra = spec.get("extraArgs") or []
-    if not isinstance(extra, Sequence) or isinstance(extra, str) or not all(isinstance(a, str) for a in extra):
+    if (
+        not isinstance(extra, Sequence)
+        or isinstance(extra, str)
+        or not all(isinstance(a, str) for a in extra)
+    ):
         raise SpecError("spec.workload.extraArgs", "must be a list of strings")
-    image = _string(spec, "image", "spec.workload", DEFAULT_IMAGE)
-    assert image is not None
+    image = _string(spec, "image", "spec.workload") or (
+        DEFAULT_CUSTOM_IMAGE if ref else DEFAULT_IMAGE
+    )
     return Workload(
         name=name,
         config_map_ref=ConfigMapKeyRef(*ref) if ref else None,
@@ -205,7 +224,9 @@ def parse_prometheus(raw: Any, default_url: str | None = None) -> PrometheusSett
     spec = _mapping(raw, "spec.prometheus")
     url = _string(spec, "url", "spec.prometheus") or default_url
     if url is None:
-        raise SpecError("spec.prometheus.url", "no Prometheus URL given and the operator has no default")
+        raise SpecError(
+            "spec.prometheus.url", "no Prometheus URL given and the operator has no default"
+        )
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise SpecError("spec.prometheus.url", f"{url!r} is not an http(s) URL with a host")
@@ -213,18 +234,24 @@ def parse_prometheus(raw: Any, default_url: str | None = None) -> PrometheusSett
         parsed.port  # noqa: B018  (raises on a malformed port)
     except ValueError:
         raise SpecError("spec.prometheus.url", f"{url!r} has an invalid port") from None
-    token_ref = _secret_ref(spec.get("bearerTokenSecretRef"), "spec.prometheus.bearerTokenSecretRef")
-    use_sa = bool(spec.get("useServiceAccountToken", False))
+    token_ref = _secret_ref(
+        spec.get("bearerTokenSecretRef"), "spec.prometheus.bearerTokenSecretRef"
+    )
+    use_sa = _boolean(spec, "useServiceAccountToken", "spec.prometheus")
     if token_ref is not None and use_sa:
-        raise SpecError("spec.prometheus", "set only one of bearerTokenSecretRef and useServiceAccountToken")
+        raise SpecError(
+            "spec.prometheus", "set only one of bearerTokenSecretRef and useServiceAccountToken"
+        )
     return PrometheusSettings(
         url=url.rstrip("/"),
         bearer_token_secret_ref=token_ref,
         use_service_account_token=use_sa,
         ca_secret_ref=_secret_ref(spec.get("caSecretRef"), "spec.prometheus.caSecretRef"),
-        insecure_skip_verify=bool(spec.get("insecureSkipVerify", False)),
+        insecure_skip_verify=_boolean(spec, "insecureSkipVerify", "spec.prometheus"),
         step_seconds=_duration(spec, "step", "spec.prometheus", DEFAULT_STEP),
-        query_timeout_seconds=_duration(spec, "queryTimeout", "spec.prometheus", DEFAULT_QUERY_TIMEOUT),
+        query_timeout_seconds=_duration(
+            spec, "queryTimeout", "spec.prometheus", DEFAULT_QUERY_TIMEOUT
+        ),
     )
 
 
@@ -232,7 +259,9 @@ def parse_metric(raw: Any, path: str) -> MetricSpec:
     spec = _mapping(raw, path)
     name = _string(spec, "name", path)
     if name is None or not _METRIC_NAME.match(name):
-        raise SpecError(f"{path}.name", f"must be a metric name like readOnlyAPICallsLatency, got {name!r}")
+        raise SpecError(
+            f"{path}.name", f"must be a metric name like readOnlyAPICallsLatency, got {name!r}"
+        )
     query = _string(spec, "query", path)
     if query is None:
         raise SpecError(f"{path}.query", "a metric needs a PromQL query")
@@ -242,8 +271,14 @@ def parse_metric(raw: Any, path: str) -> MetricSpec:
     except ValueError as exc:
         raise SpecError(path, str(exc)) from None
     threshold = spec.get("threshold", DEFAULT_THRESHOLD_PERCENT)
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1000:
-        raise SpecError(f"{path}.threshold", f"must be a percentage between 0 and 1000, got {threshold!r}")
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int | float)
+        or not 0 <= threshold <= 1000
+    ):
+        raise SpecError(
+            f"{path}.threshold", f"must be a percentage between 0 and 1000, got {threshold!r}"
+        )
     unit = spec.get("unit", "")
     return MetricSpec(
         name=name,
@@ -261,7 +296,9 @@ def parse_metrics(raw: Any) -> tuple[MetricSpec, ...]:
     if not isinstance(raw, Sequence) or isinstance(raw, str):
         raise SpecError("spec.metrics", "must be a list of metrics")
     if not raw:
-        raise SpecError("spec.metrics", "must not be empty (leave it out to use the API latency profile)")
+        raise SpecError(
+            "spec.metrics", "must not be empty (leave it out to use the API latency profile)"
+        )
     metrics = tuple(parse_metric(item, f"spec.metrics[{i}]") for i, item in enumerate(raw))
     seen: set[str] = set()
     for i, metric in enumerate(metrics):
@@ -280,7 +317,9 @@ def parse_analysis(raw: Any) -> AnalysisSettings:
     return AnalysisSettings(min_history=min_history, lookback=lookback)
 
 
-def parse_perftest_spec(raw: Mapping[str, Any], *, default_prometheus_url: str | None = None) -> PerfTestSpec:
+def parse_perftest_spec(
+    raw: Mapping[str, Any], *, default_prometheus_url: str | None = None
+) -> PerfTestSpec:
     """The typed spec of a PerfTest, or a SpecError naming the first field that cannot be used."""
     spec = _mapping(raw, "spec")
     return PerfTestSpec(
@@ -289,5 +328,5 @@ def parse_perftest_spec(raw: Mapping[str, Any], *, default_prometheus_url: str |
         prometheus=parse_prometheus(spec.get("prometheus"), default_prometheus_url),
         metrics=parse_metrics(spec.get("metrics")),
         analysis=parse_analysis(spec.get("analysis")),
-        suspend=bool(spec.get("suspend", False)),
+        suspend=_boolean(spec, "suspend", "spec"),
     )

@@ -1,0 +1,184 @@
+"""`make demo`: the product on the local default stack, shown as a user sees it with kubectl.
+
+Starts the Kubernetes API emulator, a real Prometheus holding 15 replayed nightly runs (the
+kernel regression of DESIGN.md), the simulated Job controller and the real operator; applies the
+CRDs and a sample PerfTest with kubectl; triggers one run per night with the run-now annotation;
+then shows `kubectl get perftests,perfruns`, the verdict and the events. Everything it started
+is stopped when it ends or is interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import sys
+from typing import Any
+
+HERE = pathlib.Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from localstack.cluster import Cluster  # noqa: E402
+from localstack.emulator import EmulatorProcess  # noqa: E402
+from localstack.jobs import SimulatedJobController  # noqa: E402
+from localstack.objects import Kube, wait_for  # noqa: E402
+from localstack.operator_process import OperatorProcess  # noqa: E402
+from localstack.prometheus import replayed_prometheus  # noqa: E402
+from localstack.story import READ_ONLY_LATENCY, replay_script, story_runs  # noqa: E402
+
+NAMESPACE = "perftest-demo"
+TEST = "api-latency"
+SAMPLE = REPO / "manifests" / "samples" / "perftest-cluster-density.yaml"
+WORKDIR = REPO / ".demo"
+
+
+def say(text: str) -> None:
+    print(f"\n\033[1m== {text}\033[0m", flush=True)
+
+
+def kubectl(kubeconfig: pathlib.Path, *args: str, show: bool = True) -> str:
+    """Run kubectl as a user would, echoing the command and its output."""
+    command = ["kubectl", "--kubeconfig", str(kubeconfig), *args]
+    if show:
+        print(f"$ kubectl {' '.join(args)}", flush=True)
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if show:
+        print((result.stdout + result.stderr).rstrip(), flush=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def sample_perftest(prometheus_url: str) -> str:
+    """The sample PerfTest, pointed at the local Prometheus."""
+    import yaml
+
+    body: dict[str, Any] = yaml.safe_load(SAMPLE.read_text())
+    body["metadata"] = {"name": TEST, "namespace": NAMESPACE}
+    body["spec"]["prometheus"] = {
+        **body["spec"].get("prometheus", {}),
+        "url": prometheus_url,
+        "step": "15s",
+    }
+    return yaml.safe_dump(body, sort_keys=False)
+
+
+def main() -> int:
+    if shutil.which("kubectl") is None:
+        print("demo: kubectl is needed (it is how a user looks at the operator)", file=sys.stderr)
+        return 1
+    # SIGTERM ends the demo like Ctrl-C: the ExitStack below stops everything it started.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    shutil.rmtree(WORKDIR, ignore_errors=True)
+    WORKDIR.mkdir(parents=True)
+    now = datetime.datetime.now(datetime.UTC)
+    runs = story_runs(now=now)
+    try:
+        with contextlib.ExitStack() as stack:
+            say("Starting the Kubernetes API emulator")
+            emulator = stack.enter_context(EmulatorProcess(workdir=WORKDIR / "emulator"))
+            kubeconfig = pathlib.Path(emulator.kubeconfig)
+            print(
+                f"kubeconfig: {kubeconfig}  (try: KUBECONFIG={kubeconfig} kubectl get perftests -A)"
+            )
+
+            say("Installing the CRDs")
+            kubectl(kubeconfig, "apply", "-f", str(REPO / "crds" / "perftests.perftest.dev.yaml"))
+            kubectl(kubeconfig, "apply", "-f", str(REPO / "crds" / "perfruns.perftest.dev.yaml"))
+            kubectl(kubeconfig, "create", "namespace", NAMESPACE)
+
+            say(
+                f"Starting Prometheus with {len(runs)} nightly runs of kube-apiserver latency history"
+            )
+            prometheus = stack.enter_context(replayed_prometheus(runs, WORKDIR / "prometheus"))
+            print(f"Prometheus: {prometheus.url}")
+
+            cluster = Cluster(kubeconfig=kubeconfig, emulated=True)
+            kube = Kube(cluster.api_client(), NAMESPACE)
+            stack.enter_context(
+                SimulatedJobController(kube.api_client, replay_script(runs), namespace=NAMESPACE)
+            )
+
+            say("Starting the operator (perftest run)")
+            operator = OperatorProcess(
+                kubeconfig,
+                WORKDIR / "operator.log",
+                namespaces=[NAMESPACE],
+                env={"PERFTEST_POLL_INTERVAL": "0.3", "PERFTEST_COLLECT_BACKOFF": "1"},
+            )
+            stack.enter_context(operator)
+            print(f"operator log: {operator.log_path}")
+
+            say("Applying the sample PerfTest")
+            manifest = WORKDIR / "perftest.yaml"
+            manifest.write_text(sample_perftest(prometheus.url))
+            print(manifest.read_text().rstrip())
+            kubectl(kubeconfig, "apply", "-f", str(manifest))
+
+            say("Replaying the nightly runs (one run-now annotation per night)")
+            for number in range(1, len(READ_ONLY_LATENCY) + 1):
+                name = f"{TEST}-{number}"
+                if number > 1:
+                    kubectl(
+                        kubeconfig,
+                        "annotate",
+                        f"perftest/{TEST}",
+                        "-n",
+                        NAMESPACE,
+                        f"perftest.dev/run-now=night-{number}",
+                        "--overwrite",
+                        show=False,
+                    )
+                run = wait_for(
+                    lambda name=name: (
+                        (r := kube.get("perfruns", name))
+                        and (r.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+                        and r
+                    ),
+                    timeout=60,
+                    what=f"{name} to finish",
+                )
+                status = run["status"]
+                value = (status.get("values") or {}).get("readOnlyAPICallsLatency")
+                verdict = (status.get("verdict") or {}).get("result", status.get("reason"))
+                shown = f"{value:.3f} s" if isinstance(value, float) else "-"
+                print(
+                    f"  {name:<16} {status['startTime']}  readOnlyAPICallsLatency max {shown:>9}  verdict {verdict}"
+                )
+
+            say("What a user sees")
+            kubectl(kubeconfig, "get", "perftests,perfruns", "-n", NAMESPACE)
+            verdict = json.loads(
+                kubectl(
+                    kubeconfig,
+                    "get",
+                    "perftest",
+                    TEST,
+                    "-n",
+                    NAMESPACE,
+                    "-o",
+                    "jsonpath={.status.verdict}",
+                    show=False,
+                )
+            )
+            print(f"$ kubectl get perftest {TEST} -n {NAMESPACE} -o jsonpath='{{.status.verdict}}'")
+            print(json.dumps(verdict, indent=2))
+            kubectl(
+                kubeconfig, "get", "events", "-n", NAMESPACE, "--field-selector", "type=Warning"
+            )
+            say("Done: everything the demo started is being stopped")
+    except KeyboardInterrupt:
+        print("\ninterrupted: stopped everything the demo started", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

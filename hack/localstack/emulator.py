@@ -1,0 +1,636 @@
+"""A Kubernetes API emulator (kmock subclass) serving HTTP on 127.0.0.1; I/O, not pure.
+
+`ClusterEmulator` is kmock's KubernetesEmulator made realistic for kopf, the `kubernetes`
+client and kubectl: discovery of built-in and CRD-defined resources, objects with apiserver
+metadata and write semantics (see `emulator_state`), selectors, watches by resourceVersion,
+server-side Tables, and a minimal OpenAPI v3 so that plain `kubectl apply` validates.
+Run it with `python -m localstack.emulator --port 0 --kubeconfig PATH`; it writes a
+kubeconfig, prints `emulator ready at URL`, and serves until SIGTERM or SIGINT.
+
+Requests for objects (`/api/v1/...`, `/apis/g/v/...` with a resource) are served by the
+emulator's own store and are logged in kmock's request list; discovery and any other path go
+through kmock's reactions, so in-process tests can still add their own (`emulator[...] << ...`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import re
+import signal
+import sys
+import traceback
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import aiohttp.web
+import attrs
+import kmock
+from typing_extensions import override
+
+from localstack.emulator_builtins import event_field_label
+from localstack.emulator_errors import (
+    bad_request,
+    expired,
+    method_not_allowed,
+    resource_not_found,
+    status_body,
+    unsupported_media_type,
+)
+from localstack.emulator_journal import Change
+from localstack.emulator_kubeconfig import write_atomically, write_kubeconfig
+from localstack.emulator_openapi import group_version_document, index_document
+from localstack.emulator_patches import patch_type
+from localstack.emulator_paths import ResourcePath, parse_resource_path
+from localstack.emulator_process import (
+    EmulatorProcess,
+    EmulatorStartError,
+    InProcessEmulator,
+    RunningEmulator,
+    running_emulator,
+)
+from localstack.emulator_requests import (
+    decoded_or_none,
+    json_response,
+    paginate,
+    read_body,
+    request_action,
+    write_options,
+)
+from localstack.emulator_resources import ServedResource, api_version
+from localstack.emulator_selectors import (
+    FieldRequirement,
+    FieldSelector,
+    LabelSelector,
+    SelectorError,
+    parse_field_selector,
+    parse_label_selector,
+)
+from localstack.emulator_state import ClusterState
+from localstack.emulator_tables import build_table, wants_table
+
+__all__ = [
+    "ClusterEmulator",
+    "EmulatorProcess",
+    "EmulatorStartError",
+    "InProcessEmulator",
+    "RunningEmulator",
+    "ServingEmulator",
+    "main",
+    "running_emulator",
+    "serve",
+]
+
+logger = logging.getLogger("localstack.emulator")
+
+# A real apiserver ends watches after 30-60 minutes when the client asks for no timeout.
+DEFAULT_WATCH_SECONDS = 1800.0
+# How often an idle watch checks whether its client is gone or the server is stopping.
+WATCH_POLL_SECONDS = 1.0
+SERVER_VERSION = {
+    "major": "1",
+    "minor": "32",
+    "gitVersion": "v1.32.0",
+    "gitCommit": "0000000000000000000000000000000000000000",
+    "gitTreeState": "clean",
+    "buildDate": "2024-12-11T00:00:00Z",
+    "goVersion": "go1.23.3",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
+
+
+@attrs.define(kw_only=True)
+class ClusterEmulator(kmock.KubernetesEmulator):
+    """kmock's KubernetesEmulator with the apiserver behaviour that real clients rely on."""
+
+    # kmock keeps every request for assertions; a long demo would grow without bound.
+    request_log_limit: int | None = 10_000
+    # How many changes watches can resume from; older resourceVersions get 410 Gone.
+    watch_history: int = 10_000
+    _state: ClusterState = attrs.field(init=False)
+    _stopping: bool = attrs.field(default=False, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        self._state = ClusterState(
+            self._objects, self._resources, journal_capacity=self.watch_history
+        )
+        self.fallback["get /healthz"] << b"ok"
+        self.fallback["get /livez"] << b"ok"
+        self.fallback["get /readyz"] << b"ok"
+        self.fallback["get /openapi/v3"] << self._serve_openapi_index
+        self.fallback["get", re.compile(r"/openapi/v3/apis?/.+")] << self._serve_openapi_document
+
+    @property
+    def state(self) -> ClusterState:
+        return self._state
+
+    def stop_watches(self) -> None:
+        """End every open watch stream now (before the HTTP server waits for its handlers)."""
+        self._stopping = True
+        self._state.journal.wake()
+
+    # Entry points: object requests here, everything else through kmock's reactions.
+
+    @override
+    async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        target = parse_resource_path(raw_request.path)
+        if target is None:
+            response = await super().__call__(raw_request)
+        else:
+            response = await self._serve_object_request(raw_request, target)
+        logger.info("%s %s -> %s", raw_request.method, raw_request.path_qs, response.status)
+        return response
+
+    @override
+    async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        # Skip KubernetesEmulator._handle: it stores objects without apiserver semantics,
+        # and object requests never reach this point anyway (see __call__).
+        self._forget_old_requests()
+        return await super(kmock.KubernetesEmulator, self)._handle(request)
+
+    async def _serve_object_request(
+        self, raw_request: aiohttp.web.BaseRequest, target: ResourcePath
+    ) -> aiohttp.web.StreamResponse:
+        body = await raw_request.read()
+        params = dict(raw_request.query)
+        request = kmock.Request(
+            id=len(self._requests),
+            raw_request=raw_request,
+            url=raw_request.url,
+            method=raw_request.method,
+            params=params,
+            headers=dict(raw_request.headers),
+            cookies=dict(raw_request.cookies),
+            body=body,
+            text=body.decode("utf-8", "replace"),
+            data=decoded_or_none(body, raw_request.headers.get("Content-Type", "")),
+            action=request_action(raw_request.method, target, params),
+            resource=kmock.resource(target.group, target.version, target.plural),
+            namespace=target.namespace,
+            name=target.name,
+            subresource=target.subresource,
+        )
+        self._requests.append(request)
+        self._forget_old_requests()
+        try:
+            return await self._dispatch(raw_request, request, target)
+        except kmock.KubernetesError as error:
+            return json_response(status_body(error), status=error.status)
+        except Exception as exc:
+            logger.exception("Internal error on %s %s", raw_request.method, raw_request.path_qs)
+            internal = kmock.KubernetesError(status=500, reason="InternalError", message=repr(exc))
+            return json_response(status_body(internal), status=500)
+        finally:
+            if self._state.has_pending_work:
+                asyncio.get_running_loop().call_soon(self._collect_garbage)
+
+    def _collect_garbage(self) -> None:
+        """Delete dependents of deleted owners, empty terminating namespaces and CRDs."""
+        try:
+            self._state.collect_garbage()
+        except Exception:
+            logger.exception("Garbage collection failed")
+
+    def _forget_old_requests(self) -> None:
+        limit = self.request_log_limit
+        if limit is None or len(self._requests) <= 2 * limit:
+            return
+        del self._requests[:-limit]
+        for payload in self._payloads:
+            del payload._requests[:-limit]
+        for errors in self._errors:
+            del errors[:-limit]
+
+    # Object requests.
+
+    async def _dispatch(
+        self, raw_request: aiohttp.web.BaseRequest, request: kmock.Request, target: ResourcePath
+    ) -> aiohttp.web.StreamResponse:
+        served = self._state.served(target.group, target.version, target.plural)
+        self._check_target(served, target)
+        method, params = raw_request.method, request.params
+        if method == "GET" and params.get("watch") in ("true", "1"):
+            return await self._stream_watch(raw_request, served, target)
+        if method == "GET":
+            return self._serve_read(raw_request, served, target)
+        content_type = raw_request.headers.get("Content-Type", "")
+        data = read_body(request.body, content_type)
+        options = write_options(params, data)
+        if method == "POST" and target.name is None:
+            created = self._state.create(served, target.namespace, data, options)
+            return json_response(created.body, status=201, warnings=created.warnings)
+        if method == "DELETE" and target.name is None:
+            labels, fields = self._selectors(served, params)
+            deleted = self._state.delete_collection(
+                served, target.namespace, labels, fields, options
+            )
+            listing = {
+                "apiVersion": served.api_version,
+                "kind": f"{served.kind}List",
+                "items": deleted,
+            }
+            return json_response(
+                {**listing, "metadata": {"resourceVersion": str(self._state.revision)}}
+            )
+        if target.name is None:
+            raise method_not_allowed(method)
+        if method == "PUT":
+            result = self._state.replace(
+                served,
+                target.namespace,
+                target.name,
+                data,
+                subresource=target.subresource,
+                options=options,
+            )
+        elif method == "PATCH":
+            kind = patch_type(content_type)
+            if kind is None:
+                raise unsupported_media_type(content_type)
+            result = self._state.patch(
+                served,
+                target.namespace,
+                target.name,
+                data,
+                kind,
+                subresource=target.subresource,
+                options=options,
+            )
+        elif method == "DELETE" and target.subresource is None:
+            preconditions = data.get("preconditions") if isinstance(data, Mapping) else None
+            result = self._state.delete(
+                served, target.namespace, target.name, options, preconditions
+            )
+            if result.removed and served.crd_name is None:
+                return json_response(self._deleted_status(served, result.body))
+        else:
+            raise method_not_allowed(method)
+        return json_response(result.body, warnings=result.warnings)
+
+    @staticmethod
+    def _check_target(served: ServedResource, target: ResourcePath) -> None:
+        if target.namespace is not None and not served.namespaced:
+            raise resource_not_found()
+        if served.namespaced and target.name is not None and target.namespace is None:
+            raise resource_not_found()
+        unknown_subresource = target.subresource not in (None, *served.subresources)
+        if unknown_subresource or (target.subresource is not None and target.name is None):
+            raise resource_not_found()
+
+    @staticmethod
+    def _deleted_status(served: ServedResource, body: Mapping[str, Any]) -> dict[str, Any]:
+        """What the apiserver answers for a built-in object deleted at once."""
+        details: dict[str, Any] = {"name": body["metadata"]["name"], "kind": served.plural}
+        details["uid"] = body["metadata"]["uid"]
+        if served.group:
+            details["group"] = served.group
+        return {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Success",
+            "details": details,
+        }
+
+    @staticmethod
+    def _selectors(
+        served: ServedResource, params: Mapping[str, str], name: str | None = None
+    ) -> tuple[LabelSelector, FieldSelector]:
+        rename = event_field_label if served.is_events_v1 else None
+        try:
+            labels = parse_label_selector(params.get("labelSelector"))
+            fields = parse_field_selector(params.get("fieldSelector"), served.kind, rename=rename)
+        except SelectorError as exc:
+            raise bad_request(str(exc)) from exc
+        if name is not None:
+            pinned = FieldRequirement("metadata.name", name, negated=False)
+            fields = FieldSelector((*fields.requirements, pinned))
+        return labels, fields
+
+    def _serve_read(
+        self, raw_request: aiohttp.web.BaseRequest, served: ServedResource, target: ResourcePath
+    ) -> aiohttp.web.Response:
+        params = raw_request.query
+        table = wants_table(raw_request.headers.get("Accept", ""))
+        include_object = params.get("includeObject") or "Metadata"
+        if target.name is not None:
+            body = self._state.get(served, target.namespace, target.name)
+            if not table:
+                return json_response(body)
+            metadata = {"resourceVersion": body["metadata"]["resourceVersion"]}
+            return json_response(
+                build_table(
+                    [body],
+                    served.columns,
+                    now=self._state.now(),
+                    list_metadata=metadata,
+                    include_object=include_object,
+                )
+            )
+        labels, fields = self._selectors(served, params)
+        items = self._state.list_objects(served, target.namespace, labels, fields)
+        page, metadata = paginate(items, params, self._state.revision)
+        if table:
+            return json_response(
+                build_table(
+                    page,
+                    served.columns,
+                    now=self._state.now(),
+                    list_metadata=metadata,
+                    include_object=include_object,
+                )
+            )
+        listing = {"apiVersion": served.api_version, "kind": f"{served.kind}List"}
+        return json_response({**listing, "metadata": metadata, "items": page})
+
+    # Watches.
+
+    async def _stream_watch(
+        self, raw_request: aiohttp.web.BaseRequest, served: ServedResource, target: ResourcePath
+    ) -> aiohttp.web.StreamResponse:
+        params = raw_request.query
+        labels, fields = self._selectors(served, params, name=target.name)
+        try:
+            timeout = float(params.get("timeoutSeconds") or DEFAULT_WATCH_SECONDS)
+            since_text = params.get("resourceVersion") or ""
+            since = int(since_text) if since_text not in ("", "0") else None
+        except ValueError as exc:
+            raise bad_request(f"invalid watch parameters: {exc}") from exc
+        initial = since is None or params.get("sendInitialEvents") == "true"
+        bookmarks = params.get("allowWatchBookmarks") == "true"
+
+        response = aiohttp.web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(raw_request)
+        events = self._watch_events(
+            raw_request,
+            served,
+            target.namespace,
+            labels,
+            fields,
+            since=since,
+            initial=initial,
+            timeout=timeout,
+            bookmarks=bookmarks,
+            initial_end_bookmark=params.get("sendInitialEvents") == "true",
+        )
+        with contextlib.suppress(ConnectionResetError):  # the client went away
+            async for event in events:
+                await response.write(json.dumps(event).encode() + b"\n")
+            await response.write_eof()
+        return response
+
+    async def _watch_events(
+        self,
+        raw_request: aiohttp.web.BaseRequest,
+        served: ServedResource,
+        namespace: str | None,
+        labels: LabelSelector,
+        fields: FieldSelector,
+        *,
+        since: int | None,
+        initial: bool,
+        timeout: float,
+        bookmarks: bool,
+        initial_end_bookmark: bool,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """ADDED for what exists (unless resuming), then every change until the timeout."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        journal = self._state.journal
+        position = self._state.revision
+        if since is not None and not initial:
+            oldest = journal.oldest_revision()
+            if not journal.remembers(since):
+                yield {"type": "ERROR", "object": status_body(expired(since, oldest or 0))}
+                return
+            position = since
+        if initial:
+            for obj in self._state.list_objects(served, namespace, labels, fields):
+                yield {"type": "ADDED", "object": obj}
+            if initial_end_bookmark:
+                yield self._bookmark(served, position, initial_end=True)
+        while True:
+            for change in journal.since(position):
+                position = change.revision
+                event = self._watch_event(change, served, namespace, labels, fields)
+                if event is not None:
+                    yield event
+            remaining = deadline - loop.time()
+            transport = raw_request.transport
+            if remaining <= 0 or self._stopping or transport is None or transport.is_closing():
+                break
+            await journal.wait_for_change(min(remaining, WATCH_POLL_SECONDS))
+        if bookmarks and not self._stopping:
+            yield self._bookmark(served, position)
+
+    def _watch_event(
+        self,
+        change: Change,
+        served: ServedResource,
+        namespace: str | None,
+        labels: LabelSelector,
+        fields: FieldSelector,
+    ) -> dict[str, Any] | None:
+        """The event a watcher sees: a change that makes an object (stop) match is ADDED (DELETED)."""
+        if change.storage != served.storage:
+            return None
+        if namespace is not None and change.new["metadata"].get("namespace") != namespace:
+            return None
+        matches_now = self._state.selects(change.new, labels, fields)
+        matched_before = change.old is not None and self._state.selects(change.old, labels, fields)
+        if change.type == "MODIFIED" and matches_now != matched_before:
+            event_type = "ADDED" if matches_now else "DELETED"
+        elif matches_now or (change.type == "DELETED" and matched_before):
+            event_type = change.type
+        else:
+            return None
+        return {"type": event_type, "object": served.from_storage(change.new)}
+
+    @staticmethod
+    def _bookmark(
+        served: ServedResource, revision: int, *, initial_end: bool = False
+    ) -> dict[str, Any]:
+        metadata: dict[str, Any] = {"resourceVersion": str(revision)}
+        if initial_end:
+            metadata["annotations"] = {"k8s.io/initial-events-end": "true"}
+        body = {"kind": served.kind, "apiVersion": served.api_version, "metadata": metadata}
+        return {"type": "BOOKMARK", "object": body}
+
+    # Discovery (kmock routes these paths to the methods below).
+
+    @override
+    async def _serve_root(self, request: kmock.Request) -> kmock.Payload:
+        paths = {"/api", "/api/v1", "/apis", "/version", "/healthz", "/livez", "/readyz"}
+        for served in self._state.served_resources():
+            if served.group:
+                paths |= {f"/apis/{served.group}", f"/apis/{served.group}/{served.version}"}
+        return {"paths": sorted(paths)}
+
+    @override
+    async def _serve_server_version(self, request: kmock.Request) -> kmock.Payload:
+        return dict(SERVER_VERSION)
+
+    @override
+    async def _serve_api(self, request: kmock.Request) -> kmock.Payload:
+        address = f"{request.url.host}:{request.url.port}"
+        return {
+            "kind": "APIVersions",
+            "versions": ["v1"],
+            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": address}],
+        }
+
+    def _api_group(self, group: str) -> dict[str, Any] | None:
+        versions = list(
+            dict.fromkeys(s.version for s in self._state.served_resources() if s.group == group)
+        )
+        preferred = self._state.preferred_version(group)
+        if not versions or preferred is None:
+            return None
+        return {
+            "name": group,
+            "versions": [
+                {"groupVersion": api_version(group, version), "version": version}
+                for version in versions
+            ],
+            "preferredVersion": {
+                "groupVersion": api_version(group, preferred),
+                "version": preferred,
+            },
+        }
+
+    @override
+    async def _serve_apis(self, request: kmock.Request) -> kmock.Payload:
+        groups = dict.fromkeys(s.group for s in self._state.served_resources() if s.group)
+        return {
+            "kind": "APIGroupList",
+            "apiVersion": "v1",
+            "groups": [body for group in groups if (body := self._api_group(group)) is not None],
+        }
+
+    @override
+    async def _serve_group(self, request: kmock.Request) -> kmock.Payload:
+        group = request.url.path.strip("/").split("/")[1]
+        body = self._api_group(group)
+        if body is None:
+            raise resource_not_found()
+        return {"kind": "APIGroup", "apiVersion": "v1", **body}
+
+    @override
+    async def _serve_version(self, request: kmock.Request) -> kmock.Payload:
+        parts = request.url.path.strip("/").split("/")
+        group, version = ("", parts[1]) if parts[0] == "api" else (parts[1], parts[2])
+        resources = [
+            entry
+            for served in self._state.served_resources()
+            if served.group == group and served.version == version
+            for entry in served.discovery()
+        ]
+        if not resources:
+            raise resource_not_found()
+        return {
+            "kind": "APIResourceList",
+            "apiVersion": "v1",
+            "groupVersion": api_version(group, version),
+            "resources": resources,
+        }
+
+    async def _serve_openapi_index(self, request: kmock.Request) -> kmock.Payload:
+        return index_document(self._state.served_resources())
+
+    async def _serve_openapi_document(self, request: kmock.Request) -> kmock.Payload:
+        parts = request.url.path.strip("/").split("/")[2:]  # after openapi/v3
+        group, version = ("", parts[1]) if parts[0] == "api" else (parts[1], parts[2])
+        document = group_version_document(group, version, self._state.served_resources())
+        if not document["paths"]:
+            raise resource_not_found()
+        return document
+
+    @override
+    async def _render_error(self, exc: Exception) -> aiohttp.web.StreamResponse:
+        if isinstance(exc, kmock.KubernetesNotFoundError):
+            exc = resource_not_found()  # kmock's own 404s, e.g. for /openapi/v2
+        if not isinstance(exc, kmock.KubernetesError):
+            logger.error("Internal error: %s", "".join(traceback.format_exception(exc)))
+            exc = kmock.KubernetesError(status=500, reason="InternalError", message=repr(exc))
+        return json_response(status_body(exc), status=exc.status)
+
+
+@dataclasses.dataclass(frozen=True)
+class ServingEmulator:
+    """An emulator being served: the handler (for in-process inspection) and its URL."""
+
+    emulator: ClusterEmulator
+    url: str
+
+
+@contextlib.asynccontextmanager
+async def serve(
+    *, host: str = "127.0.0.1", port: int = 0, watch_history: int = 10_000
+) -> AsyncIterator[ServingEmulator]:
+    """Serve a fresh emulator on host:port (0: a free port) in the running event loop."""
+    emulator = ClusterEmulator(watch_history=watch_history)
+    async with emulator, kmock.Server(emulator, host=host, port=port) as server:
+        try:
+            yield ServingEmulator(emulator, str(server.url).rstrip("/"))
+        finally:
+            emulator.stop_watches()
+
+
+async def _run(args: argparse.Namespace) -> None:
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopped.set)
+    async with serve(host=args.host, port=args.port) as serving:
+        write_kubeconfig(Path(args.kubeconfig), serving.url, name=args.name)
+        if args.ready_file:
+            write_atomically(Path(args.ready_file), serving.url + "\n")
+        print(f"emulator ready at {serving.url}", flush=True)
+        logger.info("Serving at %s; kubeconfig at %s", serving.url, args.kubeconfig)
+        await stopped.wait()
+        logger.info("Stopping.")
+
+
+def _configure_logging(log_file: str | None) -> None:
+    handler: logging.Handler
+    if log_file:
+        handler = logging.FileHandler(log_file)
+        level = logging.INFO
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        level = logging.WARNING
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m localstack.emulator",
+        description="Serve an emulated Kubernetes API on 127.0.0.1 until SIGTERM/SIGINT.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (0: any free port)")
+    parser.add_argument("--kubeconfig", required=True, help="where to write a kubeconfig for it")
+    parser.add_argument("--ready-file", help="file to write the URL to once serving")
+    parser.add_argument(
+        "--log-file", help="file for the emulator's logs (default: stderr, warnings)"
+    )
+    parser.add_argument(
+        "--name", default="emulator", help="cluster/user/context name in the kubeconfig"
+    )
+    args = parser.parse_args(argv)
+    _configure_logging(args.log_file)
+    asyncio.run(_run(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

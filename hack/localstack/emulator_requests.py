@@ -1,0 +1,127 @@
+"""Reading API requests and writing API responses: bodies, options, pages; pure (no I/O)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aiohttp.web
+import kmock
+import yaml
+from multidict import CIMultiDict
+
+from localstack import emulator_protobuf as protobuf
+from localstack.emulator_errors import bad_request, unsupported_media_type
+from localstack.emulator_paths import ResourcePath
+from localstack.emulator_state import WriteOptions
+
+
+def json_response(
+    body: Any, *, status: int = 200, warnings: Sequence[str] = ()
+) -> aiohttp.web.Response:
+    headers: CIMultiDict[str] = CIMultiDict()
+    for warning in warnings:
+        headers.add("Warning", f"299 - {json.dumps(warning)}")
+    return aiohttp.web.json_response(body, status=status, headers=headers)
+
+
+def decode_body(body: bytes, content_type: str) -> Any:
+    """The request's JSON (or, for apply patches, YAML) document; None if there is no body."""
+    if not body.strip():
+        return None
+    try:
+        if "yaml" in content_type:
+            return yaml.safe_load(body)
+        return json.loads(body)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise bad_request(f"the request body is not valid JSON: {exc}") from exc
+
+
+def is_json_or_yaml(content_type: str) -> bool:
+    """Whether the body is in a format the emulator reads (not protobuf nor CBOR)."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type in ("", "application/json") or media_type.endswith(("+json", "+yaml"))
+
+
+def read_body(body: bytes, content_type: str) -> Any:
+    """The request's object: JSON, YAML (apply patches), or protobuf from `kubectl create`."""
+    if content_type.split(";", 1)[0].strip().lower() == protobuf.MEDIA_TYPE:
+        try:
+            return protobuf.decode(body)
+        except protobuf.ProtobufError as exc:
+            raise unsupported_media_type(content_type, str(exc)) from exc
+    if body and not is_json_or_yaml(content_type):
+        raise unsupported_media_type(content_type)
+    return decode_body(body, content_type)
+
+
+def decoded_or_none(body: bytes, content_type: str) -> Any:
+    """The request's document for kmock's request log (undecodable bodies are kept as bytes)."""
+    try:
+        return read_body(body, content_type)
+    except kmock.KubernetesError:
+        return None
+
+
+def request_action(
+    method: str, target: ResourcePath, params: Mapping[str, str]
+) -> kmock.action | None:
+    if method == "GET":
+        if params.get("watch") in ("true", "1"):
+            return kmock.action.WATCH
+        return kmock.action.FETCH if target.name else kmock.action.LIST
+    return {
+        "POST": kmock.action.CREATE,
+        "PUT": kmock.action.UPDATE,
+        "PATCH": kmock.action.UPDATE,
+        "DELETE": kmock.action.DELETE,
+    }.get(method)
+
+
+def write_options(params: Mapping[str, str], body: Any) -> WriteOptions:
+    options = body if isinstance(body, Mapping) else {}
+    dry_run = params.get("dryRun") == "All" or options.get("dryRun") == ["All"]
+    field_validation = params.get("fieldValidation") or "Warn"
+    if field_validation not in ("Strict", "Warn", "Ignore"):
+        raise bad_request(
+            f"fieldValidation must be Strict, Warn or Ignore, not {field_validation!r}"
+        )
+    orphan = params.get("orphanDependents") == "true" or options.get("orphanDependents") is True
+    propagation = (
+        params.get("propagationPolicy")
+        or options.get("propagationPolicy")
+        or ("Orphan" if orphan else "Background")
+    )
+    return WriteOptions(dry_run=dry_run, field_validation=field_validation, propagation=propagation)
+
+
+def paginate(
+    items: list[dict[str, Any]], params: Mapping[str, str], revision: int
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One page of a sorted list (`limit`, `continue`) and the list's metadata."""
+    metadata: dict[str, Any] = {"resourceVersion": str(revision)}
+
+    def position(item: Mapping[str, Any]) -> list[str]:
+        return [item["metadata"].get("namespace") or "", item["metadata"]["name"]]
+
+    start = 0
+    if token := params.get("continue"):
+        try:
+            after = json.loads(base64.urlsafe_b64decode(token.encode()))
+        except ValueError as exc:
+            raise bad_request(f"invalid continue token: {exc}") from exc
+        start = next((i for i, item in enumerate(items) if position(item) > after), len(items))
+    try:
+        limit = int(params.get("limit") or 0)
+    except ValueError as exc:
+        raise bad_request(f"invalid limit: {exc}") from exc
+    if limit <= 0 or start + limit >= len(items):
+        return items[start:], metadata
+    page = items[start : start + limit]
+    metadata["continue"] = base64.urlsafe_b64encode(
+        json.dumps(position(page[-1])).encode()
+    ).decode()
+    metadata["remainingItemCount"] = len(items) - start - limit
+    return page, metadata

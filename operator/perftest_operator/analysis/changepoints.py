@@ -1,0 +1,181 @@
+"""Change points of one KPI history: where the level moved, by how much, and whether it got worse.
+
+A purely computational module with no side effects; all randomness is seeded, so the same history
+always gives the same answer. The method, in three steps:
+
+1. Binary segmentation with a rank scan test (`ranktest`): split the series where the
+   standardised Mann-Whitney statistic is largest, keep the split if its permutation p-value
+   (which accounts for scanning every position) is at most `alpha`, and recurse into both parts.
+   Ranks make it scale-free and robust to single flaky runs and to runs flipping between modes.
+2. Materiality: while some change moves the segment median by less than `threshold_percent`,
+   drop the smallest such change and merge its segments (medians are recomputed each time).
+3. The newest runs (`tail`): a scan test cannot call a change on one or two new runs, so the
+   newest runs of the last segment are also compared with the runs before them (all beyond
+   `tail_z` robust spreads, MAD or IQR, from their median, and at most one earlier run as
+   extreme); a departure found here is provisional: step 1 later confirms it at the same index,
+   or it is withdrawn when the next runs return to the old level.
+
+`confidence` is 1 - p-value: the scan test's p-value for step 1, and for step 3 the one-sided
+rank-sum p-value of the newest runs within their segment (one run above seven earlier ones gives
+1 - 1/8 = 0.875: a single run is never strong evidence).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from perftest_operator.analysis.segmentation import significant_splits
+from perftest_operator.analysis.series import FloatArray, as_finite_series
+from perftest_operator.analysis.tail import newest_departure
+from perftest_operator.api.kpi import Direction
+
+DEFAULT_ALPHA = 0.01
+DEFAULT_PERMUTATIONS = 499
+DEFAULT_SEED = 20250101
+DEFAULT_MIN_REFERENCE = 5
+DEFAULT_TAIL_Z = 5.0
+DEFAULT_MAX_NEWEST = 10
+# A change exactly at the threshold counts even if float rounding puts it a hair below.
+_THRESHOLD_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class ChangePoint:
+    """A shift in the level of a KPI history."""
+
+    index: int  # 0-based index of the FIRST run after the change
+    before: float  # median of the segment before
+    after: float  # median of the segment after
+    change_percent: float  # (after - before) / |before| * 100; ±inf when before is 0
+    regression: bool  # worse according to the KPI's direction
+    confidence: float  # 0..1: 1 - p-value (see the module docstring)
+
+
+def change_percent(before: float, after: float) -> float:
+    """Relative change from `before` to `after` in percent; ±inf from zero, 0 for no change."""
+    if after == before:
+        return 0.0
+    if before == 0.0:
+        return math.copysign(math.inf, after)
+    return (after - before) / abs(before) * 100.0
+
+
+def is_regression(before: float, after: float, direction: Direction) -> bool:
+    """Whether moving from `before` to `after` is worse for a KPI with this direction."""
+    if direction is Direction.LOWER_IS_BETTER:
+        return after > before
+    return after < before
+
+
+def _is_material(percent: float, threshold_percent: float) -> bool:
+    """At least the threshold, and never a change that leaves the median where it was."""
+    return percent != 0.0 and abs(percent) >= threshold_percent * (1.0 - _THRESHOLD_TOLERANCE)
+
+
+def _segment_medians(series: FloatArray, indices: Sequence[int]) -> list[float]:
+    """Median of each segment when `series` is cut before each of `indices`."""
+    bounds = [0, *indices, series.size]
+    return [float(np.median(series[start:end])) for start, end in itertools.pairwise(bounds)]
+
+
+def _percents(series: FloatArray, indices: Sequence[int]) -> list[float]:
+    medians = _segment_medians(series, indices)
+    return [change_percent(before, after) for before, after in itertools.pairwise(medians)]
+
+
+def _material_indices(
+    series: FloatArray, indices: list[int], threshold_percent: float
+) -> list[int]:
+    """`indices` without the changes below threshold, dropping the smallest one at a time."""
+    kept = list(indices)
+    while kept:
+        percents = [abs(p) for p in _percents(series, kept)]
+        weakest = int(np.argmin(percents))
+        if _is_material(percents[weakest], threshold_percent):
+            break
+        del kept[weakest]
+    return kept
+
+
+def _validate(
+    min_size: int, alpha: float, permutations: int, threshold_percent: float, min_reference: int
+) -> None:
+    if min_size < 1:
+        raise ValueError(f"min_size must be at least 1, got {min_size}")
+    if min_reference < 1:
+        raise ValueError(f"min_reference must be at least 1, got {min_reference}")
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
+    if permutations < 1:
+        raise ValueError(f"permutations must be at least 1, got {permutations}")
+    if not threshold_percent >= 0.0:
+        raise ValueError(f"threshold_percent must be at least 0, got {threshold_percent}")
+
+
+def detect_change_points(
+    values: Sequence[float] | npt.NDArray[np.floating],
+    *,
+    direction: Direction,
+    threshold_percent: float,
+    min_size: int = 1,
+    alpha: float = DEFAULT_ALPHA,
+    permutations: int = DEFAULT_PERMUTATIONS,
+    seed: int = DEFAULT_SEED,
+    min_reference: int = DEFAULT_MIN_REFERENCE,
+    tail_z: float = DEFAULT_TAIL_Z,
+    max_newest: int = DEFAULT_MAX_NEWEST,
+) -> list[ChangePoint]:
+    """The material change points of a KPI history (oldest value first), by index.
+
+    `threshold_percent`: smallest |change_percent| reported. `min_size`: fewest runs a segment
+    may have; 1 lets the newest run alone raise a (provisional) change. `alpha`: largest scan
+    p-value that counts; `permutations` and `seed` drive the permutation test. `min_reference`:
+    fewest runs the newest runs are compared with; `tail_z`: how many robust spreads away the
+    newest runs must be; `max_newest`: the most newest runs that test looks at.
+    Raises AnalysisError naming the index of a NaN or infinite value; ValueError on bad settings.
+    """
+    _validate(min_size, alpha, permutations, threshold_percent, min_reference)
+    series = as_finite_series(values)
+    if series.size < 2:
+        return []
+    splits = significant_splits(
+        series, min_size=min_size, alpha=alpha, permutations=permutations, seed=seed
+    )
+    p_values = {split.index: split.p_value for split in splits}
+    indices = _material_indices(series, [s.index for s in splits], threshold_percent)
+
+    regime_start = indices[-1] if indices else 0
+    departure = newest_departure(
+        series[regime_start:],
+        min_size=min_size,
+        min_reference=min_reference,
+        z_limit=tail_z,
+        max_newest=max_newest,
+        permutations=permutations,
+        seed=seed,
+    )
+    if departure is not None:
+        index = regime_start + departure.index
+        candidate = [*indices, index]
+        if _is_material(_percents(series, candidate)[-1], threshold_percent):
+            indices = candidate
+            p_values[index] = departure.p_value
+
+    medians = _segment_medians(series, indices)
+    return [
+        ChangePoint(
+            index=index,
+            before=before,
+            after=after,
+            change_percent=change_percent(before, after),
+            regression=is_regression(before, after, direction),
+            confidence=1.0 - p_values[index],
+        )
+        for index, (before, after) in zip(indices, itertools.pairwise(medians), strict=True)
+    ]

@@ -1,0 +1,66 @@
+"""Operator settings from PERFTEST_* environment variables, parsed once at start-up (pure)."""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from perftest_operator.api.durations import parse_duration
+from perftest_operator.api.errors import SpecError
+
+PREFIX = "PERFTEST_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Prometheus URL for PerfTests that name none (platform defaults come with remote targets).
+    default_prometheus_url: str | None = None
+    # How often an active PerfRun's Job is looked at.
+    poll_interval_seconds: float = 10.0
+    # Back-off between attempts to read a run's metrics from Prometheus: first, then doubling up to max.
+    collect_backoff_seconds: float = 5.0
+    collect_backoff_max_seconds: float = 300.0
+    # After this many attempts that found some (not all) metrics missing, the run keeps what it has.
+    missing_metric_attempts: int = 5
+    # Namespaces to watch; empty = the whole cluster.
+    namespaces: tuple[str, ...] = ()
+    # ServiceAccount for kube-burner's Job on the target (None: the namespace's default).
+    job_service_account: str | None = None
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw) if raw.replace(".", "", 1).isdigit() else parse_duration(raw)
+    except ValueError as exc:
+        raise SpecError(PREFIX + name, str(exc)) from None
+    if value <= 0:
+        raise SpecError(PREFIX + name, "must be longer than zero")
+    return value
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Settings from an environment mapping; raises SpecError naming the bad variable."""
+    url = env.get(PREFIX + "DEFAULT_PROMETHEUS_URL") or None
+    if url is not None:
+        parsed = urllib.parse.urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise SpecError(PREFIX + "DEFAULT_PROMETHEUS_URL", f"{url!r} is not an http(s) URL")
+    attempts_raw = env.get(PREFIX + "MISSING_METRIC_ATTEMPTS") or "5"
+    if not attempts_raw.isdigit() or int(attempts_raw) < 1:
+        raise SpecError(PREFIX + "MISSING_METRIC_ATTEMPTS", "must be a positive integer")
+    namespaces = tuple(
+        ns.strip() for ns in (env.get(PREFIX + "NAMESPACES") or "").split(",") if ns.strip()
+    )
+    return Settings(
+        default_prometheus_url=url,
+        poll_interval_seconds=_seconds(env, "POLL_INTERVAL", 10.0),
+        collect_backoff_seconds=_seconds(env, "COLLECT_BACKOFF", 5.0),
+        collect_backoff_max_seconds=_seconds(env, "COLLECT_BACKOFF_MAX", 300.0),
+        missing_metric_attempts=int(attempts_raw),
+        namespaces=namespaces,
+        job_service_account=env.get(PREFIX + "JOB_SERVICE_ACCOUNT") or None,
+    )

@@ -1,0 +1,260 @@
+"""Status of PerfTest and PerfRun: condition types, reasons, and phases derived from conditions (pure)."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from perftest_operator.api.conditions import (
+    FALSE,
+    TRUE,
+    UNKNOWN,
+    find_condition,
+    is_true,
+    set_condition,
+)
+from perftest_operator.api.perfrun import RUN_NUMBER_LABEL
+
+
+class PerfTestCondition(str, enum.Enum):
+    """Condition types of a PerfTest."""
+
+    # True: the spec is usable and runs can start. False: it is not (reason InvalidSpec, the
+    # message names the field). Unknown: not checked yet.
+    READY = "Ready"
+    # True: one of its PerfRuns is Pending, Running, Collecting or Analyzing. False: none is.
+    RUNNING = "Running"
+    # True: the latest verdict found an unacknowledged regression. False: the latest verdict is
+    # Pass or Improvement. Unknown: no verdict yet, or InsufficientHistory / Inconclusive.
+    REGRESSED = "Regressed"
+
+
+class RunCondition(str, enum.Enum):
+    """Condition types of a PerfRun."""
+
+    # True: kube-burner's Job succeeded. False: the Job failed or could not be created (the reason
+    # says why: an exit code reason, InvalidSpec, JobMissing...). Unknown: still running.
+    JOB_COMPLETED = "JobCompleted"
+    # True: every metric was read for the run window. False: not (yet): reason
+    # PrometheusUnavailable or MetricMissing while retrying, or a permanent reason that fails the run.
+    METRICS_COLLECTED = "MetricsCollected"
+    # True: the verdict was computed from the history (reason = the verdict's result).
+    ANALYZED = "Analyzed"
+
+
+class PerfTestPhase(str, enum.Enum):
+    PENDING = "Pending"
+    RUNNING = "Running"
+    BASELINE = "Baseline"  # runs succeed, but the history is too short for a verdict yet
+    PASSED = "Passed"
+    REGRESSED = "Regressed"
+    FAILED = "Failed"
+    INVALID = "Invalid"
+    SUSPENDED = "Suspended"
+
+
+class RunPhase(str, enum.Enum):
+    PENDING = "Pending"
+    RUNNING = "Running"
+    COLLECTING = "Collecting"
+    ANALYZING = "Analyzing"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+
+
+TERMINAL_RUN_PHASES = frozenset({RunPhase.SUCCEEDED.value, RunPhase.FAILED.value})
+
+
+class Reason(str, enum.Enum):
+    """Reasons used in conditions and as Event reasons."""
+
+    SPEC_VALID = "SpecValid"
+    INVALID_SPEC = "InvalidSpec"
+    RUN_STARTED = "RunStarted"
+    RUN_SUCCEEDED = "RunSucceeded"
+    RUN_FAILED = "RunFailed"
+    RUN_SKIPPED = "RunSkipped"
+    REGRESSION_DETECTED = "RegressionDetected"
+    IMPROVEMENT = "Improvement"
+    NO_ACTIVE_RUN = "NoActiveRun"
+    RUN_ACTIVE = "RunActive"
+    NO_VERDICT = "NoVerdict"
+    TEST_NOT_FOUND = "TestNotFound"
+    JOB_RUNNING = "JobRunning"
+    JOB_MISSING = "JobMissing"
+    PROMETHEUS_UNAVAILABLE = "PrometheusUnavailable"
+    METRIC_MISSING = "MetricMissing"
+    INVALID_QUERY = "InvalidQuery"
+    NO_METRICS = "NoMetrics"
+    COLLECTED = "Collected"
+
+
+# MetricsCollected=False with one of these reasons fails the run; the others are retried.
+PERMANENT_COLLECTION_FAILURES = frozenset(
+    {Reason.INVALID_QUERY.value, Reason.NO_METRICS.value, Reason.INVALID_SPEC.value}
+)
+
+
+def derive_run_phase(status: Mapping[str, Any]) -> RunPhase:
+    """The phase of a PerfRun, derived from its conditions (never stored on its own)."""
+    conditions = status.get("conditions") or []
+    if is_true(conditions, RunCondition.ANALYZED.value):
+        return RunPhase.SUCCEEDED
+    job = find_condition(conditions, RunCondition.JOB_COMPLETED.value)
+    if job is not None and job.get("status") == FALSE:
+        return RunPhase.FAILED
+    metrics = find_condition(conditions, RunCondition.METRICS_COLLECTED.value)
+    if (
+        metrics is not None
+        and metrics.get("status") == FALSE
+        and metrics.get("reason") in PERMANENT_COLLECTION_FAILURES
+    ):
+        return RunPhase.FAILED
+    if metrics is not None and metrics.get("status") == TRUE:
+        return RunPhase.ANALYZING
+    if job is not None and job.get("status") == TRUE:
+        return RunPhase.COLLECTING
+    if status.get("job"):
+        return RunPhase.RUNNING
+    return RunPhase.PENDING
+
+
+def derive_test_phase(status: Mapping[str, Any], *, suspended: bool) -> PerfTestPhase:
+    """The phase of a PerfTest, derived from its conditions and its last run."""
+    conditions = status.get("conditions") or []
+    ready = find_condition(conditions, PerfTestCondition.READY.value)
+    if ready is not None and ready.get("status") == FALSE:
+        return PerfTestPhase.INVALID
+    if suspended:
+        return PerfTestPhase.SUSPENDED
+    if is_true(conditions, PerfTestCondition.RUNNING.value):
+        return PerfTestPhase.RUNNING
+    if is_true(conditions, PerfTestCondition.REGRESSED.value):
+        return PerfTestPhase.REGRESSED
+    last_run = status.get("lastRun") or {}
+    if last_run.get("phase") == RunPhase.FAILED.value:
+        return PerfTestPhase.FAILED
+    result = (status.get("verdict") or {}).get("result")
+    if result in ("Pass", "Improvement"):
+        return PerfTestPhase.PASSED
+    if last_run:
+        return PerfTestPhase.BASELINE
+    return PerfTestPhase.PENDING
+
+
+def newest_first(runs: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """PerfRuns ordered newest first by run number, then creation time, then name."""
+
+    def key(run: Mapping[str, Any]) -> tuple[int, str, str]:
+        meta = run.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        number = labels.get(RUN_NUMBER_LABEL, "0")
+        return (
+            int(number) if str(number).isdigit() else 0,
+            str(meta.get("creationTimestamp") or ""),
+            str(meta.get("name") or ""),
+        )
+
+    return sorted(runs, key=key, reverse=True)
+
+
+def build_test_status(
+    test: Mapping[str, Any],
+    runs: Sequence[Mapping[str, Any]],
+    *,
+    ready: tuple[str, str, str] | None,
+    now: datetime.datetime,
+) -> dict[str, Any]:
+    """The whole status of a PerfTest from its PerfRuns; `ready` = (status, reason, message) if re-checked.
+
+    A purely computational function with no side effects.
+    """
+    meta = test.get("metadata") or {}
+    generation = int(meta.get("generation") or 0)
+    old = test.get("status") or {}
+    conditions: list[dict[str, Any]] = [dict(c) for c in old.get("conditions") or []]
+    observed = old.get("observedGeneration")
+    if ready is not None:
+        conditions = set_condition(
+            conditions, PerfTestCondition.READY.value, *ready, generation=generation, now=now
+        )
+        observed = generation
+
+    ordered = newest_first(runs)
+    active = [
+        r
+        for r in ordered
+        if derive_run_phase(r.get("status") or {}).value not in TERMINAL_RUN_PHASES
+    ]
+    if active:
+        name = active[0]["metadata"]["name"]
+        running = (
+            TRUE,
+            Reason.RUN_ACTIVE.value,
+            f"PerfRun {name} is {derive_run_phase(active[0].get('status') or {}).value}",
+        )
+    else:
+        running = (FALSE, Reason.NO_ACTIVE_RUN.value, "no PerfRun is active")
+    conditions = set_condition(
+        conditions, PerfTestCondition.RUNNING.value, *running, generation=generation, now=now
+    )
+
+    finished = [
+        r for r in ordered if derive_run_phase(r.get("status") or {}).value in TERMINAL_RUN_PHASES
+    ]
+    last_run = _last_run_summary(finished[0]) if finished else None
+    analysed = [
+        r
+        for r in ordered
+        if is_true((r.get("status") or {}).get("conditions"), RunCondition.ANALYZED.value)
+    ]
+    verdict = dict((analysed[0].get("status") or {}).get("verdict") or {}) if analysed else None
+    result = (verdict or {}).get("result")
+    if result == "Regression":
+        regressed = (
+            TRUE,
+            Reason.REGRESSION_DETECTED.value,
+            (verdict or {}).get("message") or "regression",
+        )
+    elif result in ("Pass", "Improvement"):
+        regressed = (FALSE, str(result), (verdict or {}).get("message") or "no regression")
+    else:
+        regressed = (
+            UNKNOWN,
+            str(result or Reason.NO_VERDICT.value),
+            (verdict or {}).get("message") or "no verdict yet",
+        )
+    conditions = set_condition(
+        conditions, PerfTestCondition.REGRESSED.value, *regressed, generation=generation, now=now
+    )
+
+    phases = [derive_run_phase(r.get("status") or {}) for r in ordered]
+    status: dict[str, Any] = {
+        "observedGeneration": observed,
+        "conditions": conditions,
+        "lastRun": last_run,
+        "verdict": verdict,
+        "runs": {
+            "total": len(ordered),
+            "succeeded": sum(1 for p in phases if p is RunPhase.SUCCEEDED),
+            "failed": sum(1 for p in phases if p is RunPhase.FAILED),
+        },
+    }
+    suspended = bool((test.get("spec") or {}).get("suspend", False))
+    status["phase"] = derive_test_phase(status, suspended=suspended).value
+    return status
+
+
+def _last_run_summary(run: Mapping[str, Any]) -> dict[str, Any]:
+    status = run.get("status") or {}
+    summary = {
+        "name": run["metadata"]["name"],
+        "phase": derive_run_phase(status).value,
+        "reason": status.get("reason"),
+        "startTime": status.get("startTime"),
+        "completionTime": status.get("completionTime"),
+        "values": status.get("values"),
+    }
+    return {key: value for key, value in summary.items() if value is not None}

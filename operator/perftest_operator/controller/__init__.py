@@ -1,0 +1,1 @@
+"""Orchestration between the API edge and the pure parts: PerfTest triggers, PerfRun phases (I/O)."""

@@ -1,0 +1,442 @@
+"""Drives one PerfRun through its phases: Job, window, metrics, verdict, Events (I/O orchestration).
+
+Each step persists what it learnt in the PerfRun's status before the next one starts, and every
+step is safe to repeat: names are derived from the run, creation tolerates 409, so an operator
+restart at any point neither loses a run nor launches a second Job.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from perftest_operator import API_VERSION
+from perftest_operator.analysis.verdict import (
+    Verdict,
+    VerdictResult,
+    describe_change_point,
+    evaluate_history,
+    inconclusive,
+    verdict_to_status,
+)
+from perftest_operator.api.conditions import (
+    FALSE,
+    TRUE,
+    UNKNOWN,
+    format_time,
+    parse_time,
+    set_condition,
+)
+from perftest_operator.api.durations import format_duration
+from perftest_operator.api.errors import (
+    AnalysisError,
+    MetricMissing,
+    PrometheusUnavailable,
+    QueryError,
+    SpecError,
+)
+from perftest_operator.api.spec import PerfTestSpec
+from perftest_operator.api.status import Reason, RunCondition, RunPhase, derive_run_phase
+from perftest_operator.controller.context import Context
+from perftest_operator.controller.tests import load_test_spec, sync_test_status
+from perftest_operator.events import NORMAL, WARNING, post_event
+from perftest_operator.history.perfruns import history_points
+from perftest_operator.metrics.client import build_prometheus_client
+from perftest_operator.metrics.window import RunWindow, query_window
+from perftest_operator.runner.manifests import (
+    OwnerRef,
+    RunRef,
+    build_config_map,
+    build_job,
+)
+from perftest_operator.runner.outcome import JobState, read_job_outcome
+
+logger = logging.getLogger(__name__)
+
+SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+
+Step = Callable[[Context, Mapping[str, Any], dict[str, Any]], dict[str, Any] | None]
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def _generation(run: Mapping[str, Any]) -> int:
+    return int(run["metadata"].get("generation") or 1)
+
+
+def _condition(
+    run: Mapping[str, Any],
+    status: Mapping[str, Any],
+    type_: RunCondition,
+    value: str,
+    reason: str,
+    message: str,
+) -> list[dict[str, Any]]:
+    return set_condition(
+        status.get("conditions"),
+        type_.value,
+        value,
+        reason,
+        message,
+        generation=_generation(run),
+        now=_now(),
+    )
+
+
+def _fail_before_job(
+    run: Mapping[str, Any], status: Mapping[str, Any], reason: str, message: str
+) -> dict[str, Any]:
+    return {
+        "reason": reason,
+        "message": message,
+        "conditions": _condition(run, status, RunCondition.JOB_COMPLETED, FALSE, reason, message),
+    }
+
+
+def _job_namespace(spec: PerfTestSpec, run: Mapping[str, Any]) -> str:
+    return spec.target.namespace or str(run["metadata"]["namespace"])
+
+
+def start_job(
+    ctx: Context, run: Mapping[str, Any], status: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Pending: render the kube-burner config into a ConfigMap and create the Job (once)."""
+    meta = run["metadata"]
+    test_name = run["spec"]["testName"]
+    test = ctx.api.get_perftest(meta["namespace"], test_name)
+    if test is None:
+        return _fail_before_job(
+            run, status, Reason.TEST_NOT_FOUND.value, f"PerfTest {test_name} not found"
+        )
+    try:
+        spec, custom_config = load_test_spec(ctx, test)
+    except SpecError as exc:
+        return _fail_before_job(run, status, Reason.INVALID_SPEC.value, str(exc))
+
+    namespace = _job_namespace(spec, run)
+    ref = RunRef(
+        test=test_name, run=meta["name"], uid=meta.get("uid", ""), namespace=meta["namespace"]
+    )
+    # A namespaced owner must live in the dependent's namespace, or the garbage collector deletes it.
+    owner = (
+        OwnerRef(api_version=API_VERSION, kind="PerfRun", name=meta["name"], uid=meta["uid"])
+        if namespace == meta["namespace"] and meta.get("uid")
+        else None
+    )
+    try:
+        config_map = build_config_map(spec, ref, custom_config=custom_config, owner=owner)
+        job = build_job(spec, ref, owner=owner, service_account=ctx.settings.job_service_account)
+    except SpecError as exc:
+        return _fail_before_job(run, status, Reason.INVALID_SPEC.value, str(exc))
+    ctx.api.ensure_namespace(namespace)
+    ctx.api.create_config_map(config_map)
+    created = ctx.api.create_job(job)
+    job_name = job["metadata"]["name"]
+    message = (
+        f"kube-burner Job {namespace}/{job_name} started ({spec.workload.name or 'custom config'})"
+    )
+    if created:
+        post_event(ctx.api, run, NORMAL, Reason.RUN_STARTED.value, message)
+        post_event(ctx.api, test, NORMAL, Reason.RUN_STARTED.value, f"{meta['name']}: {message}")
+    return {
+        "testGeneration": int(test["metadata"].get("generation") or 1),
+        "job": {"name": job_name, "namespace": namespace},
+        "configMap": config_map["metadata"]["name"],
+        "reason": Reason.JOB_RUNNING.value,
+        "message": message,
+        "conditions": _condition(
+            run, status, RunCondition.JOB_COMPLETED, UNKNOWN, Reason.JOB_RUNNING.value, message
+        ),
+    }
+
+
+def follow_job(
+    ctx: Context, run: Mapping[str, Any], status: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Running: look at the Job; when it has finished, freeze the window and map the exit code."""
+    job_ref = status["job"]
+    job = ctx.api.get_job(job_ref["namespace"], job_ref["name"])
+    if job is None:
+        message = f"Job {job_ref['namespace']}/{job_ref['name']} disappeared before it finished"
+        _announce_failure(ctx, run, message)
+        return _fail_before_job(run, status, Reason.JOB_MISSING.value, message)
+    pods = ctx.api.list_job_pods(job_ref["namespace"], job_ref["name"])
+    outcome = read_job_outcome(job, pods)
+    if not outcome.finished:
+        return None
+    change: dict[str, Any] = {"reason": outcome.reason, "message": outcome.message}
+    if outcome.start_time is not None:
+        change["startTime"] = format_time(outcome.start_time)
+    if outcome.completion_time is not None:
+        change["completionTime"] = format_time(outcome.completion_time)
+    if outcome.start_time is not None and outcome.completion_time is not None:
+        change["duration"] = format_duration(
+            (outcome.completion_time - outcome.start_time).total_seconds()
+        )
+    if outcome.exit_code is not None:
+        change["exitCode"] = outcome.exit_code
+    if outcome.state is JobState.SUCCEEDED:
+        change["conditions"] = _condition(
+            run, status, RunCondition.JOB_COMPLETED, TRUE, outcome.reason, outcome.message
+        )
+        return change
+    change["conditions"] = _condition(
+        run, status, RunCondition.JOB_COMPLETED, FALSE, outcome.reason, outcome.message
+    )
+    _announce_failure(ctx, run, f"{outcome.reason}: {outcome.message}")
+    return change
+
+
+def _announce_failure(ctx: Context, run: Mapping[str, Any], message: str) -> None:
+    post_event(ctx.api, run, WARNING, Reason.RUN_FAILED.value, message)
+    test = ctx.api.get_perftest(run["metadata"]["namespace"], run["spec"]["testName"])
+    if test is not None:
+        post_event(
+            ctx.api, test, WARNING, Reason.RUN_FAILED.value, f"{run['metadata']['name']}: {message}"
+        )
+
+
+def _read_token(ctx: Context, namespace: str, spec: PerfTestSpec) -> str | None:
+    prometheus = spec.prometheus
+    if prometheus.bearer_token_secret_ref is not None:
+        ref = prometheus.bearer_token_secret_ref
+        token = ctx.api.read_secret_key(namespace, ref.name, ref.key)
+        if token is None:
+            raise SpecError(
+                "spec.prometheus.bearerTokenSecretRef", f"Secret {ref.name} has no key {ref.key}"
+            )
+        return token.strip()
+    if prometheus.use_service_account_token:
+        try:
+            with open(SERVICE_ACCOUNT_TOKEN, encoding="utf-8") as handle:
+                return handle.read().strip()
+        except OSError:
+            raise SpecError(
+                "spec.prometheus.useServiceAccountToken",
+                "the operator has no service account token",
+            ) from None
+    return None
+
+
+def _retry_later(
+    ctx: Context, run: Mapping[str, Any], status: Mapping[str, Any], reason: str, message: str
+) -> dict[str, Any]:
+    attempts = int(status.get("collectAttempts") or 0) + 1
+    delay = min(
+        ctx.settings.collect_backoff_seconds * 2 ** (attempts - 1),
+        ctx.settings.collect_backoff_max_seconds,
+    )
+    if attempts == 1:
+        post_event(ctx.api, run, WARNING, reason, f"{message}; retrying with back-off")
+    return {
+        "collectAttempts": attempts,
+        "nextCollectTime": format_time(_now() + datetime.timedelta(seconds=delay)),
+        "reason": reason,
+        "message": f"{message} (attempt {attempts}, next in {format_duration(delay)})",
+        "conditions": _condition(
+            run, status, RunCondition.METRICS_COLLECTED, FALSE, reason, message
+        ),
+    }
+
+
+def collect_metrics(
+    ctx: Context, run: Mapping[str, Any], status: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Collecting: one range query per metric over exactly the run's window."""
+    next_time = status.get("nextCollectTime")
+    if next_time and parse_time(next_time) > _now():
+        return None
+    meta = run["metadata"]
+    test = ctx.api.get_perftest(meta["namespace"], run["spec"]["testName"])
+    if test is None:
+        return _permanent_collection_failure(
+            ctx, run, status, Reason.TEST_NOT_FOUND.value, "PerfTest not found"
+        )
+    try:
+        spec, _ = load_test_spec(ctx, test)
+        token = _read_token(ctx, meta["namespace"], spec)
+    except SpecError as exc:
+        return _permanent_collection_failure(ctx, run, status, Reason.INVALID_SPEC.value, str(exc))
+    client = build_prometheus_client(spec.prometheus, bearer_token=token, ca_file=None)
+    window = RunWindow(
+        start=parse_time(status["startTime"]), end=parse_time(status["completionTime"])
+    )
+    values: dict[str, float] = {}
+    missing: list[str] = []
+    for metric in spec.metrics:
+        try:
+            values[metric.name] = query_window(
+                client, metric, window, spec.prometheus.step_seconds
+            ).value
+        except MetricMissing:
+            missing.append(metric.name)
+        except PrometheusUnavailable as exc:
+            return _retry_later(ctx, run, status, Reason.PROMETHEUS_UNAVAILABLE.value, str(exc))
+        except QueryError as exc:
+            return _permanent_collection_failure(
+                ctx, run, status, Reason.INVALID_QUERY.value, str(exc)
+            )
+    attempts = int(status.get("collectAttempts") or 0) + 1
+    if missing and attempts < ctx.settings.missing_metric_attempts:
+        # Prometheus may not have ingested the end of the window yet: wait before calling it missing.
+        return _retry_later(
+            ctx,
+            run,
+            status,
+            Reason.METRIC_MISSING.value,
+            f"no samples in the run window for {', '.join(missing)}",
+        )
+    if not values:
+        return _permanent_collection_failure(
+            ctx,
+            run,
+            status,
+            Reason.NO_METRICS.value,
+            f"no metric had samples in the run window ({', '.join(missing)})",
+        )
+    message = (
+        f"{len(values)} metric(s) read for {status['startTime']} .. {status['completionTime']}"
+    )
+    if missing:
+        message += f"; missing: {', '.join(missing)}"
+    return {
+        "values": values,
+        "missingMetrics": missing,
+        "collectAttempts": attempts,
+        "nextCollectTime": None,
+        "reason": Reason.COLLECTED.value,
+        "message": message,
+        "conditions": _condition(
+            run, status, RunCondition.METRICS_COLLECTED, TRUE, Reason.COLLECTED.value, message
+        ),
+    }
+
+
+def _permanent_collection_failure(
+    ctx: Context, run: Mapping[str, Any], status: Mapping[str, Any], reason: str, message: str
+) -> dict[str, Any]:
+    _announce_failure(ctx, run, f"{reason}: {message}")
+    return {
+        "reason": reason,
+        "message": message,
+        "nextCollectTime": None,
+        "conditions": _condition(
+            run, status, RunCondition.METRICS_COLLECTED, FALSE, reason, message
+        ),
+    }
+
+
+def analyse(ctx: Context, run: Mapping[str, Any], status: dict[str, Any]) -> dict[str, Any] | None:
+    """Analyzing: read the history back, find change points, write the verdict, raise Events."""
+    meta = run["metadata"]
+    test = ctx.api.get_perftest(meta["namespace"], run["spec"]["testName"])
+    if test is None:
+        return _permanent_collection_failure(
+            ctx, run, status, Reason.TEST_NOT_FOUND.value, "PerfTest not found"
+        )
+    try:
+        spec, _ = load_test_spec(ctx, test)
+    except SpecError as exc:
+        return _permanent_collection_failure(ctx, run, status, Reason.INVALID_SPEC.value, str(exc))
+    runs = [
+        r
+        for r in ctx.api.list_perfruns(meta["namespace"], run["spec"]["testName"])
+        if r["metadata"]["name"] != meta["name"]
+    ]
+    runs.append({**run, "status": status})
+    history = history_points(runs)
+    try:
+        verdict = evaluate_history(history, spec.metrics, spec.analysis)
+    except AnalysisError as exc:
+        verdict = inconclusive(meta["name"], str(exc), evaluated_runs=len(history))
+    _announce_verdict(ctx, test, run, status, verdict)
+    message = verdict.message
+    return {
+        "verdict": verdict_to_status(verdict),
+        "reason": verdict.result.value,
+        "message": message,
+        "conditions": _condition(
+            run, status, RunCondition.ANALYZED, TRUE, verdict.result.value, message
+        ),
+    }
+
+
+def _announce_verdict(
+    ctx: Context,
+    test: Mapping[str, Any],
+    run: Mapping[str, Any],
+    status: Mapping[str, Any],
+    verdict: Verdict,
+) -> None:
+    name = run["metadata"]["name"]
+    values = ", ".join(
+        f"{metric}={value:.6g}" for metric, value in sorted((status.get("values") or {}).items())
+    )
+    post_event(
+        ctx.api,
+        run,
+        NORMAL,
+        Reason.RUN_SUCCEEDED.value,
+        f"{name} succeeded: {values}; verdict {verdict.result.value}",
+    )
+    post_event(
+        ctx.api,
+        test,
+        NORMAL,
+        Reason.RUN_SUCCEEDED.value,
+        f"{name} succeeded: {values}; verdict {verdict.result.value}",
+    )
+    # Raise an alarm once per change point, not again on every later run that still shows it.
+    known = {
+        (cp.get("metric"), cp.get("run"))
+        for cp in ((test.get("status") or {}).get("verdict") or {}).get("changePoints") or []
+    }
+    for point in verdict.change_points:
+        if (point.metric, point.run) in known:
+            continue
+        text = f"{describe_change_point(point)}, confidence {point.confidence:.2f}"
+        if point.regression:
+            post_event(ctx.api, test, WARNING, Reason.REGRESSION_DETECTED.value, text)
+            post_event(ctx.api, run, WARNING, Reason.REGRESSION_DETECTED.value, text)
+        else:
+            post_event(ctx.api, test, NORMAL, Reason.IMPROVEMENT.value, text)
+    if verdict.result is VerdictResult.REGRESSION:
+        logger.info("PerfRun %s: %s", name, verdict.message)
+
+
+STEPS: dict[RunPhase, Step] = {
+    RunPhase.PENDING: start_job,
+    RunPhase.RUNNING: follow_job,
+    RunPhase.COLLECTING: collect_metrics,
+    RunPhase.ANALYZING: analyse,
+}
+
+
+def advance_run(ctx: Context, namespace: str, name: str) -> RunPhase | None:
+    """Take a PerfRun as far as it can go now; returns its phase (None if it is gone)."""
+    run = ctx.api.get_perfrun(namespace, name)
+    if run is None:
+        return None
+    status: dict[str, Any] = dict(run.get("status") or {})
+    phase = derive_run_phase(status)
+    moved = False
+    while phase in STEPS:
+        change = STEPS[phase](ctx, run, status)
+        if change is None:
+            break
+        status.update(change)
+        status["phase"] = derive_run_phase(status).value
+        patch = {**change, "phase": status["phase"]}
+        ctx.api.patch_perfrun_status(namespace, name, patch)
+        moved = True
+        new_phase = derive_run_phase(status)
+        if new_phase == phase:
+            break  # waiting (a retry is scheduled)
+        phase = new_phase
+    if moved:
+        sync_test_status(ctx, namespace, run["spec"]["testName"])
+    return phase

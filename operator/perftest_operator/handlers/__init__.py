@@ -1,0 +1,1 @@
+"""kopf handlers only: translate events into calls to the controller (thin)."""

@@ -1,0 +1,70 @@
+"""Registers the operator's kopf handlers on a registry, with settings parsed once at start-up."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+
+from perftest_operator import GROUP, VERSION
+from perftest_operator.api.perfrun import Trigger, trigger_from_diff
+from perftest_operator.api.status import TERMINAL_RUN_PHASES, derive_run_phase
+from perftest_operator.controller.context import Context
+from perftest_operator.controller.runs import advance_run
+from perftest_operator.controller.tests import reconcile_test
+
+KOPF_PREFIX = f"kopf.{GROUP}"
+
+
+def _run_is_active(status: kopf.Status, **_: Any) -> bool:
+    return derive_run_phase(status).value not in TERMINAL_RUN_PHASES
+
+
+def register_handlers(registry: kopf.OperatorRegistry, ctx: Context) -> None:
+    """Attach every handler to `registry`; each is a guard and one call into the controller."""
+
+    @kopf.on.startup(registry=registry)
+    def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+        # kopf's bookkeeping goes to annotations under a prefix of its own: the status schema
+        # stays ours, and kopf ignores every annotation under its prefix when it compares
+        # objects, so it must not be perftest.dev/ (that would hide perftest.dev/run-now).
+        settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
+        settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+            prefix=KOPF_PREFIX, key="last-handled-configuration"
+        )
+        settings.persistence.finalizer = f"{GROUP}/finalizer"
+        # Our own Events say what happened; kopf's per-handler Events would only add noise.
+        settings.posting.level = logging.WARNING
+        settings.watching.server_timeout = 300
+        settings.watching.client_timeout = 330
+
+    @kopf.on.login(registry=registry)
+    def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+        # A registry of our own has none of kopf's default login handlers.
+        info: kopf.ConnectionInfo | None = kopf.login_via_client(**kwargs)
+        return info
+
+    @kopf.on.create(GROUP, VERSION, "perftests", registry=registry)
+    def perftest_created(body: kopf.Body, **_: Any) -> None:
+        reconcile_test(ctx, body, Trigger.CREATED)
+
+    @kopf.on.update(GROUP, VERSION, "perftests", registry=registry)
+    def perftest_updated(body: kopf.Body, diff: kopf.Diff, **_: Any) -> None:
+        reconcile_test(ctx, body, trigger_from_diff(diff))
+
+    @kopf.on.resume(GROUP, VERSION, "perftests", registry=registry)
+    def perftest_resumed(body: kopf.Body, **_: Any) -> None:
+        reconcile_test(ctx, body, None)
+
+    @kopf.timer(
+        GROUP,
+        VERSION,
+        "perfruns",
+        interval=ctx.settings.poll_interval_seconds,
+        when=_run_is_active,
+        registry=registry,
+    )
+    def perfrun_tick(name: str, namespace: str | None, **_: Any) -> None:
+        if namespace:  # PerfRuns are namespaced; the guard only satisfies kopf's signature
+            advance_run(ctx, namespace, name)

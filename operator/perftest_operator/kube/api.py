@@ -1,0 +1,254 @@
+"""Kubernetes API calls the operator makes, as plain dicts; creation is safe to repeat (I/O)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import kubernetes
+from kubernetes.client.exceptions import ApiException
+
+from perftest_operator import GROUP, VERSION
+from perftest_operator.api.perfrun import TEST_LABEL
+
+PERFTESTS = "perftests"
+PERFRUNS = "perfruns"
+
+
+class Conflict(Exception):
+    """The object changed since it was read (HTTP 409 on a write with a resourceVersion)."""
+
+
+def _json(response: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(response.data)
+    return data
+
+
+class KubeApi:
+    """What the operator asks of one cluster's API server."""
+
+    def __init__(self, api_client: kubernetes.client.ApiClient) -> None:
+        self.api_client = api_client
+        # Typed as Any: the operator passes and receives plain dicts, not the client's models.
+        self.core: Any = kubernetes.client.CoreV1Api(api_client)
+        self.batch: Any = kubernetes.client.BatchV1Api(api_client)
+        self.custom: Any = kubernetes.client.CustomObjectsApi(api_client)
+
+    @classmethod
+    def from_environment(cls, kubeconfig: str | None = None) -> KubeApi:
+        """In-cluster credentials when running in a pod, else the kubeconfig (or $KUBECONFIG)."""
+        configuration = kubernetes.client.Configuration()
+        loader: Any = kubernetes.config  # its loaders are untyped
+        try:
+            if kubeconfig:
+                raise kubernetes.config.ConfigException("kubeconfig given")
+            loader.load_incluster_config(client_configuration=configuration)
+        except kubernetes.config.ConfigException:
+            loader.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+        return cls(kubernetes.client.ApiClient(configuration))
+
+    # --- PerfTests and PerfRuns -------------------------------------------------------------
+
+    def get_perftest(self, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            return _json(
+                self.custom.get_namespaced_custom_object(
+                    GROUP, VERSION, namespace, PERFTESTS, name, _preload_content=False
+                )
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def get_perfrun(self, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            return _json(
+                self.custom.get_namespaced_custom_object(
+                    GROUP, VERSION, namespace, PERFRUNS, name, _preload_content=False
+                )
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def list_perfruns(self, namespace: str, test: str) -> list[dict[str, Any]]:
+        result = _json(
+            self.custom.list_namespaced_custom_object(
+                GROUP,
+                VERSION,
+                namespace,
+                PERFRUNS,
+                label_selector=f"{TEST_LABEL}={test[:63]}",
+                _preload_content=False,
+            )
+        )
+        # The label holds at most 63 characters of the name; spec.testName holds all of it.
+        return [
+            item
+            for item in result.get("items", [])
+            if (item.get("spec") or {}).get("testName") == test
+        ]
+
+    def create_perfrun(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+        """The PerfRun and whether this call created it (False: it existed already)."""
+        namespace = body["metadata"]["namespace"]
+        try:
+            created = _json(
+                self.custom.create_namespaced_custom_object(
+                    GROUP, VERSION, namespace, PERFRUNS, dict(body), _preload_content=False
+                )
+            )
+            return created, True
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+        existing = _json(
+            self.custom.get_namespaced_custom_object(
+                GROUP,
+                VERSION,
+                namespace,
+                PERFRUNS,
+                body["metadata"]["name"],
+                _preload_content=False,
+            )
+        )
+        return existing, False
+
+    def replace_perftest_status(
+        self, test: Mapping[str, Any], status: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Write the whole status of a PerfTest read earlier; Conflict if it changed meanwhile."""
+        meta = test["metadata"]
+        metadata: dict[str, Any] = {"name": meta["name"], "namespace": meta["namespace"]}
+        if meta.get("resourceVersion"):
+            # A precondition: the API server answers 409 if the PerfTest changed since it was read.
+            metadata["resourceVersion"] = meta["resourceVersion"]
+        body = {
+            "apiVersion": f"{GROUP}/{VERSION}",
+            "kind": "PerfTest",
+            "metadata": metadata,
+            "status": dict(status),
+        }
+        try:
+            return _json(
+                self.custom.patch_namespaced_custom_object_status(
+                    GROUP,
+                    VERSION,
+                    meta["namespace"],
+                    PERFTESTS,
+                    meta["name"],
+                    body,
+                    _preload_content=False,
+                )
+            )
+        except ApiException as exc:
+            if exc.status == 409:
+                raise Conflict(f"PerfTest {meta['namespace']}/{meta['name']} changed") from None
+            raise
+
+    def patch_perfrun_status(
+        self, namespace: str, name: str, status: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return _json(
+            self.custom.patch_namespaced_custom_object_status(
+                GROUP,
+                VERSION,
+                namespace,
+                PERFRUNS,
+                name,
+                {"status": dict(status)},
+                _preload_content=False,
+            )
+        )
+
+    # --- objects of a run on the target ----------------------------------------------------
+
+    def ensure_namespace(self, name: str) -> None:
+        try:
+            self.core.read_namespace(name, _preload_content=False)
+            return
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+        try:
+            self.core.create_namespace(
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+            )
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+
+    def create_config_map(self, body: Mapping[str, Any]) -> bool:
+        """Create it; False when it already existed (a repeated step after a restart)."""
+        try:
+            self.core.create_namespaced_config_map(body["metadata"]["namespace"], dict(body))
+            return True
+        except ApiException as exc:
+            if exc.status == 409:
+                return False
+            raise
+
+    def create_job(self, body: Mapping[str, Any]) -> bool:
+        """Create it; False when it already existed, so a restart never launches a second Job."""
+        try:
+            self.batch.create_namespaced_job(body["metadata"]["namespace"], dict(body))
+            return True
+        except ApiException as exc:
+            if exc.status == 409:
+                return False
+            raise
+
+    def get_job(self, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            return _json(self.batch.read_namespaced_job(name, namespace, _preload_content=False))
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def list_job_pods(self, namespace: str, job_name: str) -> list[dict[str, Any]]:
+        result = _json(
+            self.core.list_namespaced_pod(
+                namespace, label_selector=f"job-name={job_name}", _preload_content=False
+            )
+        )
+        return [
+            pod
+            for pod in result.get("items", [])
+            if (pod.get("metadata", {}).get("labels") or {}).get("job-name") == job_name
+        ]
+
+    def read_config_map_key(self, namespace: str, name: str, key: str) -> str | None:
+        """The value under key, or None when the ConfigMap or the key does not exist."""
+        try:
+            config_map = _json(
+                self.core.read_namespaced_config_map(name, namespace, _preload_content=False)
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        value = (config_map.get("data") or {}).get(key)
+        return value if isinstance(value, str) else None
+
+    def read_secret_key(self, namespace: str, name: str, key: str) -> str | None:
+        """The decoded value under key, or None when the Secret or the key does not exist."""
+        try:
+            secret = _json(
+                self.core.read_namespaced_secret(name, namespace, _preload_content=False)
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        value = (secret.get("data") or {}).get(key)
+        if not isinstance(value, str):
+            return None
+        return base64.b64decode(value).decode()
+
+    def create_event(self, body: Mapping[str, Any]) -> None:
+        self.core.create_namespaced_event(body["metadata"]["namespace"], dict(body))

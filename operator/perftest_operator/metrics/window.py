@@ -1,0 +1,192 @@
+"""A run's time window and the one range query per KPI over it, against Prometheus (does I/O)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_api_client import PrometheusConnect
+from prometheus_api_client.exceptions import PrometheusApiClientException
+
+from perftest_operator.api.errors import PrometheusUnavailable, QueryError
+from perftest_operator.api.kpi import MetricSpec
+from perftest_operator.metrics.aggregate import Series, aggregate, count_finite_samples
+from perftest_operator.metrics.client import display_url
+
+# HTTP statuses with which Prometheus rejects the query itself: 400 bad_data (syntax, bad
+# parameters such as too many points per series), 422 execution (e.g. many-to-many matching,
+# too many samples). Asking again cannot succeed. Everything else may be transient.
+_QUERY_REJECTED = frozenset({400, 422})
+_STATUS_MESSAGE = re.compile(r"^HTTP Status Code (\d{3}) \((.*)\)$", re.DOTALL)
+_DETAIL_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class RunWindow:
+    """When a run ran: [start, end], timezone-aware, kept in UTC, start strictly before end."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        for name in ("start", "end"):
+            moment: datetime = getattr(self, name)
+            if moment.tzinfo is None or moment.utcoffset() is None:
+                raise ValueError(f"run window {name} {moment.isoformat()} has no timezone")
+            object.__setattr__(self, name, moment.astimezone(UTC))
+        if self.start >= self.end:
+            start, end = self.start.isoformat(), self.end.isoformat()
+            raise ValueError(f"run window start {start} is not before its end {end}")
+
+    @property
+    def duration_seconds(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """One KPI's number for one run, with how much data it came from."""
+
+    name: str
+    value: float
+    series_count: int  # series the query returned
+    sample_count: int  # finite samples the aggregation used
+
+
+def _format_step(step_seconds: float) -> str:
+    if not math.isfinite(step_seconds) or step_seconds <= 0:
+        raise ValueError(f"query step must be a positive number of seconds, got {step_seconds!r}")
+    return f"{step_seconds:g}"
+
+
+def _redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "<redacted>")
+    return text
+
+
+def _header_values(client: PrometheusConnect) -> list[str]:
+    headers: Mapping[str, Any] | None = client.headers
+    values = [str(value) for value in (headers or {}).values()]
+    # "Bearer abc": also hide "abc" on its own, should an answer quote only the token.
+    return values + [value.split(" ", 1)[1] for value in values if " " in value]
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _DETAIL_LIMIT else text[: _DETAIL_LIMIT - 3] + "..."
+
+
+def _http_failure(exc: PrometheusApiClientException) -> tuple[int | None, str]:
+    """Status and Prometheus' error text from the library's "HTTP Status Code N (b'body')"."""
+    match = _STATUS_MESSAGE.match(str(exc))
+    if match is None:
+        return None, str(exc)
+    status = int(match.group(1))
+    try:
+        body = ast.literal_eval(match.group(2))
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+    except (ValueError, SyntaxError):
+        text = match.group(2)
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        return status, f"HTTP {status}: {text}"
+    if isinstance(answer, dict) and "error" in answer:
+        return status, f"HTTP {status}, {answer.get('errorType', 'error')}: {answer['error']}"
+    return status, f"HTTP {status}: {text}"
+
+
+def _describe_os_error(exc: OSError) -> str:
+    """The root cause of a requests error: urllib3's MaxRetryError hides it behind a long URL."""
+    cause: BaseException = exc
+    if exc.args and isinstance(exc.args[0], BaseException):
+        cause = exc.args[0]
+    reason = getattr(cause, "reason", None)
+    if isinstance(reason, BaseException):
+        cause = reason
+    return f"{type(cause).__name__}: {cause}"
+
+
+def _parse_matrix(result: Any) -> list[Series]:
+    """The series of a range query's ``data.result``: [{"values": [[t, "v"], ...], ...}]."""
+    if not isinstance(result, list):
+        raise TypeError(f"expected a list of series, got {type(result).__name__}")
+    return [[(float(t), float(v)) for t, v in item["values"]] for item in result]
+
+
+def query_window(
+    client: PrometheusConnect, metric: MetricSpec, window: RunWindow, step_seconds: float
+) -> MetricValue:
+    """Run ONE range query of ``metric`` over exactly [window.start, window.end] and aggregate it.
+
+    Evaluation points are start, start + step, ... up to end, at the window's exact instants
+    (the library would round them to whole seconds, so they are passed explicitly).
+
+    Raises:
+        QueryError: Prometheus rejected the PromQL (HTTP 400 bad_data, 422 execution).
+        PrometheusUnavailable: no connection, a timeout, any other HTTP error, an answer that
+            is not a Prometheus result. The message names the metric and Prometheus' URL
+            (without credentials), never a token.
+        MetricMissing: the query returned no series or only NaN/infinite samples.
+    """
+    step = _format_step(step_seconds)
+    where = display_url(client.url)
+    secrets = _header_values(client)
+    failure: QueryError | PrometheusUnavailable | None = None
+    try:
+        result = client.custom_query_range(
+            query=metric.query,
+            start_time=window.start,
+            end_time=window.end,
+            step=step,
+            params={"start": repr(window.start.timestamp()), "end": repr(window.end.timestamp())},
+        )
+        series = _parse_matrix(result)
+    except PrometheusApiClientException as exc:
+        status, detail = _http_failure(exc)
+        detail = _shorten(_redact(detail, secrets))
+        if status in _QUERY_REJECTED:
+            failure = QueryError(metric.name, f"Prometheus at {where} rejected the query: {detail}")
+        else:
+            failure = PrometheusUnavailable(
+                f"metric {metric.name!r}: Prometheus at {where} failed the query: {detail}"
+            )
+    except (KeyError, TypeError, ValueError) as exc:  # HTTP 200, but no matrix (or no JSON)
+        detail = _shorten(_redact(f"{type(exc).__name__}: {exc}", secrets))
+        failure = PrometheusUnavailable(
+            f"metric {metric.name!r}: Prometheus at {where} gave an unexpected answer: {detail}"
+        )
+    except OSError as exc:  # requests' errors (connection, timeout, TLS) are OSErrors
+        detail = _shorten(_redact(_describe_os_error(exc), secrets))
+        failure = PrometheusUnavailable(
+            f"metric {metric.name!r}: Prometheus at {where} is unreachable: {detail}"
+        )
+    if failure is not None:
+        # Raised outside the handlers, so that no __context__ carries the original error (whose
+        # text may quote an answer that echoed credentials) into tracebacks.
+        raise failure
+    value = aggregate(series, metric.aggregation, metric=metric.name)
+    return MetricValue(
+        name=metric.name,
+        value=value,
+        series_count=len(series),
+        sample_count=count_finite_samples(series),
+    )
+
+
+def collect_run_metrics(
+    client: PrometheusConnect,
+    metrics: Sequence[MetricSpec],
+    window: RunWindow,
+    step_seconds: float,
+) -> dict[str, MetricValue]:
+    """Every KPI of a run by name, one range query each; the first failure propagates."""
+    return {metric.name: query_window(client, metric, window, step_seconds) for metric in metrics}

@@ -1,0 +1,266 @@
+"""ConfigMap and Job manifests of one kube-burner run as plain dicts; builders call nothing (pure).
+
+The Job runs in ``spec.target.namespace`` (default: the PerfRun's namespace) of the cluster
+it is created in, and kube-burner works on that same cluster with the pod's service account
+(see ``runner.command``). The
+ConfigMap is the frozen, human-readable record of what the run executed (``run.json``: the
+argv, image, sizes and timeout; nothing secret) and, for a custom workload, also carries the
+user's kube-burner configuration, which the Job mounts read-only at ``/etc/kube-burner``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from perftest_operator.api.errors import SpecError
+from perftest_operator.api.spec import PerfTestSpec
+from perftest_operator.runner.command import (
+    CONFIG_MOUNT_PATH,
+    kube_burner_command,
+    kube_burner_environment,
+    timeout_flag_value,
+)
+from perftest_operator.runner.names import label_value, run_resource_name
+from perftest_operator.runner.refs import OwnerRef, RunRef
+
+__all__ = [
+    "KUBE_BURNER_CONTAINER",
+    "OwnerRef",
+    "RunRef",
+    "build_config_map",
+    "build_job",
+    "job_deadline_seconds",
+    "job_namespace",
+    "run_labels",
+    "run_resource_name",
+]
+
+KUBE_BURNER_CONTAINER = "kube-burner"
+RUN_RECORD_KEY = "run.json"
+OUTPUT_DIR = "/kube-burner"  # working directory: kube-burner's log file and collected metrics
+
+NAME_LABEL = "app.kubernetes.io/name"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+TEST_LABEL = "perftest.dev/test"
+RUN_LABEL = "perftest.dev/run"
+RUN_UID_ANNOTATION = "perftest.dev/run-uid"
+RUN_NAMESPACE_ANNOTATION = "perftest.dev/run-namespace"
+MANAGER = "perftest-operator"
+
+# activeDeadlineSeconds = timeout * (1 + proportional) + fixed. kube-burner's own --timeout
+# must fire first so that its exit code 2 (and its partial results) are seen rather than a
+# killed pod. The Job's deadline counts from the Job's start, so the margin has to cover what
+# happens outside kube-burner's timer: scheduling and pulling the image, kube-burner-ocp's
+# cluster health check and metadata gathering (before its timer starts), and, after the
+# timer fires, indexing and the wait for garbage collection of what the run created, which
+# grows with the size of the run (hence the proportional part).
+DEADLINE_FIXED_MARGIN_SECONDS = 15 * 60
+DEADLINE_PROPORTIONAL_MARGIN = 0.10
+
+# kube-burner is the load generator: it gets a whole CPU so that client-side throttling does
+# not change the rate it achieves from run to run; memory holds per-object latency
+# measurements of large runs.
+RESOURCES: dict[str, dict[str, str]] = {
+    "requests": {"cpu": "1", "memory": "1Gi"},
+    "limits": {"cpu": "2", "memory": "4Gi"},
+}
+OUTPUT_SIZE_LIMIT = "1Gi"
+TMP_SIZE_LIMIT = "256Mi"
+
+
+def job_deadline_seconds(timeout_seconds: float) -> int:
+    """The Job's activeDeadlineSeconds for a kube-burner ``--timeout`` of ``timeout_seconds``."""
+    margin = DEADLINE_FIXED_MARGIN_SECONDS + DEADLINE_PROPORTIONAL_MARGIN * timeout_seconds
+    return math.ceil(timeout_seconds + margin)
+
+
+def run_labels(run: RunRef) -> dict[str, str]:
+    """Labels of every object of a run (Job, its pods, ConfigMap)."""
+    return {
+        NAME_LABEL: "kube-burner",
+        MANAGED_BY_LABEL: MANAGER,
+        TEST_LABEL: label_value(run.test),
+        RUN_LABEL: label_value(run.run),
+    }
+
+
+def job_namespace(spec: PerfTestSpec, run: RunRef) -> str:
+    """Where the run's Job and ConfigMap live: the target namespace, else the PerfRun's."""
+    return spec.target.namespace or run.namespace
+
+
+def _metadata(spec: PerfTestSpec, run: RunRef, owner: OwnerRef | None) -> dict[str, Any]:
+    namespace = job_namespace(spec, run)
+    metadata: dict[str, Any] = {
+        "name": run_resource_name(run.run),
+        "namespace": namespace,
+        "labels": run_labels(run),
+        "annotations": {RUN_UID_ANNOTATION: run.uid, RUN_NAMESPACE_ANNOTATION: run.namespace},
+    }
+    if owner is not None:
+        if namespace != run.namespace:
+            raise ValueError(
+                f"an owner in namespace {run.namespace!r} cannot own objects in "
+                f"{namespace!r}; pass owner=None"
+            )
+        metadata["ownerReferences"] = [
+            {
+                "apiVersion": owner.api_version,
+                "kind": owner.kind,
+                "name": owner.name,
+                "uid": owner.uid,
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ]
+    return metadata
+
+
+def _run_record(spec: PerfTestSpec, run: RunRef) -> dict[str, Any]:
+    workload = spec.workload
+    ref = workload.config_map_ref
+    return {
+        "test": run.test,
+        "run": run.run,
+        "runUID": run.uid,
+        "runNamespace": run.namespace,
+        "targetNamespace": job_namespace(spec, run),
+        "image": workload.image,
+        "workload": workload.name,
+        "customConfig": None if ref is None else {"configMap": ref.name, "key": ref.key},
+        "iterations": workload.iterations,
+        "qps": workload.qps,
+        "burst": workload.burst,
+        "timeout": timeout_flag_value(workload),
+        "activeDeadlineSeconds": job_deadline_seconds(workload.timeout_seconds),
+        "extraArgs": list(workload.extra_args),
+        "command": kube_burner_command(workload, uuid=run.uid),
+    }
+
+
+def build_config_map(
+    spec: PerfTestSpec, run: RunRef, *, custom_config: str | None, owner: OwnerRef | None
+) -> dict[str, Any]:
+    """The run's ConfigMap: ``run.json`` (the record of the run) and, for a custom workload, the
+    user's kube-burner configuration under the key it had in the user's ConfigMap.
+
+    A purely computational function with no side effects. ``custom_config`` is the text read
+    from ``spec.workload.configMapRef``; it must be given for a custom workload and only then.
+    The ConfigMap is immutable: a run's configuration never changes after it started.
+    """
+    ref = spec.workload.config_map_ref
+    if (ref is None) != (custom_config is None):
+        raise ValueError("custom_config must be given exactly when the workload is custom")
+    data = {RUN_RECORD_KEY: json.dumps(_run_record(spec, run), indent=2, sort_keys=True) + "\n"}
+    if ref is not None and custom_config is not None:
+        if ref.key == RUN_RECORD_KEY:
+            raise SpecError(
+                "spec.workload.configMapRef.key", f"{RUN_RECORD_KEY!r} is reserved; rename the key"
+            )
+        data[ref.key] = custom_config
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _metadata(spec, run, owner),
+        "immutable": True,
+        "data": data,
+    }
+
+
+def _restricted_security_context() -> dict[str, Any]:
+    return {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def build_job(
+    spec: PerfTestSpec,
+    run: RunRef,
+    *,
+    owner: OwnerRef | None,
+    service_account: str | None = None,
+    run_as_user: int | None = None,
+) -> dict[str, Any]:
+    """The batch/v1 Job that runs kube-burner once for ``run``.
+
+    A purely computational function with no side effects. ``service_account`` is the account
+    kube-burner works as (it needs rights to create and delete the workload's objects);
+    None uses the namespace's default. ``run_as_user`` stays None on OpenShift, whose
+    restricted SCC assigns a UID from the namespace's range (a fixed UID outside it is
+    rejected); elsewhere set it when the image's default user is root, or the kubelet refuses
+    to start the container under ``runAsNonRoot``.
+    """
+    workload = spec.workload
+    argv = kube_burner_command(workload, uuid=run.uid)
+    env = [{"name": "HOME", "value": OUTPUT_DIR}]
+    env += [
+        {"name": name, "value": value}
+        for name, value in kube_burner_environment(workload, uuid=run.uid).items()
+    ]
+    mounts: list[dict[str, Any]] = [
+        {"name": "output", "mountPath": OUTPUT_DIR},
+        {"name": "tmp", "mountPath": "/tmp"},
+    ]
+    volumes: list[dict[str, Any]] = [
+        {"name": "output", "emptyDir": {"sizeLimit": OUTPUT_SIZE_LIMIT}},
+        {"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE_LIMIT}},
+    ]
+    if workload.config_map_ref is not None:
+        key = workload.config_map_ref.key
+        mounts.append({"name": "config", "mountPath": CONFIG_MOUNT_PATH, "readOnly": True})
+        volumes.append(
+            {
+                "name": "config",
+                "configMap": {
+                    "name": run_resource_name(run.run),
+                    "items": [{"key": key, "path": key}],
+                },
+            }
+        )
+    pod_security: dict[str, Any] = {
+        "runAsNonRoot": True,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    if run_as_user is not None:
+        if run_as_user <= 0:
+            raise ValueError("run_as_user must be a non-root UID")
+        pod_security["runAsUser"] = run_as_user
+    pod_spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "automountServiceAccountToken": True,  # kube-burner's in-cluster credentials
+        "securityContext": pod_security,
+        "containers": [
+            {
+                "name": KUBE_BURNER_CONTAINER,
+                "image": workload.image,
+                "imagePullPolicy": "IfNotPresent",
+                "command": argv[:1],
+                "args": argv[1:],
+                "workingDir": OUTPUT_DIR,
+                "env": env,
+                "resources": {kind: dict(values) for kind, values in RESOURCES.items()},
+                "securityContext": _restricted_security_context(),
+                "terminationMessagePolicy": "FallbackToLogsOnError",
+                "volumeMounts": mounts,
+            }
+        ],
+        "volumes": volumes,
+    }
+    if service_account is not None:
+        pod_spec["serviceAccountName"] = service_account
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": _metadata(spec, run, owner),
+        "spec": {
+            "backoffLimit": 0,
+            "activeDeadlineSeconds": job_deadline_seconds(workload.timeout_seconds),
+            "template": {"metadata": {"labels": run_labels(run)}, "spec": pod_spec},
+        },
+    }

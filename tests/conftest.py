@@ -1,0 +1,73 @@
+"""Shared fixtures: a Kubernetes API (the emulator, or a real cluster via PERFTEST_TEST_KUBECONFIG)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import secrets
+import shutil
+from collections.abc import Iterator
+
+import kubernetes
+import pytest
+import yaml
+from kubernetes.client.exceptions import ApiException
+
+from localstack.cluster import Cluster
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+CRDS = sorted((REPO / "crds").glob("*.perftest.dev.yaml"))
+REAL_KUBECONFIG = os.environ.get("PERFTEST_TEST_KUBECONFIG")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if shutil.which("prometheus") and shutil.which("promtool"):
+        return
+    skip = pytest.mark.skip(reason="needs Debian's prometheus package (make install)")
+    for item in items:
+        if "prometheus" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """The API under test: a real cluster when PERFTEST_TEST_KUBECONFIG is set, else the emulator."""
+    if REAL_KUBECONFIG:
+        yield Cluster(kubeconfig=pathlib.Path(REAL_KUBECONFIG), emulated=False)
+        return
+    from localstack.emulator import EmulatorProcess
+
+    with EmulatorProcess(workdir=tmp_path_factory.mktemp("emulator")) as emulator:
+        yield Cluster(kubeconfig=pathlib.Path(emulator.kubeconfig), emulated=True)
+
+
+@pytest.fixture(scope="session")
+def crds(cluster: Cluster) -> list[str]:
+    """Install (or update) our CRDs, as `make install-crds` does on a real cluster."""
+    extensions = kubernetes.client.ApiextensionsV1Api(cluster.api_client())
+    names = []
+    for path in CRDS:
+        body = yaml.safe_load(path.read_text())
+        name = body["metadata"]["name"]
+        try:
+            extensions.create_custom_resource_definition(body)
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+            current = extensions.read_custom_resource_definition(name)
+            body["metadata"]["resourceVersion"] = current.metadata.resource_version
+            extensions.replace_custom_resource_definition(name, body)
+        names.append(name)
+    return names
+
+
+@pytest.fixture()
+def namespace(cluster: Cluster, crds: list[str]) -> Iterator[str]:
+    """A fresh namespace per test, deleted afterwards."""
+    core = kubernetes.client.CoreV1Api(cluster.api_client())
+    name = f"pt-test-{secrets.token_hex(4)}"
+    core.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    yield name
+    with contextlib.suppress(ApiException):
+        core.delete_namespace(name)

@@ -1,0 +1,248 @@
+"""From a PerfTest to a regression verdict: the real operator, the API, a real Prometheus, replayed runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from kubernetes.client.exceptions import ApiException
+
+from localstack.jobs import SimulatedJobController
+from localstack.objects import Kube, wait_for
+from localstack.prometheus import ReplayRun
+from localstack.story import FIRST_BAD_RUN, READ_ONLY_LATENCY, replay_script
+
+pytestmark = [pytest.mark.e2e, pytest.mark.prometheus]
+
+TEST = "api-latency"
+
+
+def perftest(prometheus_url: str, **spec: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "metadata": {"name": TEST},
+        "spec": {
+            "target": {"platform": "AWS"},
+            "workload": {"name": "cluster-density-v2", "iterations": 9},
+            "prometheus": {"url": prometheus_url, "step": "15s"},
+            "analysis": {"minHistory": 5},
+        },
+    }
+    body["spec"].update(spec)
+    return body
+
+
+def finished_run(kube: Kube, name: str) -> dict[str, Any] | None:
+    run = kube.get("perfruns", name)
+    phase = ((run or {}).get("status") or {}).get("phase")
+    return run if phase in ("Succeeded", "Failed") else None
+
+
+def condition(obj: dict[str, Any], type_: str) -> dict[str, Any]:
+    matches = [c for c in obj["status"].get("conditions", []) if c["type"] == type_]
+    assert len(matches) == 1, f"expected one {type_} condition in {obj['status'].get('conditions')}"
+    return matches[0]
+
+
+def warnings(kube: Kube, reason: str, kind: str = "PerfTest") -> list[Any]:
+    return [
+        e
+        for e in kube.events()
+        if e.reason == reason and e.type == "Warning" and e.involved_object.kind == kind
+    ]
+
+
+def test_kernel_regression_is_reported_at_the_first_bad_run(
+    kube: Kube, replay: list[ReplayRun], prometheus_url: str, start_operator: Any
+) -> None:
+    """15 nightlies, the 8th takes readOnlyAPICallsLatency from ~0.98 s to 3.98 s, then it flip-flops."""
+    snapshots: dict[int, dict[str, Any]] = {}
+    with SimulatedJobController(
+        kube.api_client, replay_script(replay), namespace=kube.namespace
+    ) as jobs:
+        start_operator()
+        kube.create_perftest(perftest(prometheus_url))
+        for number in range(1, len(READ_ONLY_LATENCY) + 1):
+            run_name = f"{TEST}-{number}"
+            if number > 1:
+                kube.annotate(TEST, "perftest.dev/run-now", f"night-{number}")
+            run = wait_for(
+                lambda run_name=run_name: finished_run(kube, run_name),
+                timeout=60,
+                what=f"{run_name} to finish",
+            )
+            assert run["status"]["phase"] == "Succeeded", run["status"]
+            test = wait_for(
+                lambda run_name=run_name: (
+                    (t := kube.get("perftests", TEST))
+                    and (t.get("status") or {}).get("lastRun", {}).get("name") == run_name
+                    and t
+                ),
+                timeout=30,
+                what=f"the PerfTest status to show {run_name}",
+            )
+            snapshots[number] = {
+                "run": run,
+                "test": test,
+                "warnings": len(warnings(kube, "RegressionDetected")),
+            }
+        assert not jobs.errors, jobs.errors
+
+    # Each run's value is what Prometheus holds for exactly that run's window.
+    for number, wanted in enumerate(READ_ONLY_LATENCY, start=1):
+        value = snapshots[number]["run"]["status"]["values"]["readOnlyAPICallsLatency"]
+        assert value == pytest.approx(wanted, rel=1e-6), f"run {number}"
+
+    # No regression reported for the seven good runs.
+    for number in range(1, FIRST_BAD_RUN):
+        run_verdict = snapshots[number]["run"]["status"]["verdict"]
+        assert run_verdict["result"] != "Regression", (number, run_verdict)
+        assert snapshots[number]["test"]["status"]["verdict"]["result"] != "Regression", number
+        assert snapshots[number]["warnings"] == 0, number
+    assert snapshots[4]["run"]["status"]["verdict"]["result"] == "InsufficientHistory"
+    assert snapshots[7]["run"]["status"]["verdict"]["result"] == "Pass"
+
+    # The 8th run itself is the regression: in its PerfRun, in the PerfTest status, in a Warning Event.
+    bad = f"{TEST}-{FIRST_BAD_RUN}"
+    at_bad = snapshots[FIRST_BAD_RUN]
+    for verdict in (at_bad["run"]["status"]["verdict"], at_bad["test"]["status"]["verdict"]):
+        assert verdict["result"] == "Regression"
+        regressions = [cp for cp in verdict["changePoints"] if cp["regression"]]
+        assert [(cp["metric"], cp["run"], cp["index"]) for cp in regressions] == [
+            ("readOnlyAPICallsLatency", bad, FIRST_BAD_RUN - 1)
+        ]
+        point = regressions[0]
+        assert point["before"] == pytest.approx(0.984, rel=0.01)
+        assert point["after"] > 3.9
+        assert point["changePercent"] > 290
+    test_status = at_bad["test"]["status"]
+    assert test_status["phase"] == "Regressed"
+    assert condition(at_bad["test"], "Regressed")["status"] == "True"
+    assert test_status["observedGeneration"] == at_bad["test"]["metadata"]["generation"]
+    assert at_bad["warnings"] == 1
+    [event] = warnings(kube, "RegressionDetected")
+    assert (
+        "readOnlyAPICallsLatency" in event.message and bad in event.message and "%" in event.message
+    )
+
+    # The flip-flopping runs after it keep pointing at the same first bad run, with no new alarm.
+    for number in range(FIRST_BAD_RUN + 1, len(READ_ONLY_LATENCY) + 1):
+        verdict = snapshots[number]["test"]["status"]["verdict"]
+        assert verdict["result"] == "Regression", number
+        assert [cp["run"] for cp in verdict["changePoints"] if cp["regression"]] == [bad], number
+    assert len(warnings(kube, "RegressionDetected")) == 1
+    final = snapshots[len(READ_ONLY_LATENCY)]["test"]["status"]
+    assert final["runs"] == {"total": 15, "succeeded": 15, "failed": 0}
+    assert len(kube.jobs()) == 15, "exactly one Job per run"
+
+
+def test_failed_job_fails_the_run_without_a_verdict(
+    kube: Kube, replay: list[ReplayRun], prometheus_url: str, start_operator: Any
+) -> None:
+    """kube-burner exits 3 (an alert fired): the run is Failed with that reason; nothing is analysed."""
+    with SimulatedJobController(
+        kube.api_client, replay_script(replay, exit_codes={1: 3}), namespace=kube.namespace
+    ):
+        start_operator()
+        kube.create_perftest(perftest(prometheus_url))
+        run = wait_for(
+            lambda: finished_run(kube, f"{TEST}-1"), timeout=60, what="the run to finish"
+        )
+    status = run["status"]
+    assert status["phase"] == "Failed"
+    assert status["reason"] == "AlertTriggered"
+    assert status["exitCode"] == 3
+    assert "verdict" not in status and "values" not in status
+    assert condition(run, "JobCompleted")["status"] == "False"
+    test = wait_for(
+        lambda: (t := kube.get("perftests", TEST)) and (t.get("status") or {}).get("lastRun") and t,
+        timeout=30,
+        what="the PerfTest's lastRun",
+    )
+    assert test["status"]["lastRun"]["phase"] == "Failed"
+    assert test["status"]["phase"] == "Failed"
+    assert test["status"].get("verdict") is None
+    assert test["status"]["runs"] == {"total": 1, "succeeded": 0, "failed": 1}
+    assert warnings(kube, "RunFailed"), "a Warning Event RunFailed on the PerfTest"
+
+
+def test_unusable_spec_is_reported_and_other_tests_keep_working(
+    kube: Kube, replay: list[ReplayRun], prometheus_url: str, start_operator: Any
+) -> None:
+    """Schema-valid but unusable specs: Ready=False/InvalidSpec naming the field, a Warning Event."""
+    bad_specs = {
+        "unknown-workload": ({"workload": {"name": "cluster-density-v9"}}, "spec.workload.name"),
+        "bad-url": ({"prometheus": {"url": "http://prometheus:99999"}}, "spec.prometheus.url"),
+        "missing-configmap": (
+            {"workload": {"configMapRef": {"name": "absent", "key": "config.yml"}}},
+            "spec.workload.configMapRef",
+        ),
+    }
+    with SimulatedJobController(kube.api_client, replay_script(replay), namespace=kube.namespace):
+        start_operator()
+        for name, (spec, _) in bad_specs.items():
+            body = perftest(prometheus_url, **spec)
+            body["metadata"]["name"] = name
+            kube.create_perftest(body)
+        kube.create_perftest(perftest(prometheus_url))
+        good_run = wait_for(
+            lambda: finished_run(kube, f"{TEST}-1"), timeout=60, what="the valid test's run"
+        )
+        assert good_run["status"]["phase"] == "Succeeded"
+        for name, (_, field) in bad_specs.items():
+            test = wait_for(
+                lambda name=name: (
+                    (t := kube.get("perftests", name))
+                    and (t.get("status") or {}).get("conditions")
+                    and t
+                ),
+                timeout=30,
+                what=f"{name} to get conditions",
+            )
+            ready = condition(test, "Ready")
+            assert (ready["status"], ready["reason"]) == ("False", "InvalidSpec"), name
+            assert field in ready["message"], (name, ready["message"])
+            assert test["status"]["phase"] == "Invalid"
+            events = [e for e in warnings(kube, "InvalidSpec") if e.involved_object.name == name]
+            assert events and field in events[0].message, name
+    assert not [r for r in kube.perfruns() if r["spec"]["testName"] in bad_specs], (
+        "no run for an unusable spec"
+    )
+
+
+def test_prometheus_unreachable_keeps_the_run_collecting(
+    kube: Kube, replay: list[ReplayRun], start_operator: Any
+) -> None:
+    """Metrics cannot be read: the run waits in Collecting and retries; it never succeeds without them."""
+    from localstack.prometheus import free_port
+
+    dead_url = f"http://127.0.0.1:{free_port()}"
+    with SimulatedJobController(kube.api_client, replay_script(replay), namespace=kube.namespace):
+        start_operator()
+        kube.create_perftest(perftest(dead_url))
+        run = wait_for(
+            lambda: (
+                (r := kube.get("perfruns", f"{TEST}-1"))
+                and int((r.get("status") or {}).get("collectAttempts") or 0) >= 3
+                and r
+            ),
+            timeout=60,
+            what="three collection attempts",
+        )
+    status = run["status"]
+    assert status["phase"] == "Collecting"
+    collected = condition(run, "MetricsCollected")
+    assert (collected["status"], collected["reason"]) == ("False", "PrometheusUnavailable")
+    assert "values" not in status and "verdict" not in status
+    assert status["nextCollectTime"]
+
+
+def test_schema_rejects_what_it_can_before_the_operator_sees_it(
+    kube: Kube, prometheus_url: str
+) -> None:
+    """A metric without a query never reaches the operator: the API answers 422 naming the field."""
+    for metric in ({"name": "podReady"}, {"name": "podReady", "query": "   "}):
+        with pytest.raises(ApiException) as caught:
+            kube.create_perftest(perftest(prometheus_url, metrics=[metric]))
+        assert caught.value.status == 422
+        assert "spec.metrics[0].query" in str(caught.value.body)
+    assert kube.get("perftests", TEST) is None

@@ -1,0 +1,713 @@
+"""kube-burner ConfigMap and Job manifests: whole manifests per workload, names, pod security."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from perftest_operator.api.errors import SpecError
+from perftest_operator.api.profiles import KUBE_BURNER_OCP_WORKLOADS
+from perftest_operator.api.spec import PerfTestSpec, parse_perftest_spec
+from perftest_operator.runner.command import SCALE_FLAGS, kube_burner_command
+from perftest_operator.runner.manifests import build_config_map, build_job, job_deadline_seconds
+from perftest_operator.runner.names import label_value, run_resource_name
+from perftest_operator.runner.refs import OwnerRef, RunRef
+
+PROMETHEUS = {"url": "https://thanos-querier.openshift-monitoring.svc:9091"}
+IMAGE = "quay.io/kube-burner/kube-burner-ocp:v1.7.3"
+RUN_UID = "6f1c2a4e-9d3b-4c1e-8a7f-0b5d2e3c4f61"
+RUN = RunRef(
+    test="api-latency",
+    run="api-latency-20250110-0300",
+    uid=RUN_UID,
+    namespace="perftest-runs",
+)
+OWNER = OwnerRef(
+    api_version="perftest.dev/v1alpha1",
+    kind="PerfRun",
+    name="api-latency-20250110-0300",
+    uid=RUN_UID,
+)
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+
+def spec_of(workload: Mapping[str, Any], **target: Any) -> PerfTestSpec:
+    raw = {
+        "target": {"namespace": "perftest-runs", **target},
+        "workload": dict(workload),
+        "prometheus": PROMETHEUS,
+    }
+    return parse_perftest_spec(raw)
+
+
+CLUSTER_DENSITY = spec_of(
+    {
+        "name": "cluster-density-v2",
+        "image": IMAGE,
+        "iterations": 90,
+        "qps": 20,
+        "burst": 40,
+        "timeout": "2h",
+        "extraArgs": ["--churn-cycles=2", "--churn-percent=20"],
+    }
+)
+NODE_DENSITY = spec_of({"name": "node-density", "image": IMAGE, "iterations": 200})
+CUSTOM = spec_of(
+    {
+        "configMapRef": {"name": "my-kube-burner-config", "key": "config.yml"},
+        "image": "quay.io/kube-burner/kube-burner:v1.16.0",
+        "iterations": 10,
+        "qps": 50,
+        "burst": 50,
+        "timeout": "30m",
+        "extraArgs": ["--log-level=debug"],
+    }
+)
+CUSTOM_CONFIG = "jobs:\n  - name: density\n    jobIterations: {{.ITERATIONS}}\n"
+
+LABELS = {
+    "app.kubernetes.io/name": "kube-burner",
+    "app.kubernetes.io/managed-by": "perftest-operator",
+    "perftest.dev/test": "api-latency",
+    "perftest.dev/run": "api-latency-20250110-0300",
+}
+METADATA = {
+    "name": "api-latency-20250110-0300",
+    "namespace": "perftest-runs",
+    "labels": LABELS,
+    "annotations": {
+        "perftest.dev/run-uid": RUN_UID,
+        "perftest.dev/run-namespace": "perftest-runs",
+    },
+    "ownerReferences": [
+        {
+            "apiVersion": "perftest.dev/v1alpha1",
+            "kind": "PerfRun",
+            "name": "api-latency-20250110-0300",
+            "uid": RUN_UID,
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ],
+}
+CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+RESOURCES = {
+    "requests": {"cpu": "1", "memory": "1Gi"},
+    "limits": {"cpu": "2", "memory": "4Gi"},
+}
+SCRATCH_MOUNTS = [
+    {"name": "output", "mountPath": "/kube-burner"},
+    {"name": "tmp", "mountPath": "/tmp"},
+]
+SCRATCH_VOLUMES = [
+    {"name": "output", "emptyDir": {"sizeLimit": "1Gi"}},
+    {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
+]
+
+
+# --- whole manifests: this is the review of what the operator creates ---------------------------
+
+
+def test_cluster_density_job_whole_manifest() -> None:
+    job = build_job(CLUSTER_DENSITY, RUN, owner=OWNER, service_account="kube-burner")
+    assert job == {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": METADATA,
+        "spec": {
+            "backoffLimit": 0,
+            # 2h timeout + 15 min fixed + 10 % of 2h
+            "activeDeadlineSeconds": 7200 + 900 + 720,
+            "template": {
+                "metadata": {"labels": LABELS},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "automountServiceAccountToken": True,
+                    "serviceAccountName": "kube-burner",
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [
+                        {
+                            "name": "kube-burner",
+                            "image": IMAGE,
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": ["kube-burner-ocp"],
+                            "args": [
+                                "cluster-density-v2",
+                                "--iterations=90",
+                                "--qps=20",
+                                "--burst=40",
+                                "--timeout=2h",
+                                f"--uuid={RUN_UID}",
+                                "--gc=true",
+                                "--churn-cycles=2",
+                                "--churn-percent=20",
+                            ],
+                            "workingDir": "/kube-burner",
+                            "env": [{"name": "HOME", "value": "/kube-burner"}],
+                            "resources": RESOURCES,
+                            "securityContext": CONTAINER_SECURITY,
+                            "terminationMessagePolicy": "FallbackToLogsOnError",
+                            "volumeMounts": SCRATCH_MOUNTS,
+                        }
+                    ],
+                    "volumes": SCRATCH_VOLUMES,
+                },
+            },
+        },
+    }
+
+
+def test_node_density_job_maps_iterations_to_pods_per_node() -> None:
+    job = build_job(NODE_DENSITY, RUN, owner=None)
+    assert job == {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {k: v for k, v in METADATA.items() if k != "ownerReferences"},
+        "spec": {
+            "backoffLimit": 0,
+            # default timeout 1h + 15 min + 6 min
+            "activeDeadlineSeconds": 3600 + 900 + 360,
+            "template": {
+                "metadata": {"labels": LABELS},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "automountServiceAccountToken": True,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [
+                        {
+                            "name": "kube-burner",
+                            "image": IMAGE,
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": ["kube-burner-ocp"],
+                            "args": [
+                                "node-density",
+                                "--pods-per-node=200",
+                                "--timeout=1h",
+                                f"--uuid={RUN_UID}",
+                                "--gc=true",
+                            ],
+                            "workingDir": "/kube-burner",
+                            "env": [{"name": "HOME", "value": "/kube-burner"}],
+                            "resources": RESOURCES,
+                            "securityContext": CONTAINER_SECURITY,
+                            "terminationMessagePolicy": "FallbackToLogsOnError",
+                            "volumeMounts": SCRATCH_MOUNTS,
+                        }
+                    ],
+                    "volumes": SCRATCH_VOLUMES,
+                },
+            },
+        },
+    }
+
+
+def test_custom_config_job_whole_manifest() -> None:
+    job = build_job(CUSTOM, RUN, owner=OWNER, service_account="kube-burner", run_as_user=65532)
+    assert job == {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": METADATA,
+        "spec": {
+            "backoffLimit": 0,
+            "activeDeadlineSeconds": 1800 + 900 + 180,
+            "template": {
+                "metadata": {"labels": LABELS},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "automountServiceAccountToken": True,
+                    "serviceAccountName": "kube-burner",
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                        "runAsUser": 65532,
+                    },
+                    "containers": [
+                        {
+                            "name": "kube-burner",
+                            "image": "quay.io/kube-burner/kube-burner:v1.16.0",
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": ["kube-burner"],
+                            "args": [
+                                "init",
+                                "--config=/etc/kube-burner/config.yml",
+                                f"--uuid={RUN_UID}",
+                                "--timeout=30m",
+                                "--log-level=debug",
+                            ],
+                            "workingDir": "/kube-burner",
+                            "env": [
+                                {"name": "HOME", "value": "/kube-burner"},
+                                {"name": "UUID", "value": RUN_UID},
+                                {"name": "QPS", "value": "50"},
+                                {"name": "BURST", "value": "50"},
+                                {"name": "ITERATIONS", "value": "10"},
+                            ],
+                            "resources": RESOURCES,
+                            "securityContext": CONTAINER_SECURITY,
+                            "terminationMessagePolicy": "FallbackToLogsOnError",
+                            "volumeMounts": [
+                                *SCRATCH_MOUNTS,
+                                {
+                                    "name": "config",
+                                    "mountPath": "/etc/kube-burner",
+                                    "readOnly": True,
+                                },
+                            ],
+                        }
+                    ],
+                    "volumes": [
+                        *SCRATCH_VOLUMES,
+                        {
+                            "name": "config",
+                            "configMap": {
+                                "name": "api-latency-20250110-0300",
+                                "items": [{"key": "config.yml", "path": "config.yml"}],
+                            },
+                        },
+                    ],
+                },
+            },
+        },
+    }
+
+
+def test_cluster_density_config_map_whole_manifest() -> None:
+    config_map = build_config_map(CLUSTER_DENSITY, RUN, custom_config=None, owner=OWNER)
+    record = json.loads(config_map["data"]["run.json"])
+    assert {k: v for k, v in config_map.items() if k != "data"} == {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": METADATA,
+        "immutable": True,
+    }
+    assert list(config_map["data"]) == ["run.json"]
+    assert record == {
+        "test": "api-latency",
+        "run": "api-latency-20250110-0300",
+        "runUID": RUN_UID,
+        "runNamespace": "perftest-runs",
+        "targetNamespace": "perftest-runs",
+        "image": IMAGE,
+        "workload": "cluster-density-v2",
+        "customConfig": None,
+        "iterations": 90,
+        "qps": 20,
+        "burst": 40,
+        "timeout": "2h",
+        "activeDeadlineSeconds": 8820,
+        "extraArgs": ["--churn-cycles=2", "--churn-percent=20"],
+        "command": [
+            "kube-burner-ocp",
+            "cluster-density-v2",
+            "--iterations=90",
+            "--qps=20",
+            "--burst=40",
+            "--timeout=2h",
+            f"--uuid={RUN_UID}",
+            "--gc=true",
+            "--churn-cycles=2",
+            "--churn-percent=20",
+        ],
+    }
+
+
+def test_custom_config_map_carries_the_users_config_under_its_key() -> None:
+    config_map = build_config_map(CUSTOM, RUN, custom_config=CUSTOM_CONFIG, owner=None)
+    assert config_map["metadata"]["name"] == "api-latency-20250110-0300"
+    assert "ownerReferences" not in config_map["metadata"]
+    assert sorted(config_map["data"]) == ["config.yml", "run.json"]
+    assert config_map["data"]["config.yml"] == CUSTOM_CONFIG
+    record = json.loads(config_map["data"]["run.json"])
+    assert record["workload"] is None
+    assert record["customConfig"] == {"configMap": "my-kube-burner-config", "key": "config.yml"}
+    assert record["command"][:3] == ["kube-burner", "init", "--config=/etc/kube-burner/config.yml"]
+
+
+def test_job_mounts_exactly_the_key_the_custom_config_map_stores() -> None:
+    job = build_job(CUSTOM, RUN, owner=None)
+    config_map = build_config_map(CUSTOM, RUN, custom_config=CUSTOM_CONFIG, owner=None)
+    pod = job["spec"]["template"]["spec"]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == "config"]
+    (mount,) = [m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "config"]
+    assert volume["configMap"]["name"] == config_map["metadata"]["name"]
+    for item in volume["configMap"]["items"]:
+        assert item["key"] in config_map["data"]
+    config_arg = next(a for a in pod["containers"][0]["args"] if a.startswith("--config="))
+    mounted_file = f"{mount['mountPath']}/{volume['configMap']['items'][0]['path']}"
+    assert config_arg == f"--config={mounted_file}"
+
+
+# --- targeted behaviour ------------------------------------------------------------------------
+
+
+def test_extra_args_come_last_in_the_users_order() -> None:
+    extra = ["--churn-percent=5", "--iterations=7", "--alerting=false", "--churn-percent=9"]
+    spec = spec_of({"name": "cluster-density-v2", "iterations": 3, "extraArgs": extra})
+    args = build_job(spec, RUN, owner=None)["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args[-len(extra) :] == extra
+    # the operator's own --iterations precedes the user's, so the user's value wins in pflag
+    assert args.index("--iterations=3") < args.index("--iterations=7")
+
+
+def test_owner_reference_is_the_controller() -> None:
+    job = build_job(CLUSTER_DENSITY, RUN, owner=OWNER)
+    config_map = build_config_map(CLUSTER_DENSITY, RUN, custom_config=None, owner=OWNER)
+    for manifest in (job, config_map):
+        (ref,) = manifest["metadata"]["ownerReferences"]
+        assert ref["uid"] == OWNER.uid and ref["kind"] == "PerfRun"
+        assert ref["controller"] is True and ref["blockOwnerDeletion"] is True
+
+
+def test_no_owner_reference_without_owner() -> None:
+    assert "ownerReferences" not in build_job(CLUSTER_DENSITY, RUN, owner=None)["metadata"]
+
+
+def test_without_target_namespace_the_job_runs_in_the_perfrun_namespace() -> None:
+    spec = parse_perftest_spec({"workload": {"name": "node-density"}, "prometheus": PROMETHEUS})
+    assert spec.target.namespace is None
+    run = RunRef("api-latency", "api-latency-1", RUN_UID, "team-a")
+    owner = OwnerRef("perftest.dev/v1alpha1", "PerfRun", "api-latency-1", RUN_UID)
+    job = build_job(spec, run, owner=owner)
+    config_map = build_config_map(spec, run, custom_config=None, owner=owner)
+    assert job["metadata"]["namespace"] == config_map["metadata"]["namespace"] == "team-a"
+    assert job["metadata"]["ownerReferences"][0]["uid"] == RUN_UID
+    assert json.loads(config_map["data"]["run.json"])["targetNamespace"] == "team-a"
+
+
+def test_owner_in_another_namespace_is_refused() -> None:
+    spec = spec_of({"name": "node-density"}, namespace="benchmarks")
+    with pytest.raises(ValueError, match="cannot own"):
+        build_job(spec, RUN, owner=OWNER)
+    with pytest.raises(ValueError, match="cannot own"):
+        build_config_map(spec, RUN, custom_config=None, owner=OWNER)
+    assert build_job(spec, RUN, owner=None)["metadata"]["namespace"] == "benchmarks"
+
+
+def test_job_and_config_map_names_are_the_same_per_run_and_differ_between_runs() -> None:
+    other = RunRef("api-latency", "api-latency-20250111-0300", "another-uid", "perftest-runs")
+    first = build_job(CLUSTER_DENSITY, RUN, owner=None)["metadata"]["name"]
+    again = build_job(CLUSTER_DENSITY, RUN, owner=None)["metadata"]["name"]
+    config_map = build_config_map(CLUSTER_DENSITY, RUN, custom_config=None, owner=None)
+    assert first == again == config_map["metadata"]["name"]
+    assert build_job(CLUSTER_DENSITY, other, owner=None)["metadata"]["name"] != first
+
+
+def test_long_names_give_valid_names_and_labels() -> None:
+    long_test = "a" * 120 + ".team-x"
+    long_run = long_test + "-20250110-030000"
+    run = RunRef(long_test, long_run, RUN_UID, "perftest-runs")
+    job = build_job(NODE_DENSITY, run, owner=None)
+    assert DNS_LABEL.match(job["metadata"]["name"]) and len(job["metadata"]["name"]) <= 63
+    for labels in (job["metadata"]["labels"], job["spec"]["template"]["metadata"]["labels"]):
+        for value in labels.values():
+            assert LABEL_VALUE.match(value) and len(value) <= 63
+    assert (
+        job["metadata"]["labels"]["perftest.dev/test"]
+        != job["metadata"]["labels"]["perftest.dev/run"]
+    )
+
+
+def test_deadline_leaves_kube_burner_timeout_room_to_fire_first() -> None:
+    for seconds in (60.0, 1800.0, 3600.0, 4 * 3600.0):
+        deadline = job_deadline_seconds(seconds)
+        assert deadline >= seconds + 15 * 60
+        assert deadline >= seconds * 1.1
+    assert job_deadline_seconds(3600.0) == 4860
+
+
+def test_timeout_is_passed_as_a_go_duration() -> None:
+    spec = spec_of({"name": "node-density", "timeout": "1h30m"})
+    assert "--timeout=1h30m" in kube_burner_command(spec.workload, uuid=RUN_UID)
+
+
+def test_qps_and_burst_left_out_use_kube_burner_defaults() -> None:
+    argv = kube_burner_command(NODE_DENSITY.workload, uuid=RUN_UID)
+    assert not any(a.startswith(("--qps", "--burst")) for a in argv)
+
+
+def test_every_known_workload_has_a_scale_flag_entry() -> None:
+    assert set(KUBE_BURNER_OCP_WORKLOADS) <= set(SCALE_FLAGS)
+
+
+def test_required_count_missing_is_a_spec_error() -> None:
+    spec = spec_of({"name": "cluster-density-v2"})
+    with pytest.raises(SpecError) as error:
+        build_job(spec, RUN, owner=None)
+    assert error.value.field == "spec.workload.iterations"
+
+
+def test_required_count_given_in_extra_args_is_accepted() -> None:
+    spec = spec_of({"name": "cluster-density-v2", "extraArgs": ["--iterations=5"]})
+    args = build_job(spec, RUN, owner=None)["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args.count("--iterations=5") == 1
+
+
+def test_iterations_for_a_workload_without_a_count_is_a_spec_error() -> None:
+    spec = spec_of({"name": "web-burner-init", "iterations": 3})
+    with pytest.raises(SpecError, match="takes no iteration count"):
+        build_config_map(spec, RUN, custom_config=None, owner=None)
+
+
+def test_custom_config_presence_must_match_the_workload() -> None:
+    with pytest.raises(ValueError, match="custom_config"):
+        build_config_map(CUSTOM, RUN, custom_config=None, owner=None)
+    with pytest.raises(ValueError, match="custom_config"):
+        build_config_map(CLUSTER_DENSITY, RUN, custom_config="jobs: []", owner=None)
+
+
+def test_custom_config_key_may_not_shadow_the_run_record() -> None:
+    spec = spec_of({"configMapRef": {"name": "cfg", "key": "run.json"}})
+    with pytest.raises(SpecError) as error:
+        build_config_map(spec, RUN, custom_config="{}", owner=None)
+    assert error.value.field == "spec.workload.configMapRef.key"
+
+
+def test_manifests_reference_no_secret() -> None:
+    raw = {
+        "target": {
+            "namespace": "perftest-runs",
+            "kubeconfigSecretRef": {"name": "target-kubeconfig-zz9", "key": "kubeconfig"},
+        },
+        "workload": {"name": "node-density"},
+        "prometheus": {
+            **PROMETHEUS,
+            "bearerTokenSecretRef": {"name": "prom-token-qq7", "key": "token"},
+        },
+    }
+    spec = parse_perftest_spec(raw)
+    job = build_job(spec, RUN, owner=None)
+    config_map = build_config_map(spec, RUN, custom_config=None, owner=None)
+    text = json.dumps([job, config_map])
+    assert "target-kubeconfig-zz9" not in text and "prom-token-qq7" not in text
+    assert "secretKeyRef" not in text and '"secret"' not in text and "KUBECONFIG" not in text
+
+
+def test_builders_do_not_mutate_shared_constants() -> None:
+    first = build_job(CLUSTER_DENSITY, RUN, owner=OWNER)
+    first["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"] = "99"
+    first["metadata"]["labels"]["x"] = "y"
+    second = build_job(CLUSTER_DENSITY, RUN, owner=OWNER)
+    assert second["spec"]["template"]["spec"]["containers"][0]["resources"] == RESOURCES
+    assert "x" not in second["metadata"]["labels"]
+
+
+# --- names (property-based) --------------------------------------------------------------------
+
+NAME_TEXT = st.text(min_size=1, max_size=300)
+K8S_NAMES = st.from_regex(r"[a-z0-9]([-a-z0-9.]{0,250}[a-z0-9])?", fullmatch=True)
+
+
+@settings(max_examples=300)
+@given(name=st.one_of(NAME_TEXT, K8S_NAMES), suffix=st.sampled_from(["", "cfg", "job"]))
+def test_run_resource_name_is_always_a_valid_dns_label(name: str, suffix: str) -> None:
+    result = run_resource_name(name, suffix)
+    assert len(result) <= 63
+    assert DNS_LABEL.match(result), result
+    assert result == run_resource_name(name, suffix)
+    if suffix:
+        assert result.endswith(f"-{suffix}")
+
+
+@settings(max_examples=100)
+@given(names=st.sets(st.one_of(NAME_TEXT, K8S_NAMES), min_size=2, max_size=40))
+def test_distinct_run_names_give_distinct_resource_names(names: set[str]) -> None:
+    results = [run_resource_name(name) for name in names]
+    assert len(set(results)) == len(results)
+
+
+@given(name=K8S_NAMES)
+def test_short_valid_names_are_kept_unchanged(name: str) -> None:
+    if len(name) <= 63 and "." not in name:
+        assert run_resource_name(name) == name
+        assert label_value(name) == name
+
+
+def test_long_names_that_share_a_prefix_stay_distinct() -> None:
+    prefix = "nightly-" + "x" * 80
+    names = {run_resource_name(f"{prefix}-{i}") for i in range(1000)}
+    assert len(names) == 1000
+    assert all(name.startswith("nightly-xxx") for name in names)
+
+
+@settings(max_examples=300)
+@given(text=st.one_of(NAME_TEXT, K8S_NAMES))
+def test_label_value_is_always_valid_and_deterministic(text: str) -> None:
+    result = label_value(text)
+    assert len(result) <= 63 and LABEL_VALUE.match(result), result
+    assert result == label_value(text)
+
+
+def test_invalid_suffix_or_empty_name_is_refused() -> None:
+    with pytest.raises(ValueError):
+        run_resource_name("")
+    with pytest.raises(ValueError):
+        run_resource_name("run", "Not_A_Label")
+
+
+# --- restricted Pod Security Standard ----------------------------------------------------------
+
+RESTRICTED_VOLUME_TYPES = {
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+}
+SAFE_SYSCTLS = {
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+}
+
+
+def violations_of_restricted_pss(pod_spec: Mapping[str, Any]) -> list[str]:
+    """What keeps a pod spec out of the Kubernetes *restricted* Pod Security Standard (latest)."""
+    problems: list[str] = []
+    pod_sc = pod_spec.get("securityContext") or {}
+    for host in ("hostNetwork", "hostPID", "hostIPC"):
+        if pod_spec.get(host):
+            problems.append(f"{host} is set")
+    for volume in pod_spec.get("volumes") or []:
+        kinds = set(volume) - {"name"}
+        if not kinds <= RESTRICTED_VOLUME_TYPES:
+            problems.append(f"volume {volume.get('name')} has type {sorted(kinds)}")
+    for sysctl in pod_sc.get("sysctls") or []:
+        if sysctl.get("name") not in SAFE_SYSCTLS:
+            problems.append(f"unsafe sysctl {sysctl.get('name')}")
+    if (pod_sc.get("windowsOptions") or {}).get("hostProcess"):
+        problems.append("pod is a Windows host process")
+    if pod_sc.get("runAsUser") == 0:
+        problems.append("pod runs as UID 0")
+    for key in ("user", "role"):
+        if (pod_sc.get("seLinuxOptions") or {}).get(key):
+            problems.append(f"pod sets seLinuxOptions.{key}")
+    if (pod_sc.get("appArmorProfile") or {}).get("type") == "Unconfined":
+        problems.append("pod AppArmor profile is Unconfined")
+    pod_seccomp = (pod_sc.get("seccompProfile") or {}).get("type")
+    if pod_seccomp not in (None, "RuntimeDefault", "Localhost"):
+        problems.append(f"pod seccompProfile is {pod_seccomp}")
+    containers = [
+        *(pod_spec.get("initContainers") or []),
+        *(pod_spec.get("containers") or []),
+        *(pod_spec.get("ephemeralContainers") or []),
+    ]
+    for container in containers:
+        name = container.get("name")
+        sc = container.get("securityContext") or {}
+        if sc.get("privileged"):
+            problems.append(f"{name}: privileged")
+        if sc.get("allowPrivilegeEscalation") is not False:
+            problems.append(f"{name}: allowPrivilegeEscalation is not false")
+        caps = sc.get("capabilities") or {}
+        if "ALL" not in (caps.get("drop") or []):
+            problems.append(f"{name}: capabilities do not drop ALL")
+        if set(caps.get("add") or []) - {"NET_BIND_SERVICE"}:
+            problems.append(f"{name}: adds capabilities {caps.get('add')}")
+        if not (sc.get("runAsNonRoot") is True or pod_sc.get("runAsNonRoot") is True):
+            problems.append(f"{name}: runAsNonRoot is not true")
+        if sc.get("runAsNonRoot") is False:
+            problems.append(f"{name}: runAsNonRoot is false")
+        if sc.get("runAsUser") == 0:
+            problems.append(f"{name}: runs as UID 0")
+        seccomp = (sc.get("seccompProfile") or {}).get("type") or pod_seccomp
+        if seccomp not in ("RuntimeDefault", "Localhost"):
+            problems.append(f"{name}: seccompProfile is {seccomp}")
+        if (sc.get("windowsOptions") or {}).get("hostProcess"):
+            problems.append(f"{name}: Windows host process")
+        if sc.get("procMount") not in (None, "Default"):
+            problems.append(f"{name}: procMount {sc.get('procMount')}")
+        if (sc.get("appArmorProfile") or {}).get("type") == "Unconfined":
+            problems.append(f"{name}: AppArmor profile is Unconfined")
+        for key in ("user", "role"):
+            if (sc.get("seLinuxOptions") or {}).get(key):
+                problems.append(f"{name}: sets seLinuxOptions.{key}")
+        for port in container.get("ports") or []:
+            if port.get("hostPort"):
+                problems.append(f"{name}: hostPort {port['hostPort']}")
+    return problems
+
+
+@pytest.mark.parametrize(
+    "spec", [CLUSTER_DENSITY, NODE_DENSITY, CUSTOM], ids=lambda s: str(s.workload.name)
+)
+def test_job_pod_passes_the_restricted_pod_security_standard(spec: PerfTestSpec) -> None:
+    job = build_job(spec, RUN, owner=None, service_account="kube-burner", run_as_user=1001)
+    assert violations_of_restricted_pss(job["spec"]["template"]["spec"]) == []
+    job = build_job(spec, RUN, owner=None)
+    assert violations_of_restricted_pss(job["spec"]["template"]["spec"]) == []
+
+
+def test_restricted_pss_check_finds_each_violation() -> None:
+    bad = {
+        "hostNetwork": True,
+        "securityContext": {"runAsUser": 0, "seccompProfile": {"type": "Unconfined"}},
+        "volumes": [{"name": "host", "hostPath": {"path": "/"}}],
+        "initContainers": [{"name": "init"}],
+        "containers": [
+            {
+                "name": "main",
+                "securityContext": {
+                    "privileged": True,
+                    "allowPrivilegeEscalation": True,
+                    "capabilities": {"add": ["SYS_ADMIN"]},
+                    "procMount": "Unmasked",
+                },
+                "ports": [{"containerPort": 80, "hostPort": 80}],
+            }
+        ],
+    }
+    problems = violations_of_restricted_pss(bad)
+    for expected in (
+        "hostNetwork is set",
+        "volume host has type ['hostPath']",
+        "pod runs as UID 0",
+        "pod seccompProfile is Unconfined",
+        "init: allowPrivilegeEscalation is not false",
+        "init: runAsNonRoot is not true",
+        "main: privileged",
+        "main: capabilities do not drop ALL",
+        "main: adds capabilities ['SYS_ADMIN']",
+        "main: procMount Unmasked",
+        "main: hostPort 80",
+    ):
+        assert expected in problems
+    assert violations_of_restricted_pss({"containers": [{"name": "bare"}]}) == [
+        "bare: allowPrivilegeEscalation is not false",
+        "bare: capabilities do not drop ALL",
+        "bare: runAsNonRoot is not true",
+        "bare: seccompProfile is None",
+    ]
+
+
+def test_run_as_root_is_refused() -> None:
+    with pytest.raises(ValueError, match="non-root"):
+        build_job(NODE_DENSITY, RUN, owner=None, run_as_user=0)

@@ -1,0 +1,68 @@
+"""Operator settings from PERFTEST_* variables."""
+
+from __future__ import annotations
+
+import pytest
+
+from perftest_operator.api.durations import format_duration, parse_duration
+from perftest_operator.api.errors import SpecError
+from perftest_operator.api.settings import Settings, load_settings
+
+
+def test_defaults_without_variables() -> None:
+    assert load_settings({}) == Settings()
+
+
+def test_variables_are_parsed_once() -> None:
+    settings = load_settings(
+        {
+            "PERFTEST_DEFAULT_PROMETHEUS_URL": "http://127.0.0.1:9090",
+            "PERFTEST_POLL_INTERVAL": "0.5",
+            "PERFTEST_COLLECT_BACKOFF": "2s",
+            "PERFTEST_COLLECT_BACKOFF_MAX": "5m",
+            "PERFTEST_NAMESPACES": "a, b,,",
+            "PERFTEST_MISSING_METRIC_ATTEMPTS": "3",
+        }
+    )
+    assert settings.default_prometheus_url == "http://127.0.0.1:9090"
+    assert (
+        settings.poll_interval_seconds,
+        settings.collect_backoff_seconds,
+        settings.collect_backoff_max_seconds,
+    ) == (0.5, 2, 300)
+    assert settings.namespaces == ("a", "b")
+    assert settings.missing_metric_attempts == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DEFAULT_PROMETHEUS_URL", "prometheus"),
+        ("POLL_INTERVAL", "fast"),
+        ("POLL_INTERVAL", "0"),
+        ("MISSING_METRIC_ATTEMPTS", "-1"),
+    ],
+)
+def test_bad_variables_are_named(name: str, value: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        load_settings({f"PERFTEST_{name}": value})
+    assert caught.value.field == f"PERFTEST_{name}"
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("1h30m", 5400), ("2d", 172800), ("250ms", 0.25), ("1.5h", 5400)],
+)
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "1x", "h", "1h 30m", "-5s"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_format_duration_is_the_inverse_for_whole_seconds() -> None:
+    for seconds in (0, 59, 60, 61, 3600, 5400, 86399):
+        assert parse_duration(format_duration(seconds)) == seconds

@@ -1,0 +1,138 @@
+"""PerfTest spec parsing: defaults, and a SpecError naming the field for what the operator cannot use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from perftest_operator.api.errors import SpecError
+from perftest_operator.api.kpi import Aggregation, Direction
+from perftest_operator.api.profiles import DEFAULT_METRICS, READ_ONLY_API_CALLS_LATENCY
+from perftest_operator.api.spec import DEFAULT_IMAGE, Platform, parse_perftest_spec
+
+MINIMAL: dict[str, Any] = {
+    "workload": {"name": "cluster-density-v2"},
+    "prometheus": {"url": "https://thanos-querier.openshift-monitoring.svc:9091"},
+}
+
+
+def with_changes(**changes: Any) -> dict[str, Any]:
+    spec = {key: dict(value) for key, value in MINIMAL.items()}
+    for key, value in changes.items():
+        spec[key] = value
+    return spec
+
+
+def test_minimal_spec_gets_the_documented_defaults() -> None:
+    spec = parse_perftest_spec(MINIMAL)
+    assert spec.target.platform is Platform.AUTO
+    assert spec.target.namespace is None
+    assert spec.workload.image == DEFAULT_IMAGE
+    assert spec.workload.timeout_seconds == 3600
+    assert spec.prometheus.step_seconds == 30
+    assert spec.prometheus.insecure_skip_verify is False
+    assert spec.metrics == DEFAULT_METRICS
+    assert [m.name for m in spec.metrics] == ["readOnlyAPICallsLatency", "mutatingAPICallsLatency"]
+    assert spec.metrics[0].query == READ_ONLY_API_CALLS_LATENCY
+    assert spec.metrics[0].aggregation is Aggregation.MAX
+    assert spec.analysis.min_history == 5
+
+
+def test_full_spec_is_parsed_field_by_field() -> None:
+    spec = parse_perftest_spec(
+        {
+            "target": {
+                "platform": "ROSA",
+                "namespace": "perf-runs",
+                "kubeconfigSecretRef": {"name": "t", "key": "k"},
+            },
+            "workload": {
+                "name": "node-density",
+                "iterations": 3,
+                "qps": 20,
+                "burst": 40,
+                "timeout": "1h30m",
+                "extraArgs": ["--pods-per-node=50"],
+            },
+            "prometheus": {
+                "url": "http://127.0.0.1:9090/",
+                "bearerTokenSecretRef": {"name": "p", "key": "token"},
+                "step": "15s",
+            },
+            "metrics": [
+                {
+                    "name": "podReady",
+                    "query": "max(x)",
+                    "aggregation": "p95",
+                    "direction": "HigherIsBetter",
+                    "threshold": 5,
+                }
+            ],
+            "analysis": {"minHistory": 3, "lookback": 30},
+            "suspend": True,
+        }
+    )
+    assert spec.target.platform is Platform.ROSA
+    assert (
+        spec.target.kubeconfig_secret_ref is not None
+        and spec.target.kubeconfig_secret_ref.key == "k"
+    )
+    assert (spec.workload.iterations, spec.workload.qps, spec.workload.burst) == (3, 20, 40)
+    assert spec.workload.timeout_seconds == 5400
+    assert spec.workload.extra_args == ("--pods-per-node=50",)
+    assert spec.prometheus.url == "http://127.0.0.1:9090"
+    assert spec.prometheus.step_seconds == 15
+    [metric] = spec.metrics
+    assert (metric.aggregation, metric.direction, metric.threshold_percent) == (
+        Aggregation.P95,
+        Direction.HIGHER_IS_BETTER,
+        5.0,
+    )
+    assert (spec.analysis.min_history, spec.analysis.lookback, spec.suspend) == (3, 30, True)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"workload": {"name": "cluster-density-v9"}}, "spec.workload.name"),
+        ({"workload": {}}, "spec.workload"),
+        (
+            {"workload": {"name": "node-density", "configMapRef": {"name": "c", "key": "k"}}},
+            "spec.workload",
+        ),
+        ({"workload": {"name": "node-density", "iterations": 0}}, "spec.workload.iterations"),
+        ({"workload": {"name": "node-density", "timeout": "soon"}}, "spec.workload.timeout"),
+        ({"workload": {"name": "node-density", "extraArgs": "--x"}}, "spec.workload.extraArgs"),
+        ({"prometheus": {"url": "not a url"}}, "spec.prometheus.url"),
+        ({"prometheus": {"url": "ftp://host/"}}, "spec.prometheus.url"),
+        ({"prometheus": {"url": "http://host:99999/"}}, "spec.prometheus.url"),
+        ({"prometheus": {}}, "spec.prometheus.url"),
+        ({"metrics": [{"name": "x"}]}, "spec.metrics[0].query"),
+        ({"metrics": []}, "spec.metrics"),
+        ({"metrics": [{"name": "x", "query": "up", "aggregation": "median"}]}, "spec.metrics[0]"),
+        (
+            {"metrics": [{"name": "x", "query": "up", "threshold": 5000}]},
+            "spec.metrics[0].threshold",
+        ),
+        (
+            {"metrics": [{"name": "x", "query": "up"}, {"name": "x", "query": "up"}]},
+            "spec.metrics[1].name",
+        ),
+        ({"target": {"platform": "Mars"}}, "spec.target.platform"),
+        ({"target": {"namespace": "Not_A_Namespace"}}, "spec.target.namespace"),
+        ({"analysis": {"minHistory": 10, "lookback": 5}}, "spec.analysis.lookback"),
+    ],
+)
+def test_unusable_fields_are_named(changes: dict[str, Any], field: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_perftest_spec(with_changes(**changes))
+    assert caught.value.field == field
+    assert str(caught.value).startswith(field)
+
+
+def test_operator_default_prometheus_url_is_used_when_the_spec_has_none() -> None:
+    spec = parse_perftest_spec(
+        {"workload": {"name": "node-density"}}, default_prometheus_url="http://prom:9090"
+    )
+    assert spec.prometheus.url == "http://prom:9090"

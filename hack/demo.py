@@ -34,7 +34,7 @@ from localstack.story import READ_ONLY_LATENCY, replay_script, story_runs  # noq
 
 NAMESPACE = "perftest-demo"
 TEST = "api-latency"
-SAMPLE = REPO / "manifests" / "samples" / "perftest-cluster-density.yaml"
+SAMPLE = REPO / "manifests" / "samples" / "perftest-api-latency.yaml"
 WORKDIR = REPO / ".demo"
 
 
@@ -153,22 +153,15 @@ def main() -> int:
                 )
 
             say("What a user sees")
-            kubectl(kubeconfig, "get", "perftests,perfruns", "-n", NAMESPACE)
-            verdict = json.loads(
+            kubectl(kubeconfig, "get", "perftests", "-n", NAMESPACE)
+            kubectl(kubeconfig, "get", "perfruns", "-n", NAMESPACE, "--sort-by=.status.startTime")
+            test = json.loads(
                 kubectl(
-                    kubeconfig,
-                    "get",
-                    "perftest",
-                    TEST,
-                    "-n",
-                    NAMESPACE,
-                    "-o",
-                    "jsonpath={.status.verdict}",
-                    show=False,
+                    kubeconfig, "get", "perftest", TEST, "-n", NAMESPACE, "-o", "json", show=False
                 )
             )
-            print(f"$ kubectl get perftest {TEST} -n {NAMESPACE} -o jsonpath='{{.status.verdict}}'")
-            print(json.dumps(verdict, indent=2))
+            print(f"$ kubectl get perftest {TEST} -n {NAMESPACE} -o json | jq .status.verdict")
+            print(json.dumps(test["status"]["verdict"], indent=2, ensure_ascii=False))
             kubectl(
                 kubeconfig, "get", "events", "-n", NAMESPACE, "--field-selector", "type=Warning"
             )
@@ -176,6 +169,9 @@ def main() -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: stopped everything the demo started", file=sys.stderr)
         return 130
+    except (AssertionError, RuntimeError) as exc:
+        print(f"\ndemo failed: {exc}\nlogs: {WORKDIR}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from localstack.emulator_kubeconfig import write_kubeconfig
+from localstack.processes import stop_process
 
 if TYPE_CHECKING:
     from localstack.emulator import ClusterEmulator
@@ -125,16 +126,8 @@ class EmulatorProcess:
             shutil.rmtree(self._workdir, ignore_errors=True)
 
     def _stop(self) -> None:
-        if self._process is None:
-            return
-        if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-        self._process = None
+        process, self._process = self._process, None
+        stop_process(process, grace_seconds=10)
 
 
 @contextlib.asynccontextmanager

@@ -9,6 +9,7 @@ watchers); deletions honour finalizers; garbage collection runs when the HTTP la
 
 from __future__ import annotations
 
+import base64
 import collections
 import copy
 import dataclasses
@@ -433,8 +434,17 @@ class ClusterState:
         """What the server itself sets on secrets, namespaces and CRDs on every (non-status) write."""
         meta = new["metadata"]
         terminating = bool(meta.get("deletionTimestamp"))
-        if served.storage == SECRET_STORAGE and not new.get("type"):
-            new["type"] = "Opaque"
+        if served.storage == SECRET_STORAGE:
+            if not new.get("type"):
+                new["type"] = "Opaque"
+            # Like the API server: stringData is write-only, merged into data as base64.
+            string_data = new.pop("stringData", None) or {}
+            if string_data:
+                encoded = {
+                    key: base64.b64encode(str(value).encode()).decode()
+                    for key, value in string_data.items()
+                }
+                new["data"] = {**(new.get("data") or {}), **encoded}
         if served.storage == NAMESPACE_STORAGE:
             new["status"] = {"phase": "Terminating" if terminating else "Active"}
             new.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])

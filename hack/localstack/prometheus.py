@@ -7,7 +7,6 @@ import http.server
 import itertools
 import math
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -20,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
+
+from localstack.processes import stop_process
 
 PROMETHEUS_BINARY = "/usr/bin/prometheus"
 PROMTOOL_BINARY = "/usr/bin/promtool"
@@ -408,14 +409,7 @@ class PrometheusServer:
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
     def __enter__(self) -> PrometheusServer:
         self.start()

@@ -9,7 +9,7 @@ from kubernetes.client.exceptions import ApiException
 
 from localstack.jobs import SimulatedJobController
 from localstack.objects import Kube, wait_for
-from localstack.prometheus import ReplayRun
+from localstack.prometheus import HeaderRecordingProxy, ReplayRun
 from localstack.story import FIRST_BAD_RUN, READ_ONLY_LATENCY, replay_script
 
 pytestmark = [pytest.mark.e2e, pytest.mark.prometheus]
@@ -70,7 +70,7 @@ def test_kernel_regression_is_reported_at_the_first_bad_run(
                 timeout=60,
                 what=f"{run_name} to finish",
             )
-            assert run["status"]["phase"] == "Succeeded", run["status"]
+            assert run["status"]["phase"] == "Succeeded", run["status"]["message"]
             test = wait_for(
                 lambda run_name=run_name: (
                     (t := kube.get("perftests", TEST))
@@ -246,3 +246,46 @@ def test_schema_rejects_what_it_can_before_the_operator_sees_it(
         assert caught.value.status == 422
         assert "spec.metrics[0].query" in str(caught.value.body)
     assert kube.get("perftests", TEST) is None
+
+
+def test_prometheus_token_from_a_secret_is_sent_and_never_shown(
+    kube: Kube, replay: list[ReplayRun], prometheus_url: str, start_operator: Any
+) -> None:
+    """The bearer token reaches Prometheus, and appears in no status, Event or operator log line."""
+    token = "perftest-planted-token-" + "9f3c1a7e5b"
+    kube.core.create_namespaced_secret(
+        kube.namespace,
+        {"metadata": {"name": "prometheus-token"}, "stringData": {"token": token}},
+    )
+    with (
+        HeaderRecordingProxy(prometheus_url) as proxy,
+        SimulatedJobController(kube.api_client, replay_script(replay), namespace=kube.namespace),
+    ):
+        operator = start_operator()
+        kube.create_perftest(
+            perftest(
+                proxy.url,
+                prometheus={
+                    "url": proxy.url,
+                    "step": "15s",
+                    "bearerTokenSecretRef": {"name": "prometheus-token", "key": "token"},
+                },
+            )
+        )
+        run = wait_for(
+            lambda: finished_run(kube, f"{TEST}-1"), timeout=60, what="the run to finish"
+        )
+        test = wait_for(
+            lambda: (
+                (t := kube.get("perftests", TEST)) and (t.get("status") or {}).get("lastRun") and t
+            ),
+            timeout=30,
+            what="the PerfTest's lastRun",
+        )
+    assert run["status"]["phase"] == "Succeeded", run["status"]["message"]
+    queries = [r for r in proxy.requests if r.path.startswith("/api/v1/query_range")]
+    assert len(queries) == 2, "one range query per metric"
+    assert {r.headers.get("Authorization") for r in queries} == {f"Bearer {token}"}
+    operator.stop()
+    shown = [str(run), str(test), *(e.message for e in kube.events()), operator.log_text()]
+    assert not [text for text in shown if token in text]

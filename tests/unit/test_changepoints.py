@@ -13,6 +13,7 @@ import ruptures
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from localstack.story import READ_ONLY_LATENCY
 from perftest_operator.analysis import ChangePoint, detect_change_points
 from perftest_operator.analysis.ranktest import best_split, hoeffding_bound, midranks
 from perftest_operator.api.errors import AnalysisError
@@ -23,23 +24,7 @@ HIGHER = Direction.HIGHER_IS_BETTER
 
 # OpenShift 4.19 nightlies, readOnlyAPICallsLatency max in seconds (January 2025): the kernel
 # change arrives at index 7, then the runs flip between ~3.9 s and ~19.9 s.
-STORY = [
-    0.984,
-    0.984,
-    0.984,
-    0.976,
-    0.984,
-    0.984,
-    0.9,
-    3.98,
-    19.9,
-    19.9,
-    3.94,
-    19.6,
-    28.6,
-    3.86,
-    3.74,
-]
+STORY = list(READ_ONLY_LATENCY)
 STORY_FIRST_BAD = 7
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
+from localstack.story import READ_ONLY_LATENCY
 from perftest_operator.analysis import (
     MetricChangePoint,
     RunPoint,
@@ -22,23 +23,7 @@ from perftest_operator.api.errors import AnalysisError
 from perftest_operator.api.kpi import Direction, MetricSpec
 from perftest_operator.api.spec import AnalysisSettings
 
-STORY = [
-    0.984,
-    0.984,
-    0.984,
-    0.976,
-    0.984,
-    0.984,
-    0.9,
-    3.98,
-    19.9,
-    19.9,
-    3.94,
-    19.6,
-    28.6,
-    3.86,
-    3.74,
-]
+STORY = list(READ_ONLY_LATENCY)
 READ_ONLY = MetricSpec(
     name="readOnlyAPICallsLatency",
     query="histogram_quantile(0.99, ...)",

@@ -68,6 +68,19 @@ def set_condition(
         raise ValueError(f"condition status must be True, False or Unknown, got {status!r}")
     if not message:
         raise ValueError(f"condition {type_} needs a message")
+
+    def updated(transition: str) -> dict[str, Any]:
+        return dict(
+            Condition(
+                type=type_,
+                status=status,
+                reason=reason,
+                message=message,
+                lastTransitionTime=transition,
+                observedGeneration=generation,
+            )
+        )
+
     result: list[dict[str, Any]] = []
     replaced = False
     for existing in conditions or ():
@@ -81,29 +94,7 @@ def set_condition(
         transition = (
             existing.get("lastTransitionTime") if existing.get("status") == status else None
         )
-        result.append(
-            dict(
-                Condition(
-                    type=type_,
-                    status=status,
-                    reason=reason,
-                    message=message,
-                    lastTransitionTime=transition or format_time(now),
-                    observedGeneration=generation,
-                )
-            )
-        )
+        result.append(updated(transition or format_time(now)))
     if not replaced:
-        result.append(
-            dict(
-                Condition(
-                    type=type_,
-                    status=status,
-                    reason=reason,
-                    message=message,
-                    lastTransitionTime=format_time(now),
-                    observedGeneration=generation,
-                )
-            )
-        )
+        result.append(updated(format_time(now)))
     return result

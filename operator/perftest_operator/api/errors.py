@@ -16,6 +16,13 @@ class SpecError(PerfTestError):
         self.problem = problem
 
 
+class PerfTestNotFound(SpecError):
+    """The PerfTest that a PerfRun names does not exist."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__("spec.testName", f"PerfTest {name} not found")
+
+
 class PrometheusUnavailable(PerfTestError):
     """Prometheus could not be reached or answered with an error; the query may succeed later."""
 

@@ -33,6 +33,7 @@ from perftest_operator.api.durations import format_duration
 from perftest_operator.api.errors import (
     AnalysisError,
     MetricMissing,
+    PerfTestNotFound,
     PrometheusUnavailable,
     QueryError,
     SpecError,
@@ -40,10 +41,10 @@ from perftest_operator.api.errors import (
 from perftest_operator.api.spec import PerfTestSpec
 from perftest_operator.api.status import Reason, RunCondition, RunPhase, derive_run_phase
 from perftest_operator.controller.context import Context
+from perftest_operator.controller.prometheus import prometheus_client
 from perftest_operator.controller.tests import load_test_spec, sync_test_status
 from perftest_operator.events import NORMAL, WARNING, post_event
 from perftest_operator.history.perfruns import history_points
-from perftest_operator.metrics.client import build_prometheus_client
 from perftest_operator.metrics.window import RunWindow, query_window
 from perftest_operator.runner.manifests import (
     OwnerRef,
@@ -54,8 +55,6 @@ from perftest_operator.runner.manifests import (
 from perftest_operator.runner.outcome import JobState, read_job_outcome
 
 logger = logging.getLogger(__name__)
-
-SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
 Step = Callable[[Context, Mapping[str, Any], dict[str, Any]], dict[str, Any] | None]
 
@@ -97,6 +96,25 @@ def _fail_before_job(
     }
 
 
+def _load_test(
+    ctx: Context, run: Mapping[str, Any]
+) -> tuple[dict[str, Any], PerfTestSpec, str | None]:
+    """The run's PerfTest, its typed spec and custom config; SpecError when unusable."""
+    test = ctx.api.get_perftest(run["metadata"]["namespace"], run["spec"]["testName"])
+    if test is None:
+        raise PerfTestNotFound(run["spec"]["testName"])
+    spec, custom_config = load_test_spec(ctx, test)
+    return test, spec, custom_config
+
+
+def _reason(exc: SpecError) -> str:
+    return (
+        Reason.TEST_NOT_FOUND.value
+        if isinstance(exc, PerfTestNotFound)
+        else Reason.INVALID_SPEC.value
+    )
+
+
 def _job_namespace(spec: PerfTestSpec, run: Mapping[str, Any]) -> str:
     return spec.target.namespace or str(run["metadata"]["namespace"])
 
@@ -107,15 +125,10 @@ def start_job(
     """Pending: render the kube-burner config into a ConfigMap and create the Job (once)."""
     meta = run["metadata"]
     test_name = run["spec"]["testName"]
-    test = ctx.api.get_perftest(meta["namespace"], test_name)
-    if test is None:
-        return _fail_before_job(
-            run, status, Reason.TEST_NOT_FOUND.value, f"PerfTest {test_name} not found"
-        )
     try:
-        spec, custom_config = load_test_spec(ctx, test)
+        test, spec, custom_config = _load_test(ctx, run)
     except SpecError as exc:
-        return _fail_before_job(run, status, Reason.INVALID_SPEC.value, str(exc))
+        return _fail_before_job(run, status, _reason(exc), str(exc))
 
     namespace = _job_namespace(spec, run)
     ref = RunRef(
@@ -200,28 +213,6 @@ def _announce_failure(ctx: Context, run: Mapping[str, Any], message: str) -> Non
         )
 
 
-def _read_token(ctx: Context, namespace: str, spec: PerfTestSpec) -> str | None:
-    prometheus = spec.prometheus
-    if prometheus.bearer_token_secret_ref is not None:
-        ref = prometheus.bearer_token_secret_ref
-        token = ctx.api.read_secret_key(namespace, ref.name, ref.key)
-        if token is None:
-            raise SpecError(
-                "spec.prometheus.bearerTokenSecretRef", f"Secret {ref.name} has no key {ref.key}"
-            )
-        return token.strip()
-    if prometheus.use_service_account_token:
-        try:
-            with open(SERVICE_ACCOUNT_TOKEN, encoding="utf-8") as handle:
-                return handle.read().strip()
-        except OSError:
-            raise SpecError(
-                "spec.prometheus.useServiceAccountToken",
-                "the operator has no service account token",
-            ) from None
-    return None
-
-
 def _retry_later(
     ctx: Context, run: Mapping[str, Any], status: Mapping[str, Any], reason: str, message: str
 ) -> dict[str, Any]:
@@ -251,35 +242,26 @@ def collect_metrics(
     if next_time and parse_time(next_time) > _now():
         return None
     meta = run["metadata"]
-    test = ctx.api.get_perftest(meta["namespace"], run["spec"]["testName"])
-    if test is None:
-        return _permanent_collection_failure(
-            ctx, run, status, Reason.TEST_NOT_FOUND.value, "PerfTest not found"
-        )
-    try:
-        spec, _ = load_test_spec(ctx, test)
-        token = _read_token(ctx, meta["namespace"], spec)
-    except SpecError as exc:
-        return _permanent_collection_failure(ctx, run, status, Reason.INVALID_SPEC.value, str(exc))
-    client = build_prometheus_client(spec.prometheus, bearer_token=token, ca_file=None)
     window = RunWindow(
         start=parse_time(status["startTime"]), end=parse_time(status["completionTime"])
     )
     values: dict[str, float] = {}
     missing: list[str] = []
-    for metric in spec.metrics:
-        try:
-            values[metric.name] = query_window(
-                client, metric, window, spec.prometheus.step_seconds
-            ).value
-        except MetricMissing:
-            missing.append(metric.name)
-        except PrometheusUnavailable as exc:
-            return _retry_later(ctx, run, status, Reason.PROMETHEUS_UNAVAILABLE.value, str(exc))
-        except QueryError as exc:
-            return _permanent_collection_failure(
-                ctx, run, status, Reason.INVALID_QUERY.value, str(exc)
-            )
+    try:
+        _, spec, _ = _load_test(ctx, run)
+        with prometheus_client(ctx, meta["namespace"], spec) as client:
+            for metric in spec.metrics:
+                try:
+                    value = query_window(client, metric, window, spec.prometheus.step_seconds)
+                    values[metric.name] = value.value
+                except MetricMissing:
+                    missing.append(metric.name)
+    except SpecError as exc:
+        return _permanent_collection_failure(ctx, run, status, _reason(exc), str(exc))
+    except PrometheusUnavailable as exc:
+        return _retry_later(ctx, run, status, Reason.PROMETHEUS_UNAVAILABLE.value, str(exc))
+    except QueryError as exc:
+        return _permanent_collection_failure(ctx, run, status, Reason.INVALID_QUERY.value, str(exc))
     attempts = int(status.get("collectAttempts") or 0) + 1
     if missing and attempts < ctx.settings.missing_metric_attempts:
         # Prometheus may not have ingested the end of the window yet: wait before calling it missing.
@@ -333,15 +315,10 @@ def _permanent_collection_failure(
 def analyse(ctx: Context, run: Mapping[str, Any], status: dict[str, Any]) -> dict[str, Any] | None:
     """Analyzing: read the history back, find change points, write the verdict, raise Events."""
     meta = run["metadata"]
-    test = ctx.api.get_perftest(meta["namespace"], run["spec"]["testName"])
-    if test is None:
-        return _permanent_collection_failure(
-            ctx, run, status, Reason.TEST_NOT_FOUND.value, "PerfTest not found"
-        )
     try:
-        spec, _ = load_test_spec(ctx, test)
+        test, spec, _ = _load_test(ctx, run)
     except SpecError as exc:
-        return _permanent_collection_failure(ctx, run, status, Reason.INVALID_SPEC.value, str(exc))
+        return _permanent_collection_failure(ctx, run, status, _reason(exc), str(exc))
     runs = [
         r
         for r in ctx.api.list_perfruns(meta["namespace"], run["spec"]["testName"])

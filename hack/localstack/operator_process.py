@@ -72,6 +72,12 @@ class OperatorProcess:
         process, self._process = self._process, None
         stop_process(process)
 
+    def kill(self) -> None:
+        """SIGKILL, as a crashed or evicted pod: no graceful shutdown."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
     def log_text(self) -> str:
         try:
             return self.log_path.read_text(errors="replace")

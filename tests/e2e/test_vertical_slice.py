@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -289,3 +290,82 @@ def test_prometheus_token_from_a_secret_is_sent_and_never_shown(
     operator.stop()
     shown = [str(run), str(test), *(e.message for e in kube.events()), operator.log_text()]
     assert not [text for text in shown if token in text]
+
+
+def test_spec_change_starts_a_run_and_is_observed(
+    kube: Kube, replay: list[ReplayRun], prometheus_url: str, start_operator: Any
+) -> None:
+    """Editing the spec (a new generation) starts a run; status.observedGeneration follows it."""
+    with SimulatedJobController(kube.api_client, replay_script(replay), namespace=kube.namespace):
+        start_operator()
+        kube.create_perftest(perftest(prometheus_url))
+        wait_for(lambda: finished_run(kube, f"{TEST}-1"), timeout=60, what="the first run")
+        kube.custom.patch_namespaced_custom_object(
+            "perftest.dev",
+            "v1alpha1",
+            kube.namespace,
+            "perftests",
+            TEST,
+            {"spec": {"workload": {"iterations": 12}}},
+        )
+        second = wait_for(
+            lambda: finished_run(kube, f"{TEST}-2"), timeout=60, what="the run of generation 2"
+        )
+        test = wait_for(
+            lambda: (
+                (t := kube.get("perftests", TEST))
+                and (t.get("status") or {}).get("lastRun", {}).get("name") == f"{TEST}-2"
+                and t
+            ),
+            timeout=30,
+            what="the PerfTest status to show the second run",
+        )
+    assert second["spec"]["trigger"] == "SpecChanged"
+    assert second["status"]["testGeneration"] == 2
+    assert test["metadata"]["generation"] == 2
+    assert test["status"]["observedGeneration"] == 2
+    assert condition(test, "Ready")["observedGeneration"] == 2
+    [job] = [j for j in kube.jobs() if j.metadata.name == f"{TEST}-2"]
+    args = [
+        *(job.spec.template.spec.containers[0].command or []),
+        *(job.spec.template.spec.containers[0].args or []),
+    ]
+    assert "--iterations=12" in args
+
+
+def test_operator_restart_mid_run_launches_no_second_job(
+    kube: Kube, replay: list[ReplayRun], prometheus_url: str, start_operator: Any
+) -> None:
+    """Kill the operator while kube-burner runs; the new one follows the same Job to the verdict."""
+    release = threading.Event()
+    script = replay_script(replay)
+    with SimulatedJobController(
+        kube.api_client,
+        lambda job: script(job) if release.is_set() else None,
+        namespace=kube.namespace,
+    ):
+        first = start_operator()
+        kube.create_perftest(perftest(prometheus_url))
+        wait_for(lambda: kube.jobs(), timeout=60, what="the Job")
+        wait_for(
+            lambda: (
+                ((kube.get("perfruns", f"{TEST}-1") or {}).get("status") or {}).get("phase")
+                == "Running"
+            ),
+            timeout=30,
+            what="the run to be Running",
+        )
+        first.kill()
+        start_operator()
+        release.set()
+        run = wait_for(
+            lambda: finished_run(kube, f"{TEST}-1"), timeout=60, what="the run to finish"
+        )
+    assert run["status"]["phase"] == "Succeeded"
+    assert [j.metadata.name for j in kube.jobs()] == [f"{TEST}-1"]
+    [job] = kube.jobs()
+    owners = [(o.kind, o.name, o.controller) for o in job.metadata.owner_references or []]
+    assert owners == [("PerfRun", f"{TEST}-1", True)]
+    assert len([r for r in kube.perfruns() if r["spec"]["testName"] == TEST]) == 1
+    config_map = kube.core.read_namespaced_config_map(run["status"]["configMap"], kube.namespace)
+    assert config_map.metadata.labels["perftest.dev/run"] == f"{TEST}-1"

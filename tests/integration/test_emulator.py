@@ -1018,6 +1018,16 @@ def test_kubectl_create_generators(
     assert base64.b64decode(secret.data["kubeconfig"]) == b"apiVersion: v1\n"
     assert base64.b64decode(secret.data["token"]) == b"t0ken"
     assert core.read_namespaced_service_account("runner", name).metadata.namespace == name
+    # stringData is write-only: the server merges it into data, base64-encoded.
+    core.create_namespaced_secret(
+        name, {"metadata": {"name": "s"}, "data": {"a": "YQ=="}, "stringData": {"token": "t0ken"}}
+    )
+    written = core.read_namespaced_secret("s", name)
+    assert written.string_data is None
+    assert {k: base64.b64decode(v) for k, v in written.data.items()} == {
+        "a": b"a",
+        "token": b"t0ken",
+    }
     refused = kubectl("create", "job", "j", "--image=busybox", "-n", name, check=False)
     assert "Job (batch/v1) is only accepted as JSON" in refused.stderr
     core.delete_namespace(name)

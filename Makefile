@@ -50,8 +50,31 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix operator tests hack
 	$(VENV)/bin/ruff format operator tests hack
 
+# Not part of `test` or CI. Otava and signal-processing-algorithms pin incompatible numpy
+# versions, so each gets its own virtual environment; CORPUS is the change-point dev corpus.
+BENCH_OTAVA := .venv-bench-otava
+BENCH_SPA := .venv-bench-spa
+CORPUS ?= ../shared/cpd-corpus/dev
+BENCH_ROUNDS ?= 3
+BENCH_THRESHOLD ?= 0
+
+$(BENCH_OTAVA)/.installed:
+	test -x $(BENCH_OTAVA)/bin/python || python3 -m venv $(BENCH_OTAVA)
+	$(BENCH_OTAVA)/bin/python -m pip install --quiet apache-otava==0.8.0
+	touch $@
+
+$(BENCH_SPA)/.installed:
+	test -x $(BENCH_SPA)/bin/python || python3 -m venv $(BENCH_SPA)
+	$(BENCH_SPA)/bin/python -m pip install --quiet signal-processing-algorithms==2.1.6
+	touch $@
+
+bench: $(STAMP) $(BENCH_OTAVA)/.installed $(BENCH_SPA)/.installed ## our detector vs Apache Otava, MongoDB's E-Divisive, Pelt: F1, false alarms, seconds
+	$(PY) hack/bench/bench.py --corpus $(CORPUS) --rounds $(BENCH_ROUNDS) \
+		--threshold-percent $(BENCH_THRESHOLD) --ours-python $(PY) \
+		--otava-python $(BENCH_OTAVA)/bin/python --spa-python $(BENCH_SPA)/bin/python
+
 render: $(STAMP) ## the ConfigMap and Job of the sample PerfTest
 	$(VENV)/bin/perftest render -f manifests/samples/perftest-cluster-density.yaml
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .demo
+	rm -rf $(VENV) .venv-bench-otava .venv-bench-spa .pytest_cache .mypy_cache .ruff_cache .demo

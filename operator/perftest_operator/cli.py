@@ -1,18 +1,20 @@
-"""The `perftest` command: run the operator, render a PerfTest's manifests."""
+"""The `perftest` command: run the operator, render a PerfTest's manifests, analyze histories."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
 from perftest_operator import __name__ as package_name
 from perftest_operator.api.errors import SpecError
+from perftest_operator.api.kpi import DEFAULT_THRESHOLD_PERCENT, Direction
 from perftest_operator.api.settings import load_settings
 from perftest_operator.api.spec import parse_perftest_spec
 
@@ -109,8 +111,108 @@ def command_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_analyze(args: argparse.Namespace) -> int:
+    """Find change points in KPI history files; exit 0 (none worse), 2 (regression), 1 (bad input)."""
+    from perftest_operator.report.analyze import AnalyzeOptions
+    from perftest_operator.report.command import AnalyzeRequest, OutputFormat, run_analyze
+
+    request = AnalyzeRequest(
+        files=tuple(args.files),
+        metrics=tuple(dict.fromkeys(args.metric or ())),
+        options=AnalyzeOptions(
+            direction=_DIRECTIONS[args.direction], threshold_percent=args.threshold
+        ),
+        output=OutputFormat(args.format),
+        plot=args.plot,
+    )
+    return run_analyze(request)
+
+
+_DIRECTIONS = {
+    "lower-is-better": Direction.LOWER_IS_BETTER,
+    "higher-is-better": Direction.HIGHER_IS_BETTER,
+}
+
+ANALYZE_DESCRIPTION = """\
+Find the change points in KPI histories, with the same detector and numbers as the operator.
+Each FILE is a CSV with a header: `time` (ISO 8601), an optional `uuid`, and one or more
+numeric metric columns (all analysed unless --metric names some; other columns are labels).
+One row per run, oldest first. Empty or NaN cells are missing values: those runs are skipped
+for that metric with a warning; an infinite value is an error. A change point is reported at
+the first run after the change (`index`: its 0-based row), with the levels (medians) before and
+after, the change in percent and the confidence (1 - p-value).
+Exit code: 0 no regression, 2 a regression in some file and metric, 1 bad input (one line on
+stderr naming the file and the problem)."""
+
+
+def _threshold(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value >= 0.0):
+        raise argparse.ArgumentTypeError(f"must be a percentage of at least 0, got {text!r}")
+    return value
+
+
+def _add_analyze(commands: Any) -> None:
+    analyze = commands.add_parser(
+        "analyze",
+        help="find change points in KPI history CSV files",
+        description=ANALYZE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    analyze.add_argument("files", nargs="+", metavar="FILE", help="KPI history CSV file")
+    analyze.add_argument(
+        "--metric",
+        action="append",
+        metavar="NAME",
+        help="analyse only this column (repeatable; every file must have it)",
+    )
+    analyze.add_argument(
+        "--direction",
+        choices=sorted(_DIRECTIONS),
+        default="lower-is-better",
+        help="which way is worse for the metrics: lower-is-better (default; latencies, a "
+        "rise is a regression) or higher-is-better (throughputs, a fall is a regression)",
+    )
+    analyze.add_argument(
+        "--threshold",
+        type=_threshold,
+        default=DEFAULT_THRESHOLD_PERCENT,
+        metavar="PCT",
+        help="smallest change of the level (segment median), in percent, that counts "
+        f"(default: {DEFAULT_THRESHOLD_PERCENT:g}, the operator's default for a PerfTest "
+        "metric, so that the command and the operator give the same verdict on the same "
+        "history; smaller changes are within the run-to-run noise of typical cluster KPIs)",
+    )
+    analyze.add_argument(
+        "--format",
+        choices=["text", "json", "junit"],
+        default="text",
+        help="text: a table per file and metric with the change points marked (default); "
+        "json: for machines; junit: JUnit XML, one testcase per file and metric, failing on "
+        "a regression",
+    )
+    analyze.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="also write one PNG for all series: a panel per file and metric, three per row "
+        "(values by run, segment levels, change points: red regression, green improvement)",
+    )
+    analyze.set_defaults(handler=command_analyze)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit with 1 (bad input), not argparse's 2: 2 means `analyze` found a regression."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="perftest", description=__doc__)
+    parser = _Parser(prog="perftest", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the operator")
@@ -132,6 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     render.add_argument("--run-number", type=int, default=1)
     render.set_defaults(handler=command_render)
+
+    _add_analyze(commands)
     return parser
 
 

@@ -7,6 +7,9 @@ always gives the same answer. The method, in three steps:
    standardised Mann-Whitney statistic is largest, keep the split if its permutation p-value
    (which accounts for scanning every position) is at most `alpha`, and recurse into both parts.
    Ranks make it scale-free and robust to single flaky runs and to runs flipping between modes.
+   Ranks forget magnitudes, so where the two parts are clearly apart (medians at least
+   `separation` robust spreads apart) the split is placed where the absolute deviations from
+   the two medians are least (`placement`): a large shift is then placed at its first run.
 2. Materiality: while some change moves the segment median by less than `threshold_percent`,
    drop the smallest such change and merge its segments (medians are recomputed each time).
 3. The newest runs (`tail`): a scan test cannot call a change on one or two new runs, so the
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from perftest_operator.analysis.placement import DEFAULT_SEPARATION
 from perftest_operator.analysis.segmentation import significant_splits
 from perftest_operator.analysis.series import FloatArray, as_finite_series
 from perftest_operator.analysis.tail import newest_departure
@@ -130,6 +134,7 @@ def detect_change_points(
     min_reference: int = DEFAULT_MIN_REFERENCE,
     tail_z: float = DEFAULT_TAIL_Z,
     max_newest: int = DEFAULT_MAX_NEWEST,
+    separation: float = DEFAULT_SEPARATION,
 ) -> list[ChangePoint]:
     """The material change points of a KPI history (oldest value first), by index.
 
@@ -137,7 +142,9 @@ def detect_change_points(
     may have; 1 lets the newest run alone raise a (provisional) change. `alpha`: largest scan
     p-value that counts; `permutations` and `seed` drive the permutation test. `min_reference`:
     fewest runs the newest runs are compared with; `tail_z`: how many robust spreads away the
-    newest runs must be; `max_newest`: the most newest runs that test looks at.
+    newest runs must be; `max_newest`: the most newest runs that test looks at. `separation`:
+    how many robust spreads apart the two parts of a split must be for the split to be placed
+    by their medians rather than by the rank scan.
     Raises AnalysisError naming the index of a NaN or infinite value; ValueError on bad settings.
     """
     _validate(min_size, alpha, permutations, threshold_percent, min_reference)
@@ -145,7 +152,12 @@ def detect_change_points(
     if series.size < 2:
         return []
     splits = significant_splits(
-        series, min_size=min_size, alpha=alpha, permutations=permutations, seed=seed
+        series,
+        min_size=min_size,
+        alpha=alpha,
+        permutations=permutations,
+        seed=seed,
+        separation=separation,
     )
     p_values = {split.index: split.p_value for split in splits}
     indices = _material_indices(series, [s.index for s in splits], threshold_percent)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from perftest_operator.analysis.placement import DEFAULT_SEPARATION, place_split
 from perftest_operator.analysis.ranktest import best_split
 from perftest_operator.analysis.series import FloatArray
 
@@ -19,9 +20,18 @@ class SignificantSplit:
 
 
 def significant_splits(
-    values: FloatArray, *, min_size: int, alpha: float, permutations: int, seed: int
+    values: FloatArray,
+    *,
+    min_size: int,
+    alpha: float,
+    permutations: int,
+    seed: int,
+    separation: float = DEFAULT_SEPARATION,
 ) -> list[SignificantSplit]:
     """All splits found by splitting segments in two while the split is significant, by index.
+
+    The rank scan decides whether a segment splits; `placement.place_split` decides where, when
+    the two parts are `separation` robust spreads apart (a clean level shift).
 
     Each segment's permutations are seeded by (seed, start, end), so a segment gets the same
     answer whatever order the recursion visits it in.
@@ -36,7 +46,8 @@ def significant_splits(
         )
         if split is None or split.p_value > alpha:
             continue
-        index = start + split.index
+        segment = values[start:end]
+        index = start + place_split(segment, split.index, min_size, separation)
         found.append(SignificantSplit(index=index, p_value=split.p_value))
         pending.extend([(start, index), (index, end)])
     return sorted(found, key=lambda s: s.index)

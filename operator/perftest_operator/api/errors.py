@@ -45,3 +45,12 @@ class MetricMissing(PerfTestError):
 
 class AnalysisError(PerfTestError):
     """A series that cannot be analysed (non-finite values, wrong shape)."""
+
+
+class HistoryFileError(PerfTestError):
+    """A KPI history file (CSV) that cannot be analysed: the message names the file and problem."""
+
+    def __init__(self, file: str, problem: str) -> None:
+        super().__init__(f"{file}: {problem}")
+        self.file = file
+        self.problem = problem

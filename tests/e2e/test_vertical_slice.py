@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import threading
 from typing import Any
 
@@ -10,8 +11,8 @@ from kubernetes.client.exceptions import ApiException
 
 from localstack.jobs import SimulatedJobController
 from localstack.objects import Kube, wait_for
-from localstack.prometheus import HeaderRecordingProxy, ReplayRun
-from localstack.story import FIRST_BAD_RUN, READ_ONLY_LATENCY, replay_script
+from localstack.prometheus import HeaderRecordingProxy, ReplayRun, replayed_prometheus
+from localstack.story import FIRST_BAD_RUN, READ_ONLY_LATENCY, replay_script, story_runs
 
 pytestmark = [pytest.mark.e2e, pytest.mark.prometheus]
 
@@ -369,3 +370,38 @@ def test_operator_restart_mid_run_launches_no_second_job(
     assert len([r for r in kube.perfruns() if r["spec"]["testName"] == TEST]) == 1
     config_map = kube.core.read_namespaced_config_map(run["status"]["configMap"], kube.namespace)
     assert config_map.metadata.labels["perftest.dev/run"] == f"{TEST}-1"
+
+
+def test_a_single_flaky_run_is_flagged_then_withdrawn_explicitly(
+    kube: Kube, start_operator: Any, tmp_path: Any
+) -> None:
+    """A lone slow night raises the alarm when it arrives; the normal nights after it withdraw it."""
+    flaky = [0.984, 0.98, 0.984, 0.976, 0.984, 0.982, 0.984, 3.98, 0.984, 0.979, 0.983, 0.984]
+    runs = story_runs(
+        now=datetime.datetime.now(datetime.UTC), read_only=flaky, mutating=[0.3] * len(flaky)
+    )
+    with (
+        replayed_prometheus(runs, tmp_path / "prometheus") as prometheus,
+        SimulatedJobController(kube.api_client, replay_script(runs), namespace=kube.namespace),
+    ):
+        start_operator()
+        kube.create_perftest(perftest(prometheus.url))
+        verdicts = {}
+        for number in range(1, len(flaky) + 1):
+            if number > 1:
+                kube.annotate(TEST, "perftest.dev/run-now", f"night-{number}")
+            run = wait_for(
+                lambda number=number: finished_run(kube, f"{TEST}-{number}"),
+                timeout=60,
+                what=f"run {number}",
+            )
+            verdicts[number] = run["status"]["verdict"]
+    assert verdicts[8]["result"] == "Regression"
+    assert [cp["run"] for cp in verdicts[8]["changePoints"]] == [f"{TEST}-8"]
+    final = verdicts[len(flaky)]
+    assert final["result"] == "Pass"
+    assert [(w["metric"], w["run"]) for w in final["withdrawn"]] == [
+        ("readOnlyAPICallsLatency", f"{TEST}-8")
+    ]
+    withdrawals = [e for e in kube.events() if e.reason == "ChangePointWithdrawn"]
+    assert len(withdrawals) == 1 and f"{TEST}-8" in withdrawals[0].message

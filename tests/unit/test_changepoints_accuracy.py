@@ -7,38 +7,40 @@ import pytest
 from changepoint_kinds import held_out_set, score
 
 from perftest_operator.analysis import detect_change_points
-from perftest_operator.analysis.placement import median_split, prefix_abs_deviations
+from perftest_operator.analysis.placement import median_split
 from perftest_operator.api.kpi import Direction
 
 LOWER = Direction.LOWER_IS_BETTER
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_prefix_abs_deviations_match_a_direct_computation(seed: int) -> None:
-    values = np.random.default_rng(seed).standard_t(2.0, 37)
-
-    costs = prefix_abs_deviations(values)
-
-    direct = [0.0] + [
-        float(np.sum(np.abs(values[:k] - np.median(values[:k])))) for k in range(1, 38)
-    ]
-    assert costs == pytest.approx(direct)
+def _split_cost(values: np.ndarray, k: int) -> float:
+    left, right = values[:k], values[k:]
+    return float(np.sum(np.abs(left - np.median(left))) + np.sum(np.abs(right - np.median(right))))
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_median_split_matches_a_scan_of_every_split(seed: int) -> None:
+def test_median_split_finds_the_best_split_of_a_clear_shift_from_a_rough_start(seed: int) -> None:
     rng = np.random.default_rng(seed)
     values = rng.standard_normal(41)
-    values[int(rng.integers(5, 36)) :] += 2.0
+    true_index = int(rng.integers(5, 36))
+    values[true_index:] += 6.0  # clear: no run sits between the two levels
+    start = int(np.clip(true_index + rng.integers(-4, 5), 2, 39))
 
-    def cost(k: int) -> float:
-        left, right = values[:k], values[k:]
-        return float(
-            np.sum(np.abs(left - np.median(left))) + np.sum(np.abs(right - np.median(right)))
-        )
+    slow = min(range(2, 40), key=lambda k: _split_cost(values, k))
+    assert median_split(values, 2, start) == slow
 
-    slow = min(range(2, 40), key=cost)
-    assert median_split(values, 2) == slow
+
+@pytest.mark.parametrize("seed", range(20))
+def test_median_split_never_ends_worse_than_where_it_started(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    values = rng.standard_t(2.0, 37)
+    values[int(rng.integers(3, 34)) :] += rng.uniform(0.0, 2.0)
+    start = int(rng.integers(1, 37))
+
+    found = median_split(values, 1, start)
+
+    assert 1 <= found <= 36
+    assert _split_cost(values, found) <= _split_cost(values, start) + 1e-9
 
 
 def test_a_large_shift_is_placed_at_its_first_run_even_when_the_first_new_runs_are_low() -> None:
@@ -71,16 +73,15 @@ def test_a_large_shift_on_noisy_runs_is_placed_within_a_run_of_the_truth(noise: 
     assert len(off) <= 2, off
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (issue 3): measured over these 60 seeds, 11 steps are first reported 3-4 "
-    "runs late and a provisional tail change point is often withdrawn for a few runs before "
-    "the scan test confirms it (157 index changes; 315 before median placement)",
-)
-def test_a_ten_percent_step_on_two_percent_noise_is_reported_early_and_stays_put() -> None:
-    """The operator's view: the history grows one run at a time."""
-    late, moved = [], []
-    for seed in range(60):
+def _grown_step_report(seeds: range) -> tuple[list[tuple[int, int, int | None]], list[object]]:
+    """The operator's view: a 10 % step on 2 % noise, the history grown one run at a time.
+
+    Returns the steps first reported more than two runs late (or never) and every time the
+    reported index changed after it was first reported.
+    """
+    late: list[tuple[int, int, int | None]] = []
+    moved: list[object] = []
+    for seed in seeds:
         rng = np.random.default_rng([seed, 10])
         true_index = int(rng.integers(12, 40))
         values = 100.0 * (1.0 + 0.02 * rng.standard_normal(true_index + 25))
@@ -96,6 +97,27 @@ def test_a_ten_percent_step_on_two_percent_noise_is_reported_early_and_stays_put
                 moved.append((seed, length, reported, near))
         if first_seen is None or first_seen > true_index + 2:
             late.append((seed, true_index, first_seen))
+    return late, moved
+
+
+def test_a_ten_percent_step_on_two_percent_noise_is_mostly_reported_early_and_stays_put() -> None:
+    # measured over these 60 seeds: 2 first reported 3-4 runs late (a new run only 2.2 noise
+    # spreads up), 15 index changes in 4 seeds (a run between the two levels that the median
+    # fit moves across as runs arrive); before the relaxed newest-runs limit: 13 late, 168 moves
+    late, moved = _grown_step_report(range(60))
+
+    assert len(late) <= 2, late
+    assert len(moved) <= 20, moved
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (issue 3): over 60 seeds, 2 steps are first reported 3-4 runs late and "
+    "in 4 seeds the reported index moves by one run as later runs arrive (15 changes)",
+)
+def test_a_ten_percent_step_on_two_percent_noise_is_always_reported_early_and_stays_put() -> None:
+    late, moved = _grown_step_report(range(60))
+
     assert late == []
     assert moved == []
 
@@ -110,6 +132,6 @@ def test_held_out_series_of_every_kind_are_scored_like_the_corpus() -> None:
         ],
     )
 
-    # measured: F1 0.907, 0.039 false alarms per 100 quiet runs (seed 1; 0.925 and 0.906 on 2, 3)
+    # measured: F1 0.924, 0.029 false alarms per 100 quiet runs (seed 1; 0.931 and 0.903 on 2, 3)
     assert result.f1 >= 0.88
     assert result.false_alarms_per_100_quiet_runs <= 0.1

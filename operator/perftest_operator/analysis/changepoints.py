@@ -4,8 +4,12 @@ A purely computational module with no side effects; all randomness is seeded, so
 always gives the same answer. The method, in three steps:
 
 1. Binary segmentation with a rank scan test (`ranktest`): split the series where the
-   standardised Mann-Whitney statistic is largest, keep the split if its permutation p-value
-   (which accounts for scanning every position) is at most `alpha`, and recurse into both parts.
+   standardised Mann-Whitney statistic is largest, keep the split if its scan p-value (which
+   accounts for scanning every position: Siegmund's analytic approximation for the maximum of a
+   standardised Brownian bridge, or seeded permutations for short or heavily tied segments) is
+   at most `alpha`, and recurse into both parts. Where no single split is significant, an
+   interior part that returns to the old level (a transient change) is looked for by the range
+   of the rank CUSUM (Kuiper's statistic, at a tenth of `alpha`) and cut out at both ends.
    Ranks make it scale-free and robust to single flaky runs and to runs flipping between modes.
    Ranks forget magnitudes, so where the two parts are clearly apart (medians at least
    `separation` robust spreads apart) the split is placed where the absolute deviations from
@@ -13,9 +17,9 @@ always gives the same answer. The method, in three steps:
 2. Materiality: while some change moves the segment median by less than `threshold_percent`,
    drop the smallest such change and merge its segments (medians are recomputed each time).
 3. The newest runs (`tail`): a scan test cannot call a change on one or two new runs, so the
-   newest runs of the last segment are also compared with the runs before them (all beyond
-   `tail_z` robust spreads, MAD or IQR, from their median, and at most one earlier run as
-   extreme); a departure found here is provisional: step 1 later confirms it at the same index,
+   newest k runs of the last segment are also compared with the runs before them (all beyond
+   max(`tail_z` / sqrt(k), 2.5) robust spreads, MAD or IQR, from their median, and at most one
+   earlier run as extreme); a departure found here is provisional: step 1 later confirms it,
    or it is withdrawn when the next runs return to the old level.
 
 `confidence` is 1 - p-value: the scan test's p-value for step 1, and for step 3 the one-sided

@@ -7,6 +7,7 @@ scale of the values and robust to outliers and to runs that flip between two mod
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +15,14 @@ import numpy as np
 from perftest_operator.analysis.series import FloatArray
 
 PERMUTATION_BATCH = 100
+# The analytic scan p-value is used from this many values on, when ties keep at least this share
+# of the untied rank variance; shorter or heavily tied segments are permuted.
+ANALYTIC_MIN_LENGTH = 20
+ANALYTIC_MIN_TIE_FACTOR = 0.8
+# Overshoot correction argument scale, calibrated against permutations for n = 20..1,000 so that
+# the approximation is slightly conservative at p = 0.1, 0.01 and 0.002.
+OVERSHOOT_SCALE = 1.5
+KUIPER_CORRECTION = 0.6
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,105 @@ def hoeffding_bound(
     return min(1.0, float(np.sum(2.0 * np.exp(-exponents))))
 
 
+def _normal_cdf(x: FloatArray) -> FloatArray:
+    """Standard normal distribution function (Abramowitz and Stegun 7.1.26, error < 1.5e-7)."""
+    t = 1.0 / (1.0 + 0.3275911 * np.abs(x) / np.sqrt(2.0))
+    poly = t * (
+        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
+    )
+    erf_abs = 1.0 - poly * np.exp(-(x**2) / 2.0)
+    cdf: FloatArray = 0.5 * (1.0 + np.sign(x) * erf_abs)
+    return cdf
+
+
+def _overshoot(x: FloatArray) -> FloatArray:
+    """Siegmund's approximation of the overshoot factor nu(x) of a discretely sampled process."""
+    half = x / 2.0
+    density = np.exp(-(half**2) / 2.0) / math.sqrt(2.0 * math.pi)
+    nu: FloatArray = (2.0 / x) * (_normal_cdf(half) - 0.5) / (half * _normal_cdf(half) + density)
+    return nu
+
+
+def analytic_scan_p_value(z: float, length: int, min_size: int) -> float:
+    """Approximate chance that the largest |z| over all allowed splits reaches `z` by luck.
+
+    Under exchangeability the standardised rank-sum process is close to a standardised Brownian
+    bridge; Siegmund's tail approximation for its maximum, b phi(b) sum_k w_k nu(c b sqrt(w_k))
+    with w_k = n / (k (n - k)), adds one term per allowed split and corrects for sampling the
+    bridge at n points (`OVERSHOOT_SCALE` is c). O(n), no randomness.
+    """
+    b = abs(z)
+    left = np.arange(min_size, length - min_size + 1, dtype=np.float64)
+    weights = length / (left * (length - left))
+    density = math.exp(-(b**2) / 2.0) / math.sqrt(2.0 * math.pi)
+    total = (
+        b * density * float(np.sum(weights * _overshoot(OVERSHOOT_SCALE * b * np.sqrt(weights))))
+    )
+    return min(1.0, total)
+
+
+def _ties_are_mild(length: int, centered_ranks: FloatArray) -> bool:
+    untied = length * (length**2 - 1) / 12.0
+    return float(np.sum(centered_ranks**2)) >= ANALYTIC_MIN_TIE_FACTOR * untied
+
+
+@dataclass(frozen=True)
+class Interior:
+    """An interior run of values that ranks apart from the values on both sides of it."""
+
+    start: int  # first position of the interior part
+    end: int  # first position after it
+    p_value: float
+
+
+def kuiper_p_value(statistic: float) -> float:
+    """Chance that the range of a standard Brownian bridge exceeds `statistic` (Kuiper)."""
+    k = np.arange(1, 101, dtype=np.float64)
+    terms = (4.0 * k**2 * statistic**2 - 1.0) * np.exp(-2.0 * k**2 * statistic**2)
+    return min(1.0, max(0.0, 2.0 * float(np.sum(terms))))
+
+
+def interior_segment(
+    values: FloatArray, *, min_size: int, alpha: float, rng: np.random.Generator
+) -> Interior | None:
+    """The interior part that departs most from the rest, by the range of the rank CUSUM.
+
+    A part in the middle that returns to the old level leaves no strong single split, but the
+    cumulative sum of centred ranks climbs (or falls) across it: the range max - min of that
+    sum, scaled to a Brownian bridge, is Kuiper's statistic and has an analytic tail. The
+    finite-sample factor 1 + KUIPER_CORRECTION / sqrt(n) is calibrated against permutations
+    (conservative for n >= 20); shorter or heavily tied segments get a permutation p-value of
+    the range (enough permutations to reach `alpha`, stopping once it cannot be reached).
+    None when the extremes do not leave three parts of at least `min_size` values.
+    """
+    length = values.size
+    if length < 3 * min_size:
+        return None
+    centered = midranks(values) - (length + 1) / 2.0
+    if not np.any(centered):
+        return None
+    walk = np.concatenate(([0.0], np.cumsum(centered)))
+    low, high = sorted((int(np.argmin(walk)), int(np.argmax(walk))))
+    if low < min_size or high - low < min_size or length - high < min_size:
+        return None
+    observed = float(walk.max() - walk.min())
+    if length >= ANALYTIC_MIN_LENGTH and _ties_are_mild(length, centered):
+        spread = math.sqrt(float(np.sum(centered**2)) / (length - 1))
+        scaled = (
+            observed / (spread * math.sqrt(length)) * (1.0 + KUIPER_CORRECTION / math.sqrt(length))
+        )
+        return Interior(start=low, end=high, p_value=kuiper_p_value(scaled))
+    permutations = math.ceil(2.0 / alpha)
+    exceed = done = 0
+    while done < permutations and (exceed + 1) / (permutations + 1) <= alpha:
+        batch = min(PERMUTATION_BATCH, permutations - done)
+        walks = np.cumsum(rng.permuted(np.broadcast_to(centered, (batch, length)), axis=1), axis=1)
+        ranges = np.maximum(walks.max(axis=1), 0.0) - np.minimum(walks.min(axis=1), 0.0)
+        exceed += int(np.count_nonzero(ranges >= observed * (1.0 - 1e-12)))
+        done += batch
+    return Interior(start=low, end=high, p_value=(exceed + 1) / (done + 1))
+
+
 def best_split(
     values: FloatArray,
     *,
@@ -96,6 +204,9 @@ def best_split(
     best = int(np.argmax(np.abs(z_all)))
     # cumsum of the left part ranks: z > 0 means the left ranks high, so flip the sign
     z = -float(z_all[best])
+    if length >= ANALYTIC_MIN_LENGTH and _ties_are_mild(length, centered):
+        p_value = analytic_scan_p_value(z, length, min_size)
+        return Split(index=best + min_size, z=z, p_value=p_value)
     bound = hoeffding_bound(centered, scales, abs(z), min_size)
     if bound <= 1.0 / (permutations + 1):
         return Split(index=best + min_size, z=z, p_value=bound)

@@ -7,8 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from perftest_operator.analysis.placement import DEFAULT_SEPARATION, place_split
-from perftest_operator.analysis.ranktest import best_split
+from perftest_operator.analysis.ranktest import Interior, best_split, interior_segment
 from perftest_operator.analysis.series import FloatArray
+
+# The interior test runs only where no single split is significant, in every such segment, so
+# it gets a share of alpha: a two-cut change is a stronger claim than a single split.
+INTERIOR_ALPHA_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -44,10 +48,35 @@ def significant_splits(
         split = best_split(
             values[start:end], min_size=min_size, alpha=alpha, permutations=permutations, rng=rng
         )
-        if split is None or split.p_value > alpha:
-            continue
         segment = values[start:end]
+        if split is None or split.p_value > alpha:
+            interior_alpha = alpha * INTERIOR_ALPHA_SHARE
+            interior = interior_segment(segment, min_size=min_size, alpha=interior_alpha, rng=rng)
+            if interior is not None and interior.p_value <= interior_alpha:
+                pending.extend(_cut_interior(segment, start, interior, min_size, separation, found))
+            continue
         index = start + place_split(segment, split.index, min_size, separation)
         found.append(SignificantSplit(index=index, p_value=split.p_value))
         pending.extend([(start, index), (index, end)])
     return sorted(found, key=lambda s: s.index)
+
+
+def _cut_interior(
+    segment: FloatArray,
+    start: int,
+    interior: Interior,
+    min_size: int,
+    separation: float,
+    found: list[SignificantSplit],
+) -> list[tuple[int, int]]:
+    """Add both cuts around a significant interior part to `found`; return the three parts.
+
+    Each cut is placed like a single split within the two parts around it.
+    """
+    end = start + segment.size
+    first = start + place_split(segment[: interior.end], interior.start, min_size, separation)
+    second = first + place_split(
+        segment[first - start :], interior.end - (first - start), min_size, separation
+    )
+    found.extend(SignificantSplit(index=i, p_value=interior.p_value) for i in (first, second))
+    return [(start, first), (first, second), (second, end)]

@@ -2,12 +2,15 @@
 
 A scan test cannot call a change on one or two new runs, yet the newest run is the one a person
 wants to hear about. This test compares the newest k runs with the reference runs before them:
-all k must lie on the same side, more than `z_limit` robust spreads away from the reference
-median. The spread is the larger of the MAD and the IQR (both scaled to a normal sigma), so a
-reference that flips between two modes has a wide spread; and at most `max_rivals` reference
-runs may be as extreme as the newest ones, so a value in a minority mode already seen several
-times is not a departure either (one earlier flaky run is tolerated). The largest such k (up to `max_newest`; past that the scan test has the power) wins,
-so the change is placed at the first departing run.
+all k must lie on the same side, more than max(`z_limit` / sqrt(k), `LIMIT_FLOOR`) robust
+spreads away from the reference median (one run must be far out; several runs in a row need
+less each, so a step of a few noise spreads is seen within a run or two and stays seen). The
+spread is the larger of the MAD and the IQR (both scaled to a normal sigma), so a reference
+that flips between two modes has a wide spread; and at most `max_rivals` reference runs may be
+as extreme as the newest ones, so a value in a minority mode already seen several times is not
+a departure either (one earlier flaky run is tolerated). The largest such k (up to
+`max_newest`; past that the scan test has the power) wins, so the change is placed at the
+first departing run.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ MAD_TO_SIGMA = 1.4826
 IQR_TO_SIGMA = 1.349
 # Reference runs allowed to be as extreme as the newest ones (one earlier flaky run).
 MAX_RIVALS = 1
+# Several newest runs in a row must still each be this many robust spreads out.
+LIMIT_FLOOR = 2.5
 
 
 @dataclass(frozen=True)
@@ -75,18 +80,34 @@ def newest_departure(
     seed: int,
 ) -> Departure | None:
     """The earliest start of a run of newest values that all depart from the runs before them."""
-    for newest in range(min(regime.size - min_reference, max_newest), min_size - 1, -1):
+    longest = min(regime.size - min_reference, max_newest)
+    if longest < min_size or not _newest_is_extreme(regime, longest, max_rivals):
+        return None
+    for newest in range(longest, min_size - 1, -1):
         reference, latest = regime[:-newest], regime[-newest:]
-        deviation = latest - float(np.median(reference))
-        limit = z_limit * robust_spread(reference)
-        if np.all(deviation > limit):
-            upward, rivals = True, int(np.count_nonzero(reference >= latest.min()))
-        elif np.all(deviation < -limit):
-            upward, rivals = False, int(np.count_nonzero(reference <= latest.max()))
+        if int(np.count_nonzero(reference >= latest.min())) <= max_rivals:
+            upward = True
+        elif int(np.count_nonzero(reference <= latest.max())) <= max_rivals:
+            upward = False
         else:
             continue
-        if rivals <= max_rivals:
+        deviation = latest - float(np.median(reference))
+        limit = max(z_limit / math.sqrt(newest), LIMIT_FLOOR) * robust_spread(reference)
+        if np.all(deviation > limit) if upward else np.all(deviation < -limit):
             rng = np.random.default_rng([seed, regime.size, newest])
             p_value = _rank_sum_p_value(regime, newest, upward, permutations, rng)
             return Departure(index=regime.size - newest, p_value=p_value)
     return None
+
+
+def _newest_is_extreme(regime: FloatArray, longest: int, max_rivals: int) -> bool:
+    """A cheap necessary condition: few of the oldest runs are as extreme as the newest run.
+
+    Every reference holds the runs before the `longest` newest ones, and every set of newest
+    runs holds the newest run, so without this no departure can have `max_rivals` or fewer.
+    """
+    oldest, last = regime[:-longest], regime[-1]
+    return (
+        int(np.count_nonzero(oldest >= last)) <= max_rivals
+        or int(np.count_nonzero(oldest <= last)) <= max_rivals
+    )

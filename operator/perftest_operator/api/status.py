@@ -78,6 +78,7 @@ class Reason(str, enum.Enum):
     RUN_SKIPPED = "RunSkipped"
     REGRESSION_DETECTED = "RegressionDetected"
     IMPROVEMENT = "Improvement"
+    CHANGE_POINT_WITHDRAWN = "ChangePointWithdrawn"
     NO_ACTIVE_RUN = "NoActiveRun"
     RUN_ACTIVE = "RunActive"
     NO_VERDICT = "NoVerdict"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from perftest_operator import API_VERSION
@@ -45,6 +45,7 @@ from perftest_operator.controller.prometheus import prometheus_client
 from perftest_operator.controller.tests import load_test_spec, sync_test_status
 from perftest_operator.events import NORMAL, WARNING, post_event
 from perftest_operator.history.perfruns import history_points
+from perftest_operator.history.withdrawn import withdrawn_change_points
 from perftest_operator.metrics.window import RunWindow, query_window
 from perftest_operator.runner.manifests import (
     OwnerRef,
@@ -330,16 +331,38 @@ def analyse(ctx: Context, run: Mapping[str, Any], status: dict[str, Any]) -> dic
         verdict = evaluate_history(history, spec.metrics, spec.analysis)
     except AnalysisError as exc:
         verdict = inconclusive(meta["name"], str(exc), evaluated_runs=len(history))
+    previous = (test.get("status") or {}).get("verdict")
+    withdrawn = withdrawn_change_points(previous, verdict, history)
     _announce_verdict(ctx, test, run, status, verdict)
+    _announce_withdrawn(ctx, test, previous, withdrawn)
     message = verdict.message
     return {
-        "verdict": verdict_to_status(verdict),
+        "verdict": {**verdict_to_status(verdict), "withdrawn": withdrawn},
         "reason": verdict.result.value,
         "message": message,
         "conditions": _condition(
             run, status, RunCondition.ANALYZED, TRUE, verdict.result.value, message
         ),
     }
+
+
+def _announce_withdrawn(
+    ctx: Context,
+    test: Mapping[str, Any],
+    previous: Mapping[str, Any] | None,
+    withdrawn: Sequence[Mapping[str, Any]],
+) -> None:
+    already = {(p.get("metric"), p.get("run")) for p in (previous or {}).get("withdrawn") or []}
+    for point in withdrawn:
+        if (point["metric"], point["run"]) in already:
+            continue
+        post_event(
+            ctx.api,
+            test,
+            NORMAL,
+            Reason.CHANGE_POINT_WITHDRAWN.value,
+            f"{point['metric']} change at run {point['run']} withdrawn: {point['reason']}",
+        )
 
 
 def _announce_verdict(

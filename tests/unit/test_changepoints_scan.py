@@ -1,0 +1,101 @@
+"""Scan p-values without permutations and interior (transient) changes of the change-point detector."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from perftest_operator.analysis import detect_change_points
+from perftest_operator.analysis.ranktest import (
+    KUIPER_CORRECTION,
+    analytic_scan_p_value,
+    kuiper_p_value,
+)
+from perftest_operator.api.kpi import Direction
+
+LOWER = Direction.LOWER_IS_BETTER
+
+
+def _null_max_abs_z(length: int, draws: int, seed: int) -> np.ndarray:
+    """Largest |z| of the standardised rank CUSUM over all splits, for random orderings."""
+    centered = np.arange(1, length + 1) - (length + 1) / 2.0
+    left = np.arange(1, length)
+    scales = np.sqrt(left * (length - left) * np.sum(centered**2) / (length * (length - 1)))
+    shuffled = np.random.default_rng(seed).permuted(
+        np.broadcast_to(centered, (draws, length)), axis=1
+    )
+    return np.max(np.abs(np.cumsum(shuffled, axis=1)[:, :-1]) / scales, axis=1)
+
+
+@pytest.mark.parametrize("length", [20, 60, 250])
+@pytest.mark.parametrize("level", [0.05, 0.01])
+def test_the_analytic_scan_p_value_is_close_to_permutations_and_never_much_too_small(
+    length: int, level: float
+) -> None:
+    z = float(np.quantile(_null_max_abs_z(length, 20_000, seed=length), 1.0 - level))
+
+    p_value = analytic_scan_p_value(z, length, 1)
+
+    # conservative (Monte Carlo error allowed), yet within a factor 2.5 of the true level
+    assert 0.85 * level <= p_value <= 2.5 * level
+
+
+@pytest.mark.parametrize("length", [25, 80, 300])
+def test_the_kuiper_p_value_of_the_rank_cusum_range_matches_permutations(length: int) -> None:
+    centered = np.arange(1, length + 1) - (length + 1) / 2.0
+    walks = np.cumsum(
+        np.random.default_rng(length).permuted(np.broadcast_to(centered, (20_000, length)), axis=1),
+        axis=1,
+    )
+    ranges = np.maximum(walks.max(axis=1), 0.0) - np.minimum(walks.min(axis=1), 0.0)
+    observed = float(np.quantile(ranges, 0.99))
+    spread = np.sqrt(np.sum(centered**2) / (length - 1))
+    scaled = observed / (spread * np.sqrt(length)) * (1.0 + KUIPER_CORRECTION / np.sqrt(length))
+
+    assert 0.0085 <= kuiper_p_value(scaled) <= 0.03
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([2.0] * 15 + [1.0] * 15 + [2.0] * 15, [15, 30]),
+        ([2.0] * 20 + [1.0] * 10 + [2.0] * 20, [20, 30]),
+        ([5.0] * 12 + [9.0] * 8 + [5.0] * 25, [12, 20]),
+    ],
+)
+def test_a_noise_free_interior_segment_that_returns_to_the_old_level_is_found(
+    values: list[float], expected: list[int]
+) -> None:
+    points = detect_change_points(values, direction=LOWER, threshold_percent=5)
+
+    assert [p.index for p in points] == expected
+    assert [p.regression for p in points] == [
+        values[expected[0]] > values[0],
+        values[0] > values[expected[0]],
+    ]
+
+
+def test_noisy_interior_segments_of_fifteen_runs_or_more_are_found_within_two_runs() -> None:
+    missed = []
+    for seed in range(40):
+        rng = np.random.default_rng([seed, 3])
+        length = int(rng.integers(60, 120))
+        start = int(rng.integers(10, length // 2))
+        end = start + int(rng.integers(15, length // 3))  # shorter ones are a known gap
+        values = 100.0 * (1.0 + 0.02 * rng.standard_normal(length))
+        values[start:end] *= 0.85
+        found = [
+            p.index for p in detect_change_points(values, direction=LOWER, threshold_percent=5)
+        ]
+        near = [any(abs(f - t) <= 2 for f in found) for t in (start, end)]
+        if not all(near) or len(found) != 2:
+            missed.append((seed, start, end, found))
+    # measured: 2 of 40, both found but one cut placed 3-4 runs off
+    assert len(missed) <= 2, missed
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_quiet_noise_gets_no_interior_change(seed: int) -> None:
+    values = np.random.default_rng([seed, 4]).standard_normal(int(40 + 5 * seed)) + 50.0
+
+    assert detect_change_points(values, direction=LOWER, threshold_percent=0) == []

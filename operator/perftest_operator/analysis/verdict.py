@@ -84,11 +84,13 @@ class VerdictStatus(TypedDict):
     changePoints: list[ChangePointStatus]
 
 
-def _number(value: float) -> str:
+def format_number(value: float) -> str:
+    """A KPI value for people: 6 significant digits."""
     return f"{value:.{STATUS_SIGNIFICANT_DIGITS}g}"
 
 
-def _percent(value: float) -> str:
+def format_percent(value: float) -> str:
+    """'+304.5%'; 'from zero' when the level moved away from exactly zero."""
     if math.isinf(value):
         return "from zero"
     return f"{value:+.{STATUS_PERCENT_DECIMALS}f}%"
@@ -97,8 +99,8 @@ def _percent(value: float) -> str:
 def describe_change_point(point: MetricChangePoint) -> str:
     """E.g. 'readOnlyAPICallsLatency +304.5% at run x-8 (0.984 → 3.98)'."""
     return (
-        f"{point.metric} {_percent(point.change_percent)} at run {point.run} "
-        f"({_number(point.before)} → {_number(point.after)})"
+        f"{point.metric} {format_percent(point.change_percent)} at run {point.run} "
+        f"({format_number(point.before)} → {format_number(point.after)})"
     )
 
 

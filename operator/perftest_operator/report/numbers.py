@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import math
-
 from perftest_operator.analysis import ChangePoint
+from perftest_operator.analysis.verdict import format_number
+from perftest_operator.analysis.verdict import format_percent as format_percent
 from perftest_operator.api.kpi import Direction
 
-VALUE_DIGITS = 6  # significant digits of a KPI value
-PERCENT_DECIMALS = 1
 CONFIDENCE_DECIMALS = 3
 
 
-def format_value(value: float) -> str:
-    return f"{value:.{VALUE_DIGITS}g}"
-
-
-def format_percent(percent: float) -> str:
-    """'+304.5%'; 'from zero' when the level moved away from exactly zero."""
-    if math.isinf(percent):
-        return "from zero"
-    return f"{percent:+.{PERCENT_DECIMALS}f}%"
+# The operator's Event text and status use the same formatting as the command.
+format_value = format_number
 
 
 def format_confidence(confidence: float) -> str:

@@ -129,6 +129,7 @@ def start_job(
     try:
         test, spec, custom_config = _load_test(ctx, run)
     except SpecError as exc:
+        _announce_failure(ctx, run, f"{_reason(exc)}: {exc}")
         return _fail_before_job(run, status, _reason(exc), str(exc))
 
     namespace = _job_namespace(spec, run)
@@ -145,6 +146,7 @@ def start_job(
         config_map = build_config_map(spec, ref, custom_config=custom_config, owner=owner)
         job = build_job(spec, ref, owner=owner, service_account=ctx.settings.job_service_account)
     except SpecError as exc:
+        _announce_failure(ctx, run, f"{Reason.INVALID_SPEC.value}: {exc}")
         return _fail_before_job(run, status, Reason.INVALID_SPEC.value, str(exc))
     ctx.api.ensure_namespace(namespace)
     ctx.api.create_config_map(config_map)
@@ -243,9 +245,15 @@ def collect_metrics(
     if next_time and parse_time(next_time) > _now():
         return None
     meta = run["metadata"]
-    window = RunWindow(
-        start=parse_time(status["startTime"]), end=parse_time(status["completionTime"])
-    )
+    try:
+        window = RunWindow(
+            start=parse_time(status.get("startTime") or ""),
+            end=parse_time(status.get("completionTime") or ""),
+        )
+    except ValueError as exc:
+        return _permanent_collection_failure(
+            ctx, run, status, Reason.NO_METRICS.value, f"the Job's run window is unusable: {exc}"
+        )
     values: dict[str, float] = {}
     missing: list[str] = []
     try:

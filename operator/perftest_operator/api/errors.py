@@ -54,3 +54,12 @@ class HistoryFileError(PerfTestError):
         super().__init__(f"{file}: {problem}")
         self.file = file
         self.problem = problem
+
+
+class TargetConfigInvalid(SpecError):
+    """The target's kubeconfig (from its Secret) cannot be used; the message never holds a secret."""
+
+    FIELD = "spec.target.kubeconfigSecretRef"
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(self.FIELD, problem)

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from perftest_operator import API_VERSION, GROUP
+from perftest_operator.api.fields import dig
 
 TEST_LABEL = f"{GROUP}/test"
 RUN_NUMBER_LABEL = f"{GROUP}/run-number"
@@ -32,14 +33,6 @@ def trigger_id(trigger: Trigger, *, generation: int, run_now: str | None) -> str
     return f"run-now-{digest}"
 
 
-def _descend(value: Any, keys: Sequence[str]) -> Any:
-    for key in keys:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
-
-
 def trigger_from_diff(diff: Iterable[Sequence[Any]]) -> Trigger | None:
     """What an update to a PerfTest asks for: a run for a spec change, a run-now, or nothing.
 
@@ -54,7 +47,7 @@ def trigger_from_diff(diff: Iterable[Sequence[Any]]) -> Trigger | None:
             return Trigger.SPEC_CHANGED
         if path == run_now_path[: len(path)]:
             rest = run_now_path[len(path) :]
-            new_value, old_value = _descend(new, rest), _descend(old, rest)
+            new_value, old_value = dig(new, *rest), dig(old, *rest)
             if new_value and new_value != old_value:
                 trigger = Trigger.RUN_NOW
     return trigger

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from perftest_operator.api.fields import mapping, sequence
 from perftest_operator.runner.manifests import KUBE_BURNER_CONTAINER
 
 CONTROLLER_UID_LABELS = ("batch.kubernetes.io/controller-uid", "controller-uid")
@@ -106,14 +107,6 @@ class _Termination:
     finished_at: datetime | None
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _sequence(value: Any) -> Sequence[Any]:
-    return value if isinstance(value, Sequence) and not isinstance(value, str) else ()
-
-
 def _time(value: Any, field: str) -> datetime | None:
     """An RFC 3339 API timestamp (or a datetime from a typed client) as an aware UTC datetime."""
     if value is None or value == "":
@@ -132,7 +125,7 @@ def _time(value: Any, field: str) -> datetime | None:
 
 def _condition(conditions: Sequence[Any], kind: str) -> Mapping[str, Any] | None:
     for condition in conditions:
-        fields = _mapping(condition)
+        fields = mapping(condition)
         if fields.get("type") == kind and fields.get("status") == "True":
             return fields
     return None
@@ -140,10 +133,10 @@ def _condition(conditions: Sequence[Any], kind: str) -> Mapping[str, Any] | None
 
 def _job_pods(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """The pods that belong to this Job (pods labelled with another Job's uid are dropped)."""
-    uid = _mapping(job.get("metadata")).get("uid")
+    uid = mapping(job.get("metadata")).get("uid")
     mine = []
     for pod in pods:
-        labels = _mapping(_mapping(pod.get("metadata")).get("labels"))
+        labels = mapping(mapping(pod.get("metadata")).get("labels"))
         owners = {labels[key] for key in CONTROLLER_UID_LABELS if key in labels}
         if uid and owners and uid not in owners:
             continue
@@ -152,9 +145,7 @@ def _job_pods(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> list
 
 
 def _kube_burner_status(pod: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    statuses = [
-        _mapping(s) for s in _sequence(_mapping(pod.get("status")).get("containerStatuses"))
-    ]
+    statuses = [mapping(s) for s in sequence(mapping(pod.get("status")).get("containerStatuses"))]
     for status in statuses:
         if status.get("name") == KUBE_BURNER_CONTAINER:
             return status
@@ -184,7 +175,7 @@ def _termination(pods: Sequence[Mapping[str, Any]]) -> _Termination | None:
     found: list[_Termination] = []
     for pod in pods:
         status = _kube_burner_status(pod)
-        terminated = _mapping(_mapping(status.get("state")).get("terminated")) if status else {}
+        terminated = mapping(mapping(status.get("state")).get("terminated")) if status else {}
         code = terminated.get("exitCode")
         if isinstance(code, int) and not isinstance(code, bool):
             found.append(
@@ -227,7 +218,7 @@ def _failure(
     if job_reason == "PodFailurePolicy":
         return OutcomeReason.POD_FAILURE_POLICY.value, job_message or "a pod failure policy fired"
     for pod in pods:
-        status = _mapping(pod.get("status"))
+        status = mapping(pod.get("status"))
         if status.get("phase") == "Failed":
             detail = ": ".join(str(s) for s in (status.get("reason"), status.get("message")) if s)
             return OutcomeReason.POD_FAILED.value, (
@@ -242,7 +233,7 @@ def _failure(
 def _waiting_detail(pods: Sequence[Mapping[str, Any]]) -> str:
     for pod in pods:
         status = _kube_burner_status(pod)
-        waiting = _mapping(_mapping(status.get("state")).get("waiting")) if status else {}
+        waiting = mapping(mapping(status.get("state")).get("waiting")) if status else {}
         if waiting.get("reason"):
             return ": ".join(str(s) for s in (waiting.get("reason"), waiting.get("message")) if s)
     return ""
@@ -251,7 +242,7 @@ def _waiting_detail(pods: Sequence[Mapping[str, Any]]) -> str:
 def _started(pods: Sequence[Mapping[str, Any]]) -> bool:
     for pod in pods:
         status = _kube_burner_status(pod)
-        state = _mapping(status.get("state")) if status else {}
+        state = mapping(status.get("state")) if status else {}
         if "running" in state or "terminated" in state:
             return True
     return False
@@ -264,8 +255,8 @@ def read_job_outcome(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) 
     labelled with another Job's controller uid are ignored); they may be empty, e.g. after
     the pods were garbage-collected, in which case the exit code is unknown (None).
     """
-    status = _mapping(job.get("status"))
-    conditions = _sequence(status.get("conditions"))
+    status = mapping(job.get("status"))
+    conditions = sequence(status.get("conditions"))
     start = _time(status.get("startTime"), "status.startTime")
     own_pods = _job_pods(job, pods)
     termination = _termination(own_pods)

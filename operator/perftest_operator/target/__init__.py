@@ -1,0 +1,1 @@
+"""What the target cluster is: platform detection, platform profiles, run metadata, kubeconfig checks (pure)."""

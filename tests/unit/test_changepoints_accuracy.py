@@ -73,14 +73,16 @@ def test_a_large_shift_on_noisy_runs_is_placed_within_a_run_of_the_truth(noise: 
     assert len(off) <= 2, off
 
 
-def _grown_step_report(seeds: range) -> tuple[list[tuple[int, int, int | None]], list[object]]:
+def _grown_step_report(
+    seeds: range,
+) -> tuple[list[tuple[int, int, int | None]], list[tuple[int, int, int, list[int]]]]:
     """The operator's view: a 10 % step on 2 % noise, the history grown one run at a time.
 
     Returns the steps first reported more than two runs late (or never) and every time the
     reported index changed after it was first reported.
     """
     late: list[tuple[int, int, int | None]] = []
-    moved: list[object] = []
+    moved: list[tuple[int, int, int, list[int]]] = []
     for seed in seeds:
         rng = np.random.default_rng([seed, 10])
         true_index = int(rng.integers(12, 40))
@@ -100,26 +102,23 @@ def _grown_step_report(seeds: range) -> tuple[list[tuple[int, int, int | None]],
     return late, moved
 
 
-def test_a_ten_percent_step_on_two_percent_noise_is_mostly_reported_early_and_stays_put() -> None:
-    # measured over these 60 seeds: 2 first reported 3-4 runs late (a new run only 2.2 noise
-    # spreads up), 15 index changes in 4 seeds (a run between the two levels that the median
-    # fit moves across as runs arrive); before the relaxed newest-runs limit: 13 late, 168 moves
-    late, moved = _grown_step_report(range(60))
-
-    assert len(late) <= 2, late
-    assert len(moved) <= 20, moved
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (issue 3): over 60 seeds, 2 steps are first reported 3-4 runs late and "
-    "in 4 seeds the reported index moves by one run as later runs arrive (15 changes)",
-)
-def test_a_ten_percent_step_on_two_percent_noise_is_always_reported_early_and_stays_put() -> None:
+def test_a_ten_percent_step_on_two_percent_noise_is_reported_early_and_stays_put() -> None:
+    # before the newest-runs check was anchored and relaxed for runs that all lie beyond the
+    # reference: 2 of these 60 seeds reported 3-4 runs late and 15 index changes in 4 seeds
     late, moved = _grown_step_report(range(60))
 
     assert late == []
     assert moved == []
+
+
+def test_a_ten_percent_step_grown_on_other_seeds_is_rarely_late_and_rarely_moves() -> None:
+    # seeds never tuned on, measured: 2 reported 3 runs late, index changes in 2 seeds (first
+    # reported one run off, or the scan's placement swinging between two neighbouring runs);
+    # before the anchoring: 6 late, 191 index changes in 17 seeds
+    late, moved = _grown_step_report(range(60, 160))
+
+    assert len(late) <= 2, late
+    assert len({entry[0] for entry in moved}) <= 2, moved
 
 
 def test_held_out_series_of_every_kind_are_scored_like_the_corpus() -> None:
@@ -132,6 +131,17 @@ def test_held_out_series_of_every_kind_are_scored_like_the_corpus() -> None:
         ],
     )
 
-    # measured: F1 0.924, 0.029 false alarms per 100 quiet runs (seed 1; 0.931 and 0.903 on 2, 3)
-    assert result.f1 >= 0.88
+    # measured: F1 0.945, 0.029 false alarms per 100 quiet runs (seed 1; 0.932 and 0.940 on 2, 3)
+    assert result.f1 >= 0.93
     assert result.false_alarms_per_100_quiet_runs <= 0.1
+
+
+def test_a_flaky_run_just_before_a_step_does_not_pull_the_step_to_it() -> None:
+    rng = np.random.default_rng(11)
+    values = 100.0 * (1.0 + 0.01 * rng.standard_normal(50))
+    values[30] = 112.0  # flagged on its own at 31 runs, withdrawn when run 31 is back at 100
+    values[32:] *= 1.12
+
+    points = [p.index for p in detect_change_points(values, direction=LOWER, threshold_percent=5)]
+
+    assert points == [32]

@@ -11,6 +11,10 @@ always gives the same answer. The method, in three steps:
    interior part that returns to the old level (a transient change) is looked for by the range
    of the rank CUSUM (Kuiper's statistic, at a tenth of `alpha`) and cut out at both ends.
    Ranks make it scale-free and robust to single flaky runs and to runs flipping between modes.
+   Where a segment's values fall into two clearly separated modes (`modes`), both tests run on
+   the segment's mode-indicator sequence instead (the change is in the mix of modes, and the
+   noise within each mode only dilutes it), and a split is placed by the maximum-likelihood
+   change of the share of upper-mode runs.
    Ranks forget magnitudes, so where the two parts are clearly apart (medians at least
    `separation` robust spreads apart) the split is placed where the absolute deviations from
    the two medians are least (`placement`): a large shift is then placed at its first run.
@@ -21,6 +25,11 @@ always gives the same answer. The method, in three steps:
    max(`tail_z` / sqrt(k), 2.5) robust spreads, MAD or IQR, from their median, and at most one
    earlier run as extreme); a departure found here is provisional: step 1 later confirms it,
    or it is withdrawn when the next runs return to the old level.
+4. Stability as the history grows: each change point is moved to the run where the newest-runs
+   check first flagged it for good (the check replayed on the prefixes up to `ANCHOR_HORIZON`
+   runs after it, a flag counting once the next prefix flags the same run), when that run is
+   at most `ANCHOR_WINDOW` runs away, the change goes the same way and the split fits about as
+   well there. This depends only on those prefixes, so the index reported first is kept.
 
 `confidence` is 1 - p-value: the scan test's p-value for step 1, and for step 3 the one-sided
 rank-sum p-value of the newest runs within their segment (one run above seven earlier ones gives
@@ -37,10 +46,15 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from perftest_operator.analysis.placement import DEFAULT_SEPARATION
+from perftest_operator.analysis.placement import DEFAULT_SEPARATION, split_cost
 from perftest_operator.analysis.segmentation import significant_splits
 from perftest_operator.analysis.series import FloatArray, as_finite_series
-from perftest_operator.analysis.tail import newest_departure
+from perftest_operator.analysis.tail import (
+    TailSettings,
+    first_flagged_index,
+    newest_departure,
+    robust_spread,
+)
 from perftest_operator.api.kpi import Direction
 
 DEFAULT_ALPHA = 0.01
@@ -49,6 +63,13 @@ DEFAULT_SEED = 20250101
 DEFAULT_MIN_REFERENCE = 5
 DEFAULT_TAIL_Z = 5.0
 DEFAULT_MAX_NEWEST = 10
+# A change the newest-runs check flagged first keeps the index it was flagged at when the scan
+# later places it at most ANCHOR_WINDOW runs away; the replay looks ANCHOR_HORIZON runs past it.
+ANCHOR_WINDOW = 3
+ANCHOR_HORIZON = 9
+# ... and only when the fit is about as good there: each run moved across the split may add at
+# most this many robust spreads to the total absolute deviation from the segment medians.
+ANCHOR_COST_SPREADS = 1.0
 # A change exactly at the threshold counts even if float rounding puts it a hair below.
 _THRESHOLD_TOLERANCE = 1e-9
 
@@ -111,6 +132,45 @@ def _material_indices(
     return kept
 
 
+def _anchored(
+    series: FloatArray, indices: list[int], p_values: dict[int, float], settings: TailSettings
+) -> list[int]:
+    """`indices` moved to where the newest-runs check first flagged them (`first_flagged_index`).
+
+    An index moves at most `ANCHOR_WINDOW` runs and never past its neighbours; `p_values` gets
+    an entry for each moved index.
+    """
+    anchored: list[int] = []
+    bounds = [0, *indices, series.size]
+    medians = _segment_medians(series, indices)
+    for position, index in enumerate(indices):
+        start, end = bounds[position], bounds[position + 2]
+        first = first_flagged_index(
+            series[start:end],
+            index - start,
+            medians[position + 1] > medians[position],
+            settings,
+            window=ANCHOR_WINDOW,
+            horizon=ANCHOR_HORIZON,
+        )
+        moved = index if first is None else start + first
+        if not (anchored[-1] if anchored else 0) < moved < end or not _fits_about_as_well(
+            series[start:end], index - start, moved - start
+        ):
+            moved = index
+        p_values[moved] = p_values[index]
+        anchored.append(moved)
+    return anchored
+
+
+def _fits_about_as_well(segment: FloatArray, index: int, other: int) -> bool:
+    """Whether splitting `segment` at `other` fits nearly as well as at `index` (see above)."""
+    if other == index:
+        return True
+    allowance = ANCHOR_COST_SPREADS * robust_spread(segment[:index]) * abs(other - index)
+    return split_cost(segment, other) <= split_cost(segment, index) + allowance
+
+
 def _validate(
     min_size: int, alpha: float, permutations: int, threshold_percent: float, min_reference: int
 ) -> None:
@@ -166,9 +226,7 @@ def detect_change_points(
     p_values = {split.index: split.p_value for split in splits}
     indices = _material_indices(series, [s.index for s in splits], threshold_percent)
 
-    regime_start = indices[-1] if indices else 0
-    departure = newest_departure(
-        series[regime_start:],
+    tail = TailSettings(
         min_size=min_size,
         min_reference=min_reference,
         z_limit=tail_z,
@@ -176,12 +234,15 @@ def detect_change_points(
         permutations=permutations,
         seed=seed,
     )
+    regime_start = indices[-1] if indices else 0
+    departure = newest_departure(series[regime_start:], tail)
     if departure is not None:
         index = regime_start + departure.index
         candidate = [*indices, index]
         if _is_material(_percents(series, candidate)[-1], threshold_percent):
             indices = candidate
             p_values[index] = departure.p_value
+    indices = _anchored(series, indices, p_values, tail)
 
     medians = _segment_medians(series, indices)
     return [

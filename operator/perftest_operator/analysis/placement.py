@@ -47,6 +47,12 @@ def median_split(values: FloatArray, min_size: int, start: int) -> int:
     return index
 
 
+def split_cost(values: FloatArray, index: int) -> float:
+    """Total absolute deviation of the two parts of `values` split at `index` from their medians."""
+    left, right = values[:index], values[index:]
+    return float(np.sum(np.abs(left - np.median(left))) + np.sum(np.abs(right - np.median(right))))
+
+
 def _spreads_away(values: FloatArray, centre: float, spread: float) -> FloatArray:
     distance = np.abs(values - centre)
     if spread > 0.0:

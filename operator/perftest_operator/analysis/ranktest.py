@@ -14,7 +14,10 @@ import numpy as np
 
 from perftest_operator.analysis.series import FloatArray
 
+# Permutations are drawn in batches that start small and double up to this size: a clearly
+# insignificant segment stops after a few dozen permutations.
 PERMUTATION_BATCH = 100
+FIRST_PERMUTATION_BATCH = 16
 # The analytic scan p-value is used from this many values on, when ties keep at least this share
 # of the untied rank variance; shorter or heavily tied segments are permuted.
 ANALYTIC_MIN_LENGTH = 20
@@ -41,6 +44,11 @@ def midranks(values: FloatArray) -> FloatArray:
     group_rank = upper - (counts - 1) / 2.0
     ranks: FloatArray = group_rank[inverse]
     return ranks
+
+
+def _batch_size(done: int) -> int:
+    """How many permutations to draw next after `done` of them (doubling, capped)."""
+    return min(PERMUTATION_BATCH, max(FIRST_PERMUTATION_BATCH, done))
 
 
 def _split_scales(length: int, centered_ranks: FloatArray, min_size: int) -> FloatArray:
@@ -167,7 +175,7 @@ def interior_segment(
     permutations = math.ceil(2.0 / alpha)
     exceed = done = 0
     while done < permutations and (exceed + 1) / (permutations + 1) <= alpha:
-        batch = min(PERMUTATION_BATCH, permutations - done)
+        batch = min(_batch_size(done), permutations - done)
         walks = np.cumsum(rng.permuted(np.broadcast_to(centered, (batch, length)), axis=1), axis=1)
         ranges = np.maximum(walks.max(axis=1), 0.0) - np.minimum(walks.min(axis=1), 0.0)
         exceed += int(np.count_nonzero(ranges >= observed * (1.0 - 1e-12)))
@@ -216,7 +224,7 @@ def best_split(
     exceed = 0
     done = 0
     while done < permutations:
-        batch = min(PERMUTATION_BATCH, permutations - done)
+        batch = min(_batch_size(done), permutations - done)
         shuffled = rng.permuted(np.broadcast_to(centered, (batch, length)), axis=1)
         exceed += int(np.count_nonzero(_max_abs_z(shuffled, scales, min_size) >= observed))
         done += batch

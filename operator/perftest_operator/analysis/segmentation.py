@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from perftest_operator.analysis.modes import mix_split, mode_indicator
 from perftest_operator.analysis.placement import DEFAULT_SEPARATION, place_split
 from perftest_operator.analysis.ranktest import Interior, best_split, interior_segment
 from perftest_operator.analysis.series import FloatArray
@@ -45,17 +46,23 @@ def significant_splits(
     while pending:
         start, end = pending.pop()
         rng = np.random.default_rng([seed, start, end])
-        split = best_split(
-            values[start:end], min_size=min_size, alpha=alpha, permutations=permutations, rng=rng
-        )
         segment = values[start:end]
+        modes = mode_indicator(segment)
+        tested = segment if modes is None else modes
+        split = best_split(
+            tested, min_size=min_size, alpha=alpha, permutations=permutations, rng=rng
+        )
         if split is None or split.p_value > alpha:
             interior_alpha = alpha * INTERIOR_ALPHA_SHARE
-            interior = interior_segment(segment, min_size=min_size, alpha=interior_alpha, rng=rng)
+            interior = interior_segment(tested, min_size=min_size, alpha=interior_alpha, rng=rng)
             if interior is not None and interior.p_value <= interior_alpha:
                 pending.extend(_cut_interior(segment, start, interior, min_size, separation, found))
             continue
-        index = start + place_split(segment, split.index, min_size, separation)
+        index = start + (
+            mix_split(modes, min_size)
+            if modes is not None
+            else place_split(segment, split.index, min_size, separation)
+        )
         found.append(SignificantSplit(index=index, p_value=split.p_value))
         pending.extend([(start, index), (index, end)])
     return sorted(found, key=lambda s: s.index)

@@ -2,9 +2,11 @@
 
 A scan test cannot call a change on one or two new runs, yet the newest run is the one a person
 wants to hear about. This test compares the newest k runs with the reference runs before them:
-all k must lie on the same side, more than max(`z_limit` / sqrt(k), `LIMIT_FLOOR`) robust
-spreads away from the reference median (one run must be far out; several runs in a row need
-less each, so a step of a few noise spreads is seen within a run or two and stays seen). The
+all k must lie on the same side, the first more than `FIRST_FLOOR` and the others more than
+`LATER_FLOOR` robust spreads away from the reference median, and on average `z_limit` / sqrt(k)
+away (one run must be far out; several runs in a row need less each, so a step of a few noise
+spreads is seen within a run or two and stays seen) unless `RANKED_MIN_RUNS` or more of them
+all lie beyond every reference run. The
 spread is the larger of the MAD and the IQR (both scaled to a normal sigma), so a reference
 that flips between two modes has a wide spread; and at most `max_rivals` reference runs may be
 as extreme as the newest ones, so a value in a minority mode already seen several times is not
@@ -27,8 +29,25 @@ MAD_TO_SIGMA = 1.4826
 IQR_TO_SIGMA = 1.349
 # Reference runs allowed to be as extreme as the newest ones (one earlier flaky run).
 MAX_RIVALS = 1
-# Several newest runs in a row must still each be this many robust spreads out.
-LIMIT_FLOOR = 2.5
+# The first departing run must be this many robust spreads out, the later ones LATER_FLOOR;
+# together they must be z_limit / sqrt(k) out on average (a z-test of their mean) ...
+FIRST_FLOOR = 2.5
+LATER_FLOOR = 1.5
+# ... unless at least RANKED_MIN_RUNS of them are all beyond every reference run, which is
+# already unlikely by chance (2 / C(n, k) for k of n runs).
+RANKED_MIN_RUNS = 3
+
+
+@dataclass(frozen=True)
+class TailSettings:
+    """How the newest runs are checked (see the module docstring)."""
+
+    min_size: int  # fewest newest runs that may depart
+    min_reference: int  # fewest runs they are compared with
+    z_limit: float  # one run must be this many robust spreads out; k runs z_limit / sqrt(k)
+    max_newest: int  # the most newest runs looked at
+    permutations: int  # for the rank-sum p-value when it is not exact
+    seed: int
 
 
 @dataclass(frozen=True)
@@ -36,15 +55,32 @@ class Departure:
     """The newest runs from `index` on depart from the runs before them."""
 
     index: int  # first departing run, as an index into the regime given
+    upward: bool  # the departing runs lie above the runs before them
     p_value: float  # one-sided p-value of the departing runs' rank sum within the regime
 
 
+def sorted_quantile(ordered: FloatArray, share: float) -> float:
+    """The `share` quantile of sorted values (linear interpolation, as numpy's default)."""
+    position = share * (ordered.size - 1)
+    low = int(position)
+    high = min(low + 1, ordered.size - 1)
+    return float(ordered[low] + (position - low) * (ordered[high] - ordered[low]))
+
+
+def sorted_spread(ordered: FloatArray) -> float:
+    """`robust_spread` of values that are already sorted."""
+    median = sorted_quantile(ordered, 0.5)
+    mad = sorted_quantile(np.sort(np.abs(ordered - median)), 0.5) * MAD_TO_SIGMA
+    iqr = sorted_quantile(ordered, 0.75) - sorted_quantile(ordered, 0.25)
+    return max(mad, iqr / IQR_TO_SIGMA)
+
+
 def robust_spread(values: FloatArray) -> float:
-    """A scale estimate that is robust to outliers and widens for two-mode values."""
-    median = float(np.median(values))
-    mad = float(np.median(np.abs(values - median))) * MAD_TO_SIGMA
-    q25, q75 = np.quantile(values, [0.25, 0.75])
-    return max(mad, float(q75 - q25) / IQR_TO_SIGMA)
+    """A scale estimate that is robust to outliers and widens for two-mode values.
+
+    The larger of the MAD and the IQR, both scaled to a normal sigma.
+    """
+    return sorted_spread(np.sort(values))
 
 
 def _rank_sum_p_value(
@@ -69,34 +105,50 @@ def _rank_sum_p_value(
 
 
 def newest_departure(
-    regime: FloatArray,
-    *,
-    min_size: int,
-    min_reference: int,
-    z_limit: float,
-    max_newest: int,
-    max_rivals: int = MAX_RIVALS,
-    permutations: int,
-    seed: int,
+    regime: FloatArray, settings: TailSettings, max_rivals: int = MAX_RIVALS
 ) -> Departure | None:
     """The earliest start of a run of newest values that all depart from the runs before them."""
-    longest = min(regime.size - min_reference, max_newest)
-    if longest < min_size or not _newest_is_extreme(regime, longest, max_rivals):
+    departing = _departing_newest(regime, settings, max_rivals)
+    if departing is None:
         return None
-    for newest in range(longest, min_size - 1, -1):
+    newest, upward = departing
+    rng = np.random.default_rng([settings.seed, regime.size, newest])
+    p_value = _rank_sum_p_value(regime, newest, upward, settings.permutations, rng)
+    return Departure(index=regime.size - newest, upward=upward, p_value=p_value)
+
+
+def _departing_newest(
+    regime: FloatArray, settings: TailSettings, max_rivals: int, fewest: int = 1
+) -> tuple[int, bool] | None:
+    """How many newest runs depart (the most that do) and whether upward; None if none do.
+
+    Only counts from max(`fewest`, `settings.min_size`) up are tried.
+    """
+    longest = min(regime.size - settings.min_reference, settings.max_newest)
+    fewest = max(fewest, settings.min_size)
+    if longest < fewest or not _newest_is_extreme(regime, longest, max_rivals):
+        return None
+    for newest in range(longest, fewest - 1, -1):
         reference, latest = regime[:-newest], regime[-newest:]
-        if int(np.count_nonzero(reference >= latest.min())) <= max_rivals:
-            upward = True
-        elif int(np.count_nonzero(reference <= latest.max())) <= max_rivals:
-            upward = False
-        else:
+        above = int(np.count_nonzero(reference >= latest.min()))
+        below = int(np.count_nonzero(reference <= latest.max()))
+        if min(above, below) > max_rivals:
             continue
-        deviation = latest - float(np.median(reference))
-        limit = max(z_limit / math.sqrt(newest), LIMIT_FLOOR) * robust_spread(reference)
-        if np.all(deviation > limit) if upward else np.all(deviation < -limit):
-            rng = np.random.default_rng([seed, regime.size, newest])
-            p_value = _rank_sum_p_value(regime, newest, upward, permutations, rng)
-            return Departure(index=regime.size - newest, p_value=p_value)
+        upward = above <= below
+        ordered = np.sort(reference)
+        spread = sorted_spread(ordered)
+        deviation = (latest - sorted_quantile(ordered, 0.5)) * (1.0 if upward else -1.0)
+        beyond_all = min(above, below) == 0 and newest >= RANKED_MIN_RUNS
+        departs = (
+            deviation[0] > FIRST_FLOOR * spread
+            and bool(np.all(deviation > LATER_FLOOR * spread))
+            and (
+                beyond_all
+                or float(np.mean(deviation)) > settings.z_limit / math.sqrt(newest) * spread
+            )
+        )
+        if departs:
+            return newest, upward
     return None
 
 
@@ -111,3 +163,39 @@ def _newest_is_extreme(regime: FloatArray, longest: int, max_rivals: int) -> boo
         int(np.count_nonzero(oldest >= last)) <= max_rivals
         or int(np.count_nonzero(oldest <= last)) <= max_rivals
     )
+
+
+def first_flagged_index(
+    regime: FloatArray,
+    index: int,
+    upward: bool,
+    settings: TailSettings,
+    *,
+    window: int,
+    horizon: int,
+) -> int | None:
+    """Where this check first flagged, for good, a change found later at `index` of `regime`.
+
+    Replays the check on the growing prefixes of `regime` that end at most `horizon` runs after
+    `index`, and returns the first departure the same way (`upward` or not) within `window` runs
+    of `index` that the next prefix flags again at the same run (a flag that the next run
+    withdraws or moves does not count). It depends only on those prefixes, so the answer stays
+    the same as later runs arrive: the index the operator reported is the one it keeps.
+    """
+    first_end = max(index - window + 1, settings.min_reference + settings.min_size)
+    previous: int | None = None
+    for end in range(first_end, min(regime.size, index + horizon) + 1):
+        # departures starting after index + window do not count: fewer newest runs need no trying
+        fewest = end - (index + window)
+        departing = _departing_newest(regime[:end], settings, MAX_RIVALS, fewest)
+        flagged = (
+            end - departing[0]
+            if departing is not None
+            and departing[1] == upward
+            and abs(end - departing[0] - index) <= window
+            else None
+        )
+        if flagged is not None and flagged == previous:
+            return flagged
+        previous = flagged
+    return None

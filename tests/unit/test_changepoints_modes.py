@@ -1,0 +1,125 @@
+"""Two-mode runs: reading a segment as a mode-indicator sequence and finding a change in the mix."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from perftest_operator.analysis import detect_change_points
+from perftest_operator.analysis.modes import mix_split, mode_indicator
+from perftest_operator.api.kpi import Direction
+
+LOWER = Direction.LOWER_IS_BETTER
+
+
+def _two_modes(rng: np.random.Generator, shares: np.ndarray, ratio: float) -> np.ndarray:
+    high = rng.random(shares.size) < shares
+    values: np.ndarray = (
+        np.where(high, ratio, 1.0) * 40.0 * (1.0 + 0.02 * rng.standard_normal(shares.size))
+    )
+    return values
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_plain_noise_is_not_read_as_two_modes(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    values = 100.0 * (1.0 + 0.04 * rng.standard_t(4.0, int(rng.integers(12, 400))))
+
+    assert mode_indicator(values) is None
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_two_clear_modes_give_each_runs_mode(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    high = rng.random(80) < 0.3
+    values = np.where(high, 3.0, 1.0) * (1.0 + 0.03 * rng.standard_normal(80))
+
+    indicator = mode_indicator(values)
+
+    assert indicator is not None
+    assert indicator.tolist() == high.astype(float).tolist()
+
+
+def test_a_cluster_that_is_itself_two_modes_is_not_one_mode() -> None:
+    # 0.98, then runs flipping between ~3.9 and ~19.9: three levels, not two clean modes
+    values = np.array([0.984] * 6 + [0.976] * 2 + [3.98, 19.9, 19.9, 3.94, 19.6, 28.6, 3.86, 3.74])
+
+    assert mode_indicator(values) is None
+
+
+def test_a_few_flaky_runs_are_not_a_mode() -> None:
+    values = np.full(60, 100.0) * (1.0 + 0.01 * np.sin(np.arange(60)))
+    values[[7, 30, 51]] *= 4.0  # 5 % of the runs
+
+    assert mode_indicator(values) is None
+
+
+def _slow_mix_split(indicator: np.ndarray, min_size: int) -> int:
+    def log_likelihood(part: np.ndarray) -> float:
+        ones, size = float(part.sum()), part.size
+        return sum(c * math.log(c / size) for c in (ones, size - ones) if c > 0)
+
+    candidates = range(min_size, indicator.size - min_size + 1)
+    best = max(log_likelihood(indicator[:k]) + log_likelihood(indicator[k:]) for k in candidates)
+    return next(
+        k
+        for k in candidates
+        if log_likelihood(indicator[:k]) + log_likelihood(indicator[k:]) >= best - 1e-9
+    )
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_mix_split_is_the_maximum_likelihood_split(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    length = int(rng.integers(8, 120))
+    change = int(rng.integers(1, length))
+    shares = np.where(np.arange(length) < change, rng.uniform(0.0, 0.5), rng.uniform(0.4, 1.0))
+    indicator = (rng.random(length) < shares).astype(float)
+    min_size = int(rng.integers(1, 4))
+
+    assert mix_split(indicator, min_size) == _slow_mix_split(indicator, min_size)
+
+
+def test_a_change_in_the_mix_is_found_at_its_run_without_noise_in_the_modes() -> None:
+    pattern = np.array([0, 1, 0, 0, 0, 0, 1, 0, 0, 0] * 4 + [1, 1, 0, 1, 1, 1, 1, 0, 1, 1] * 3)
+    values = np.where(pattern == 1, 5.0, 1.0)
+
+    points = detect_change_points(values, direction=LOWER, threshold_percent=0)
+
+    assert [p.index for p in points] == [40]
+    assert points[0].regression
+
+
+def test_a_change_in_the_mix_is_found_near_its_run_on_noisy_modes() -> None:
+    missed = []
+    for seed in range(40):
+        rng = np.random.default_rng([seed, 3])
+        length = int(rng.integers(60, 200))
+        change = int(rng.integers(20, length - 20))
+        shares = np.where(np.arange(length) < change, 0.2, 0.75)
+        values = _two_modes(rng, shares, ratio=float(rng.choice((1.5, 2.0, 3.0))))
+        found = [
+            p.index for p in detect_change_points(values, direction=LOWER, threshold_percent=0)
+        ]
+        if not any(abs(index - change) <= 2 for index in found):
+            missed.append((seed, change, found))
+    # measured: 15 of 40 not within 2 runs (a mix change is hard to place exactly; 9 not within
+    # 5 runs); the rank scan alone, before the mode indicator: 22 (13 not within 5 runs)
+    assert len(missed) <= 16, missed
+
+
+def test_runs_flipping_between_two_modes_at_a_steady_mix_raise_no_change() -> None:
+    alarms = []
+    for seed in range(60):
+        rng = np.random.default_rng([seed, 4])
+        length = int(rng.integers(30, 300))
+        shares = np.full(length, float(rng.uniform(0.15, 0.5)))
+        values = _two_modes(rng, shares, ratio=float(rng.choice((1.5, 2.0, 3.0, 5.0))))
+        found = [
+            p.index for p in detect_change_points(values, direction=LOWER, threshold_percent=0)
+        ]
+        if found:
+            alarms.append((seed, found))
+    assert len(alarms) <= 1, alarms

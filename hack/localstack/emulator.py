@@ -121,6 +121,8 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         self._state = ClusterState(
             self._objects, self._resources, journal_capacity=self.watch_history
         )
+        # The Python client asks for /version/ (trailing slash), kubectl for /version.
+        self.fallback["get /version/"] << self._serve_server_version
         self.fallback["get /healthz"] << b"ok"
         self.fallback["get /livez"] << b"ok"
         self.fallback["get /readyz"] << b"ok"

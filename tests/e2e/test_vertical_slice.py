@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import threading
 from typing import Any
 
+import kubernetes
 import pytest
 from kubernetes.client.exceptions import ApiException
 
@@ -405,3 +407,60 @@ def test_a_single_flaky_run_is_flagged_then_withdrawn_explicitly(
     ]
     withdrawals = [e for e in kube.events() if e.reason == "ChangePointWithdrawn"]
     assert len(withdrawals) == 1 and f"{TEST}-8" in withdrawals[0].message
+
+
+def node(name: str, role: str, kernel: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": name, "labels": {f"node-role.kubernetes.io/{role}": ""}},
+        "spec": {"providerID": f"aws:///us-east-1a/i-{name}"},
+        "status": {
+            "nodeInfo": {
+                "kernelVersion": kernel,
+                "osImage": "Red Hat Enterprise Linux CoreOS 419.96",
+                "kubeletVersion": "v1.32.1",
+                "containerRuntimeVersion": "cri-o://1.32.1",
+                "architecture": "amd64",
+                "bootID": "",
+                "kubeProxyVersion": "",
+                "machineID": "",
+                "operatingSystem": "linux",
+                "systemUUID": "",
+            }
+        },
+    }
+
+
+def test_each_run_records_what_the_target_was(
+    cluster: Any, kube: Kube, replay: list[ReplayRun], prometheus_url: str, start_operator: Any
+) -> None:
+    """Platform, versions, nodes by role and node software land in the PerfRun's status."""
+    nodes = [
+        node("cp-0", "control-plane", "5.14.0-570.1.1.el9_6.x86_64"),
+        node("worker-0", "worker", "5.14.0-570.1.1.el9_6.x86_64"),
+        node("worker-1", "worker", "5.14.0-427.50.1.el9_4.x86_64"),
+    ]
+    if cluster.emulated:  # on a real cluster, its own nodes are described
+        for body in nodes:
+            with contextlib.suppress(ApiException):
+                kube.core.create_node(body)
+            # Status is the kubelet's to write: through the status subresource, as on a real cluster.
+            kube.core.patch_node_status(body["metadata"]["name"], {"status": body["status"]})
+    listed = kube.core.list_node().items
+    with SimulatedJobController(kube.api_client, replay_script(replay), namespace=kube.namespace):
+        start_operator()
+        kube.create_perftest(perftest(prometheus_url))
+        run = wait_for(lambda: finished_run(kube, f"{TEST}-1"), timeout=60, what="the run")
+    target = run["status"]["target"]
+    assert target["nodes"]["total"] == len(listed)
+    version = kubernetes.client.VersionApi(kube.api_client).get_code()
+    assert target["kubernetesVersion"] == version.git_version
+    if cluster.emulated:
+        assert target["platform"] == "AWS" and "providerID" in target["platformEvidence"]
+        assert target["nodes"]["byRole"] == {"control-plane": 1, "worker": 2}
+        assert target["kernelVersion"] == {
+            "5.14.0-570.1.1.el9_6.x86_64": 2,
+            "5.14.0-427.50.1.el9_4.x86_64": 1,
+        }
+        assert target["kubeletVersion"] == "v1.32.1"

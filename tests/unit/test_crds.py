@@ -1102,6 +1102,11 @@ REQUIRED_PERMISSIONS = (
     | grants("", ["secrets"], ["get"])
     | grants("", ["namespaces"], ["get", "create"])
     | grants("apiextensions.k8s.io", ["customresourcedefinitions"], ["list", "watch"])
+    # What the target is (controller/targets.py): nodes, OpenShift's Infrastructure and
+    # ClusterVersion, ARO's cluster object.
+    | grants("", ["nodes"], ["list"])
+    | grants("config.openshift.io", ["infrastructures", "clusterversions"], ["get"])
+    | grants("aro.openshift.io", ["clusters"], ["list"])
 )
 
 

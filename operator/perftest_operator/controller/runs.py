@@ -42,6 +42,7 @@ from perftest_operator.api.spec import PerfTestSpec
 from perftest_operator.api.status import Reason, RunCondition, RunPhase, derive_run_phase
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.prometheus import prometheus_client
+from perftest_operator.controller.targets import describe_target
 from perftest_operator.controller.tests import load_test_spec, sync_test_status
 from perftest_operator.events import NORMAL, WARNING, post_event
 from perftest_operator.history.perfruns import history_points
@@ -158,7 +159,7 @@ def start_job(
     if created:
         post_event(ctx.api, run, NORMAL, Reason.RUN_STARTED.value, message)
         post_event(ctx.api, test, NORMAL, Reason.RUN_STARTED.value, f"{meta['name']}: {message}")
-    return {
+    change: dict[str, Any] = {
         "testGeneration": int(test["metadata"].get("generation") or 1),
         "job": {"name": job_name, "namespace": namespace},
         "configMap": config_map["metadata"]["name"],
@@ -168,6 +169,10 @@ def start_job(
             run, status, RunCondition.JOB_COMPLETED, UNKNOWN, Reason.JOB_RUNNING.value, message
         ),
     }
+    target = describe_target(ctx)
+    if target is not None:
+        change["target"] = target
+    return change
 
 
 def follow_job(

@@ -250,5 +250,48 @@ class KubeApi:
             return None
         return base64.b64decode(value).decode()
 
+    # --- what the target cluster is -----------------------------------------------------------
+
+    def get_cluster_object(
+        self, group: str, version: str, plural: str, name: str
+    ) -> dict[str, Any] | None:
+        """A cluster-scoped object, or None when it, or its resource type, does not exist."""
+        try:
+            return _json(
+                self.custom.get_cluster_custom_object(
+                    group, version, plural, name, _preload_content=False
+                )
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def list_cluster_objects(self, group: str, version: str, plural: str) -> list[dict[str, Any]]:
+        """Cluster-scoped objects of a resource type; empty when the type is not served."""
+        try:
+            result = _json(
+                self.custom.list_cluster_custom_object(
+                    group, version, plural, _preload_content=False
+                )
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                return []
+            raise
+        items: list[dict[str, Any]] = result.get("items", [])
+        return items
+
+    def list_nodes(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = _json(self.core.list_node(_preload_content=False)).get(
+            "items", []
+        )
+        return items
+
+    def server_version(self) -> dict[str, Any]:
+        """The body of GET /version."""
+        version: Any = kubernetes.client.VersionApi(self.api_client)
+        return _json(version.get_code(_preload_content=False))
+
     def create_event(self, body: Mapping[str, Any]) -> None:
         self.core.create_namespaced_event(body["metadata"]["namespace"], dict(body))

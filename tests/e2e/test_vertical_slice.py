@@ -450,9 +450,19 @@ def test_each_run_records_what_the_target_was(
     listed = kube.core.list_node().items
     with SimulatedJobController(kube.api_client, replay_script(replay), namespace=kube.namespace):
         start_operator()
-        kube.create_perftest(perftest(prometheus_url))
+        kube.create_perftest(perftest(prometheus_url, target={"platform": "Auto"}))
         run = wait_for(lambda: finished_run(kube, f"{TEST}-1"), timeout=60, what="the run")
+        test = wait_for(
+            lambda: (
+                (t := kube.get("perftests", TEST)) and (t.get("status") or {}).get("lastRun") and t
+            ),
+            timeout=30,
+            what="the PerfTest's lastRun",
+        )
     target = run["status"]["target"]
+    assert test["status"]["platform"] == target["platform"], (
+        "the column shows the detected platform"
+    )
     assert target["nodes"]["total"] == len(listed)
     version = kubernetes.client.VersionApi(kube.api_client).get_code()
     assert target["kubernetesVersion"] == version.git_version

@@ -328,7 +328,7 @@ def test_crd_names_scope_version_and_status_subresource(plural: str) -> None:
 
 PRINTER_COLUMNS = {
     "perftests": [
-        ("Platform", "string", ".spec.target.platform"),
+        ("Platform", "string", ".status.platform"),
         ("Workload", "string", ".spec.workload.name"),
         ("Phase", "string", ".status.phase"),
         ("Verdict", "string", ".status.verdict.result"),

@@ -169,3 +169,12 @@ def test_ready_condition_is_kept_when_not_rechecked() -> None:
 def test_baseline_while_history_is_too_short() -> None:
     run = perfrun(1, SUCCEEDED, verdict={"result": "InsufficientHistory", "message": "1 of 5 runs"})
     assert build_test_status(TEST, [run], ready=None, now=NOW)["phase"] == "Baseline"
+
+
+def test_platform_is_the_newest_detected_one_else_the_spec() -> None:
+    spec_only = {**TEST, "spec": {"target": {"platform": "ROSA"}}}
+    assert build_test_status(spec_only, [], ready=None, now=NOW)["platform"] == "ROSA"
+    assert build_test_status(TEST, [], ready=None, now=NOW)["platform"] == "Auto"
+    older = perfrun(1, SUCCEEDED, target={"platform": "BareMetal"})
+    newer = perfrun(2, SUCCEEDED, target={"platform": "AWS"})
+    assert build_test_status(spec_only, [older, newer], ready=None, now=NOW)["platform"] == "AWS"

@@ -243,9 +243,19 @@ def build_test_status(
             "failed": sum(1 for p in phases if p is RunPhase.FAILED),
         },
     }
+    status["platform"] = _platform(test, ordered)
     suspended = bool((test.get("spec") or {}).get("suspend", False))
     status["phase"] = derive_test_phase(status, suspended=suspended).value
     return status
+
+
+def _platform(test: Mapping[str, Any], newest_first_runs: Sequence[Mapping[str, Any]]) -> str:
+    """The platform detected at the newest run that recorded one, else the spec's."""
+    for run in newest_first_runs:
+        detected = ((run.get("status") or {}).get("target") or {}).get("platform")
+        if detected:
+            return str(detected)
+    return str(((test.get("spec") or {}).get("target") or {}).get("platform") or "Auto")
 
 
 def _last_run_summary(run: Mapping[str, Any]) -> dict[str, Any]:

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from perftest_operator.analysis.medians import median
 from perftest_operator.analysis.placement import DEFAULT_SEPARATION, split_cost
 from perftest_operator.analysis.segmentation import significant_splits
 from perftest_operator.analysis.series import FloatArray, as_finite_series
@@ -110,7 +111,7 @@ def _is_material(percent: float, threshold_percent: float) -> bool:
 def _segment_medians(series: FloatArray, indices: Sequence[int]) -> list[float]:
     """Median of each segment when `series` is cut before each of `indices`."""
     bounds = [0, *indices, series.size]
-    return [float(np.median(series[start:end])) for start, end in itertools.pairwise(bounds)]
+    return [median(series[start:end]) for start, end in itertools.pairwise(bounds)]
 
 
 def _percents(series: FloatArray, indices: Sequence[int]) -> list[float]:

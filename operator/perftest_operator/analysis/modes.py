@@ -30,13 +30,16 @@ MIN_LENGTH = 12
 def _best_two_clusters(ordered: FloatArray, smallest: int) -> int:
     """Size of the lower cluster of the 2-means split of sorted values (least squared error)."""
     length = ordered.size
-    sums = np.cumsum(ordered)
-    squares = np.cumsum(ordered**2)
+    sums = ordered.cumsum()
+    squares = (ordered**2).cumsum()
     sizes = np.arange(smallest, length - smallest + 1)
-    left_sum, left_sq = sums[sizes - 1], squares[sizes - 1]
+    left_sum, left_sq = (
+        sums[smallest - 1 : length - smallest],
+        squares[smallest - 1 : length - smallest],
+    )
     right_sum, right_sq = sums[-1] - left_sum, squares[-1] - left_sq
     error = (left_sq - left_sum**2 / sizes) + (right_sq - right_sum**2 / (length - sizes))
-    return int(sizes[int(np.argmin(error))])
+    return smallest + int(error.argmin())
 
 
 def mode_indicator(values: FloatArray) -> FloatArray | None:
@@ -52,13 +55,18 @@ def mode_indicator(values: FloatArray) -> FloatArray | None:
     smallest = max(MIN_MODE_RUNS, math.ceil(MIN_MODE_SHARE * length))
     if length < max(MIN_LENGTH, 2 * smallest):
         return None
-    scaled = np.log(values) if bool(np.all(values > 0.0)) else values
+    scaled = np.log(values) if values.min() > 0.0 else values
     ordered = np.sort(scaled)
     lower_size = _best_two_clusters(ordered, smallest)
     lower, upper = ordered[:lower_size], ordered[lower_size:]
     gap = sorted_quantile(upper, 0.5) - sorted_quantile(lower, 0.5)
-    spread = max(sorted_spread(lower), sorted_spread(upper))
-    if gap <= 0.0 or gap < MODE_SEPARATION * spread:
+    # gap < MODE_SEPARATION * the larger spread; the upper cluster's is not needed when the
+    # lower one's already rules the modes out
+    if (
+        gap <= 0.0
+        or gap < MODE_SEPARATION * sorted_spread(lower)
+        or gap < MODE_SEPARATION * sorted_spread(upper)
+    ):
         return None
     indicator: FloatArray = (scaled >= upper[0]).astype(np.float64)
     return indicator

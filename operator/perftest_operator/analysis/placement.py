@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from perftest_operator.analysis.medians import median
 from perftest_operator.analysis.series import FloatArray
 from perftest_operator.analysis.tail import robust_spread
 
@@ -34,13 +35,12 @@ def median_split(values: FloatArray, min_size: int, start: int) -> int:
     equally good splits wins.
     """
     length = values.size
-    splits = np.arange(min_size, length - min_size + 1)
     index = start
     for _ in range(MAX_ROUNDS):
-        left, right = float(np.median(values[:index])), float(np.median(values[index:]))
+        left, right = median(values[:index]), median(values[index:])
         # cost(k) - constant = sum over the first k values of |x - left| - |x - right|
-        excess = np.concatenate(([0.0], np.cumsum(np.abs(values - left) - np.abs(values - right))))
-        best = int(splits[int(np.argmin(excess[splits]))])
+        excess = np.concatenate(([0.0], (np.abs(values - left) - np.abs(values - right)).cumsum()))
+        best = min_size + int(excess[min_size : length - min_size + 1].argmin())
         if best == index or excess[best] >= excess[index]:
             break
         index = best
@@ -50,7 +50,7 @@ def median_split(values: FloatArray, min_size: int, start: int) -> int:
 def split_cost(values: FloatArray, index: int) -> float:
     """Total absolute deviation of the two parts of `values` split at `index` from their medians."""
     left, right = values[:index], values[index:]
-    return float(np.sum(np.abs(left - np.median(left))) + np.sum(np.abs(right - np.median(right))))
+    return float(np.sum(np.abs(left - median(left))) + np.sum(np.abs(right - median(right))))
 
 
 def _spreads_away(values: FloatArray, centre: float, spread: float) -> FloatArray:
@@ -72,7 +72,7 @@ def moved_runs_fit(
     """
     if before.size < 2 or after.size < 2:
         return False
-    centres = (float(np.median(before)), float(np.median(after)))
+    centres = (median(before), median(after))
     spreads = (robust_spread(before), robust_spread(after))
     gap = abs(centres[1] - centres[0])
     if gap == 0.0 or gap < separation * max(spreads):

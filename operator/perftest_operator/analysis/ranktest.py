@@ -7,7 +7,9 @@ scale of the values and robust to outliers and to runs that flip between two mod
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,13 +39,57 @@ class Split:
     p_value: float  # chance of a split at least this strong anywhere in the segment by luck
 
 
+# Draws a generator only when a test first needs one (most segments draw no permutation).
+GeneratorSource = Callable[[], np.random.Generator]
+
+
 def midranks(values: FloatArray) -> FloatArray:
     """Ranks 1..n of `values`; tied values share the mean of their ranks."""
-    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    upper = np.cumsum(counts).astype(np.float64)
-    group_rank = upper - (counts - 1) / 2.0
-    ranks: FloatArray = group_rank[inverse]
+    length = values.size
+    order = np.argsort(values)
+    ordered = values[order]
+    first_of_group = np.empty(length, dtype=bool)
+    first_of_group[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first_of_group[1:])
+    ranks: FloatArray = np.empty(length, dtype=np.float64)
+    if first_of_group.all():  # no ties: the ranks are 1..n
+        ranks[order] = np.arange(1.0, length + 1.0)
+        return ranks
+    starts = first_of_group.nonzero()[0]
+    ends = np.concatenate((starts[1:], [length]))
+    counts = ends - starts
+    group_rank = ends.astype(np.float64) - (counts - 1) / 2.0
+    ranks[order] = np.repeat(group_rank, counts)
     return ranks
+
+
+def centred_ranks(values: FloatArray) -> FloatArray:
+    """`midranks` minus their mean (n + 1) / 2: what both scan tests of a segment work on."""
+    centered: FloatArray = midranks(values) - (values.size + 1) / 2.0
+    return centered
+
+
+@functools.lru_cache(maxsize=256)
+def _left_sizes(length: int, min_size: int) -> tuple[FloatArray, FloatArray]:
+    """Sizes k of the left part at each allowed split, and k (n - k); read-only, per length."""
+    left = np.arange(min_size, length - min_size + 1, dtype=np.float64)
+    products = left * (length - left)
+    left.flags.writeable = False
+    products.flags.writeable = False
+    return left, products
+
+
+@functools.lru_cache(maxsize=256)
+def _scan_weights(length: int, min_size: int) -> tuple[FloatArray, FloatArray]:
+    """Siegmund's weights w_k = n / (k (n - k)) and their square roots; read-only, per length.
+
+    Symmetric: w_k and w_(n-k) are the same float (k (n - k) is an exact integer product).
+    """
+    weights = length / _left_sizes(length, min_size)[1]
+    roots = np.sqrt(weights)
+    weights.flags.writeable = False
+    roots.flags.writeable = False
+    return weights, roots
 
 
 def _batch_size(done: int) -> int:
@@ -51,11 +97,13 @@ def _batch_size(done: int) -> int:
     return min(PERMUTATION_BATCH, max(FIRST_PERMUTATION_BATCH, done))
 
 
-def _split_scales(length: int, centered_ranks: FloatArray, min_size: int) -> FloatArray:
-    """Standard deviation, under exchangeability, of the left part's rank sum at each split."""
-    left = np.arange(min_size, length - min_size + 1, dtype=np.float64)
-    spread = float(np.sum(centered_ranks**2)) / (length * (length - 1))
-    scales: FloatArray = np.sqrt(left * (length - left) * spread)
+def _split_scales(length: int, square_sum: float, min_size: int) -> FloatArray:
+    """Standard deviation, under exchangeability, of the left part's rank sum at each split.
+
+    `square_sum` is the sum of the squared centred ranks.
+    """
+    spread = square_sum / (length * (length - 1))
+    scales: FloatArray = np.sqrt(_left_sizes(length, min_size)[1] * spread)
     return scales
 
 
@@ -78,7 +126,7 @@ def hoeffding_bound(
     """
     length = centered_ranks.size
     spread = float(np.max(centered_ranks) - np.min(centered_ranks))
-    left = np.arange(min_size, length - min_size + 1, dtype=np.float64)
+    left = _left_sizes(length, min_size)[0]
     smaller_side = np.minimum(left, length - left)
     exponents = 2.0 * (z * scales) ** 2 / (smaller_side * spread**2)
     return min(1.0, float(np.sum(2.0 * np.exp(-exponents))))
@@ -99,7 +147,8 @@ def _overshoot(x: FloatArray) -> FloatArray:
     """Siegmund's approximation of the overshoot factor nu(x) of a discretely sampled process."""
     half = x / 2.0
     density = np.exp(-(half**2) / 2.0) / math.sqrt(2.0 * math.pi)
-    nu: FloatArray = (2.0 / x) * (_normal_cdf(half) - 0.5) / (half * _normal_cdf(half) + density)
+    cdf = _normal_cdf(half)
+    nu: FloatArray = (2.0 / x) * (cdf - 0.5) / (half * cdf + density)
     return nu
 
 
@@ -109,21 +158,25 @@ def analytic_scan_p_value(z: float, length: int, min_size: int) -> float:
     Under exchangeability the standardised rank-sum process is close to a standardised Brownian
     bridge; Siegmund's tail approximation for its maximum, b phi(b) sum_k w_k nu(c b sqrt(w_k))
     with w_k = n / (k (n - k)), adds one term per allowed split and corrects for sampling the
-    bridge at n points (`OVERSHOOT_SCALE` is c). O(n), no randomness.
+    bridge at n points (`OVERSHOOT_SCALE` is c). O(n), no randomness. The weights of splits k
+    and n - k are equal, so each term is computed once for the first half and mirrored.
     """
     b = abs(z)
-    left = np.arange(min_size, length - min_size + 1, dtype=np.float64)
-    weights = length / (left * (length - left))
+    weights, roots = _scan_weights(length, min_size)
+    count = weights.size
+    half = (count + 1) // 2
+    first_terms = weights[:half] * _overshoot(OVERSHOOT_SCALE * b * roots[:half])
+    terms = np.concatenate((first_terms, first_terms[: count - half][::-1]))
     density = math.exp(-(b**2) / 2.0) / math.sqrt(2.0 * math.pi)
-    total = (
-        b * density * float(np.sum(weights * _overshoot(OVERSHOOT_SCALE * b * np.sqrt(weights))))
-    )
+    total = b * density * float(np.sum(terms))
     return min(1.0, total)
 
 
-def _ties_are_mild(length: int, centered_ranks: FloatArray) -> bool:
+def _ties_are_mild(length: int, square_sum: float) -> bool:
+    """Whether ties keep enough rank variance (`square_sum` of centred ranks) for the analytic
+    p-values."""
     untied = length * (length**2 - 1) / 12.0
-    return float(np.sum(centered_ranks**2)) >= ANALYTIC_MIN_TIE_FACTOR * untied
+    return square_sum >= ANALYTIC_MIN_TIE_FACTOR * untied
 
 
 @dataclass(frozen=True)
@@ -135,10 +188,13 @@ class Interior:
     p_value: float
 
 
+_KUIPER_SQUARES = np.arange(1, 101, dtype=np.float64) ** 2  # k^2 of the series' first 100 terms
+
+
 def kuiper_p_value(statistic: float) -> float:
     """Chance that the range of a standard Brownian bridge exceeds `statistic` (Kuiper)."""
-    k = np.arange(1, 101, dtype=np.float64)
-    terms = (4.0 * k**2 * statistic**2 - 1.0) * np.exp(-2.0 * k**2 * statistic**2)
+    squares = _KUIPER_SQUARES
+    terms = (4.0 * squares * statistic**2 - 1.0) * np.exp(-2.0 * squares * statistic**2)
     return min(1.0, max(0.0, 2.0 * float(np.sum(terms))))
 
 
@@ -155,19 +211,27 @@ def interior_segment(
     the range (enough permutations to reach `alpha`, stopping once it cannot be reached).
     None when the extremes do not leave three parts of at least `min_size` values.
     """
-    length = values.size
+    return interior_of_ranks(centred_ranks(values), min_size=min_size, alpha=alpha, rng=lambda: rng)
+
+
+def interior_of_ranks(
+    centered: FloatArray, *, min_size: int, alpha: float, rng: GeneratorSource
+) -> Interior | None:
+    """`interior_segment` of the values whose `centred_ranks` are `centered`."""
+    length = centered.size
     if length < 3 * min_size:
         return None
-    centered = midranks(values) - (length + 1) / 2.0
-    if not np.any(centered):
+    if not centered.any():
         return None
-    walk = np.concatenate(([0.0], np.cumsum(centered)))
-    low, high = sorted((int(np.argmin(walk)), int(np.argmax(walk))))
+    walk = np.concatenate(([0.0], centered.cumsum()))
+    lowest, highest = int(walk.argmin()), int(walk.argmax())
+    low, high = sorted((lowest, highest))
     if low < min_size or high - low < min_size or length - high < min_size:
         return None
-    observed = float(walk.max() - walk.min())
-    if length >= ANALYTIC_MIN_LENGTH and _ties_are_mild(length, centered):
-        spread = math.sqrt(float(np.sum(centered**2)) / (length - 1))
+    observed = float(walk[highest] - walk[lowest])
+    square_sum = float((centered**2).sum())
+    if length >= ANALYTIC_MIN_LENGTH and _ties_are_mild(length, square_sum):
+        spread = math.sqrt(square_sum / (length - 1))
         scaled = (
             observed / (spread * math.sqrt(length)) * (1.0 + KUIPER_CORRECTION / math.sqrt(length))
         )
@@ -176,7 +240,9 @@ def interior_segment(
     exceed = done = 0
     while done < permutations and (exceed + 1) / (permutations + 1) <= alpha:
         batch = min(_batch_size(done), permutations - done)
-        walks = np.cumsum(rng.permuted(np.broadcast_to(centered, (batch, length)), axis=1), axis=1)
+        walks = np.cumsum(
+            rng().permuted(np.broadcast_to(centered, (batch, length)), axis=1), axis=1
+        )
         ranges = np.maximum(walks.max(axis=1), 0.0) - np.minimum(walks.min(axis=1), 0.0)
         exceed += int(np.count_nonzero(ranges >= observed * (1.0 - 1e-12)))
         done += batch
@@ -200,19 +266,37 @@ def best_split(
     smallest p-value the permutations could show, that bound is the p-value and no permutation
     is drawn: an obvious change in a long series costs O(n).
     """
-    length = values.size
+    return split_of_ranks(
+        centred_ranks(values),
+        min_size=min_size,
+        alpha=alpha,
+        permutations=permutations,
+        rng=lambda: rng,
+    )
+
+
+def split_of_ranks(
+    centered: FloatArray,
+    *,
+    min_size: int,
+    alpha: float,
+    permutations: int,
+    rng: GeneratorSource,
+) -> Split | None:
+    """`best_split` of the values whose `centred_ranks` are `centered`."""
+    length = centered.size
     if length < 2 * min_size:
         return None
-    centered = midranks(values) - (length + 1) / 2.0
-    if not np.any(centered):
+    if not centered.any():
         return None  # all values equal
-    scales = _split_scales(length, centered, min_size)
-    sums = np.cumsum(centered)[min_size - 1 : length - min_size]
+    square_sum = float((centered**2).sum())
+    scales = _split_scales(length, square_sum, min_size)
+    sums = centered.cumsum()[min_size - 1 : length - min_size]
     z_all = sums / scales
-    best = int(np.argmax(np.abs(z_all)))
+    best = int(np.abs(z_all).argmax())
     # cumsum of the left part ranks: z > 0 means the left ranks high, so flip the sign
     z = -float(z_all[best])
-    if length >= ANALYTIC_MIN_LENGTH and _ties_are_mild(length, centered):
+    if length >= ANALYTIC_MIN_LENGTH and _ties_are_mild(length, square_sum):
         p_value = analytic_scan_p_value(z, length, min_size)
         return Split(index=best + min_size, z=z, p_value=p_value)
     bound = hoeffding_bound(centered, scales, abs(z), min_size)
@@ -225,7 +309,7 @@ def best_split(
     done = 0
     while done < permutations:
         batch = min(_batch_size(done), permutations - done)
-        shuffled = rng.permuted(np.broadcast_to(centered, (batch, length)), axis=1)
+        shuffled = rng().permuted(np.broadcast_to(centered, (batch, length)), axis=1)
         exceed += int(np.count_nonzero(_max_abs_z(shuffled, scales, min_size) >= observed))
         done += batch
         if (exceed + 1) / (permutations + 1) > alpha:

@@ -8,7 +8,12 @@ import numpy as np
 
 from perftest_operator.analysis.modes import mix_split, mode_indicator
 from perftest_operator.analysis.placement import DEFAULT_SEPARATION, place_split
-from perftest_operator.analysis.ranktest import Interior, best_split, interior_segment
+from perftest_operator.analysis.ranktest import (
+    Interior,
+    centred_ranks,
+    interior_of_ranks,
+    split_of_ranks,
+)
 from perftest_operator.analysis.series import FloatArray
 
 # The interior test runs only where no single split is significant, in every such segment, so
@@ -39,22 +44,22 @@ def significant_splits(
     the two parts are `separation` robust spreads apart (a clean level shift).
 
     Each segment's permutations are seeded by (seed, start, end), so a segment gets the same
-    answer whatever order the recursion visits it in.
+    answer whatever order the recursion visits it in. Both tests of a segment share its ranks.
     """
     found: list[SignificantSplit] = []
     pending = [(0, values.size)]
     while pending:
         start, end = pending.pop()
-        rng = np.random.default_rng([seed, start, end])
+        rng = _SegmentGenerator(seed, start, end)
         segment = values[start:end]
         modes = mode_indicator(segment)
-        tested = segment if modes is None else modes
-        split = best_split(
-            tested, min_size=min_size, alpha=alpha, permutations=permutations, rng=rng
+        ranks = centred_ranks(segment if modes is None else modes)
+        split = split_of_ranks(
+            ranks, min_size=min_size, alpha=alpha, permutations=permutations, rng=rng
         )
         if split is None or split.p_value > alpha:
             interior_alpha = alpha * INTERIOR_ALPHA_SHARE
-            interior = interior_segment(tested, min_size=min_size, alpha=interior_alpha, rng=rng)
+            interior = interior_of_ranks(ranks, min_size=min_size, alpha=interior_alpha, rng=rng)
             if interior is not None and interior.p_value <= interior_alpha:
                 pending.extend(_cut_interior(segment, start, interior, min_size, separation, found))
             continue
@@ -66,6 +71,19 @@ def significant_splits(
         found.append(SignificantSplit(index=index, p_value=split.p_value))
         pending.extend([(start, index), (index, end)])
     return sorted(found, key=lambda s: s.index)
+
+
+class _SegmentGenerator:
+    """The segment's generator, seeded by (seed, start, end), made on first use only."""
+
+    def __init__(self, seed: int, start: int, end: int) -> None:
+        self._words = [seed, start, end]
+        self._generator: np.random.Generator | None = None
+
+    def __call__(self) -> np.random.Generator:
+        if self._generator is None:
+            self._generator = np.random.default_rng(self._words)
+        return self._generator
 
 
 def _cut_interior(

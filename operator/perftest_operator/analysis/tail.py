@@ -117,39 +117,81 @@ def newest_departure(
     return Departure(index=regime.size - newest, upward=upward, p_value=p_value)
 
 
+class _ReferenceCentres:
+    """Median and robust spread of the first runs of a regime, each count of runs sorted once.
+
+    The replay checks prefixes of one regime, and the reference of a departure starting at a
+    given run is the same runs whichever prefix it is checked in.
+    """
+
+    def __init__(self, regime: FloatArray) -> None:
+        self._regime = regime
+        self._known: dict[int, tuple[float, float]] = {}
+
+    def of_first(self, count: int) -> tuple[float, float]:
+        """(median, `robust_spread`) of the first `count` runs."""
+        known = self._known.get(count)
+        if known is None:
+            ordered = np.sort(self._regime[:count])
+            known = self._known[count] = (sorted_quantile(ordered, 0.5), sorted_spread(ordered))
+        return known
+
+
 def _departing_newest(
-    regime: FloatArray, settings: TailSettings, max_rivals: int, fewest: int = 1
+    regime: FloatArray,
+    settings: TailSettings,
+    max_rivals: int,
+    fewest: int = 1,
+    centres: _ReferenceCentres | None = None,
 ) -> tuple[int, bool] | None:
     """How many newest runs depart (the most that do) and whether upward; None if none do.
 
-    Only counts from max(`fewest`, `settings.min_size`) up are tried.
+    Only counts from max(`fewest`, `settings.min_size`) up are tried. `centres` may come from
+    a longer regime that `regime` is a prefix of.
     """
     longest = min(regime.size - settings.min_reference, settings.max_newest)
     fewest = max(fewest, settings.min_size)
     if longest < fewest or not _newest_is_extreme(regime, longest, max_rivals):
         return None
-    for newest in range(longest, fewest - 1, -1):
-        reference, latest = regime[:-newest], regime[-newest:]
-        above = int(np.count_nonzero(reference >= latest.min()))
-        below = int(np.count_nonzero(reference <= latest.max()))
-        if min(above, below) > max_rivals:
+    if centres is None:
+        centres = _ReferenceCentres(regime)
+    counts, above, below = _rivals(regime, longest, fewest)
+    for newest, above_count, below_count in zip(counts, above, below, strict=True):
+        if min(above_count, below_count) > max_rivals:
             continue
-        upward = above <= below
-        ordered = np.sort(reference)
-        spread = sorted_spread(ordered)
-        deviation = (latest - sorted_quantile(ordered, 0.5)) * (1.0 if upward else -1.0)
-        beyond_all = min(above, below) == 0 and newest >= RANKED_MIN_RUNS
+        upward = above_count <= below_count
+        centre, spread = centres.of_first(regime.size - newest)
+        deviation = (regime[-newest:] - centre) * (1.0 if upward else -1.0)
+        beyond_all = min(above_count, below_count) == 0 and newest >= RANKED_MIN_RUNS
         departs = (
             deviation[0] > FIRST_FLOOR * spread
-            and bool(np.all(deviation > LATER_FLOOR * spread))
+            and bool((deviation > LATER_FLOOR * spread).all())
             and (
                 beyond_all
-                or float(np.mean(deviation)) > settings.z_limit / math.sqrt(newest) * spread
+                or float(deviation.mean()) > settings.z_limit / math.sqrt(newest) * spread
             )
         )
         if departs:
             return newest, upward
     return None
+
+
+def _rivals(
+    regime: FloatArray, longest: int, fewest: int
+) -> tuple[list[int], list[int], list[int]]:
+    """For each count k of newest runs, from `longest` down to `fewest`: the reference runs (all
+    before the newest k) at or above the lowest of them, and at or below the highest of them.
+
+    All counts at once (a k-by-n comparison), so the counts that cannot depart cost no loop.
+    """
+    counts = np.arange(longest, fewest - 1, -1)
+    newest_first = regime[::-1][:longest]
+    lowest = np.minimum.accumulate(newest_first)[counts - 1]
+    highest = np.maximum.accumulate(newest_first)[counts - 1]
+    in_reference = np.arange(regime.size) < (regime.size - counts)[:, np.newaxis]
+    above = np.count_nonzero((regime >= lowest[:, np.newaxis]) & in_reference, axis=1)
+    below = np.count_nonzero((regime <= highest[:, np.newaxis]) & in_reference, axis=1)
+    return counts.tolist(), above.tolist(), below.tolist()
 
 
 def _newest_is_extreme(regime: FloatArray, longest: int, max_rivals: int) -> bool:
@@ -184,10 +226,11 @@ def first_flagged_index(
     """
     first_end = max(index - window + 1, settings.min_reference + settings.min_size)
     previous: int | None = None
+    centres = _ReferenceCentres(regime)
     for end in range(first_end, min(regime.size, index + horizon) + 1):
         # departures starting after index + window do not count: fewer newest runs need no trying
         fewest = end - (index + window)
-        departing = _departing_newest(regime[:end], settings, MAX_RIVALS, fewest)
+        departing = _departing_newest(regime[:end], settings, MAX_RIVALS, fewest, centres)
         flagged = (
             end - departing[0]
             if departing is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import kubernetes
@@ -24,6 +24,16 @@ class Conflict(Exception):
 def _json(response: Any) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(response.data)
     return data
+
+
+def _or_none(call: Callable[[], Any]) -> dict[str, Any] | None:
+    """The object a GET returns as a dict, or None when the API answers 404."""
+    try:
+        return _json(call())
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
 
 
 class KubeApi:
@@ -52,28 +62,18 @@ class KubeApi:
     # --- PerfTests and PerfRuns -------------------------------------------------------------
 
     def get_perftest(self, namespace: str, name: str) -> dict[str, Any] | None:
-        try:
-            return _json(
-                self.custom.get_namespaced_custom_object(
-                    GROUP, VERSION, namespace, PERFTESTS, name, _preload_content=False
-                )
+        return _or_none(
+            lambda: self.custom.get_namespaced_custom_object(
+                GROUP, VERSION, namespace, PERFTESTS, name, _preload_content=False
             )
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise
+        )
 
     def get_perfrun(self, namespace: str, name: str) -> dict[str, Any] | None:
-        try:
-            return _json(
-                self.custom.get_namespaced_custom_object(
-                    GROUP, VERSION, namespace, PERFRUNS, name, _preload_content=False
-                )
+        return _or_none(
+            lambda: self.custom.get_namespaced_custom_object(
+                GROUP, VERSION, namespace, PERFRUNS, name, _preload_content=False
             )
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise
+        )
 
     def list_perfruns(self, namespace: str, test: str) -> list[dict[str, Any]]:
         result = _json(
@@ -203,12 +203,9 @@ class KubeApi:
             raise
 
     def get_job(self, namespace: str, name: str) -> dict[str, Any] | None:
-        try:
-            return _json(self.batch.read_namespaced_job(name, namespace, _preload_content=False))
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise
+        return _or_none(
+            lambda: self.batch.read_namespaced_job(name, namespace, _preload_content=False)
+        )
 
     def list_job_pods(self, namespace: str, job_name: str) -> list[dict[str, Any]]:
         result = _json(
@@ -224,28 +221,18 @@ class KubeApi:
 
     def read_config_map_key(self, namespace: str, name: str, key: str) -> str | None:
         """The value under key, or None when the ConfigMap or the key does not exist."""
-        try:
-            config_map = _json(
-                self.core.read_namespaced_config_map(name, namespace, _preload_content=False)
-            )
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise
-        value = (config_map.get("data") or {}).get(key)
+        config_map = _or_none(
+            lambda: self.core.read_namespaced_config_map(name, namespace, _preload_content=False)
+        )
+        value = ((config_map or {}).get("data") or {}).get(key)
         return value if isinstance(value, str) else None
 
     def read_secret_key(self, namespace: str, name: str, key: str) -> str | None:
         """The decoded value under key, or None when the Secret or the key does not exist."""
-        try:
-            secret = _json(
-                self.core.read_namespaced_secret(name, namespace, _preload_content=False)
-            )
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise
-        value = (secret.get("data") or {}).get(key)
+        secret = _or_none(
+            lambda: self.core.read_namespaced_secret(name, namespace, _preload_content=False)
+        )
+        value = ((secret or {}).get("data") or {}).get(key)
         if not isinstance(value, str):
             return None
         return base64.b64decode(value).decode()
@@ -256,16 +243,11 @@ class KubeApi:
         self, group: str, version: str, plural: str, name: str
     ) -> dict[str, Any] | None:
         """A cluster-scoped object, or None when it, or its resource type, does not exist."""
-        try:
-            return _json(
-                self.custom.get_cluster_custom_object(
-                    group, version, plural, name, _preload_content=False
-                )
+        return _or_none(
+            lambda: self.custom.get_cluster_custom_object(
+                group, version, plural, name, _preload_content=False
             )
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise
+        )
 
     def list_cluster_objects(self, group: str, version: str, plural: str) -> list[dict[str, Any]]:
         """Cluster-scoped objects of a resource type; empty when the type is not served."""

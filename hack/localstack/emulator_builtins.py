@@ -53,7 +53,8 @@ BUILTIN_RESOURCES = (
     BuiltinResource("", "v1", "events", "Event", True, ("ev",), columns=EVENT_COLUMNS),
     BuiltinResource("", "v1", "pods", "Pod", True, ("po",), ("status",), ("all",), POD_COLUMNS),
     BuiltinResource("", "v1", "nodes", "Node", False, ("no",), ("status",)),
-    BuiltinResource("", "v1", "serviceaccounts", "ServiceAccount", True, ("sa",)),
+    # serviceaccounts/token: TokenRequest (POST only), answered with a minted token.
+    BuiltinResource("", "v1", "serviceaccounts", "ServiceAccount", True, ("sa",), ("token",)),
     BuiltinResource("", "v1", "services", "Service", True, ("svc",), ("status",), ("all",)),
     BuiltinResource(
         "apps", "v1", "deployments", "Deployment", True, ("deploy",), ("status",), ("all",)

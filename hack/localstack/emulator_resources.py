@@ -39,6 +39,10 @@ def api_version(group: str, version: str) -> str:
     return f"{group}/{version}" if group else version
 
 
+# Subresources whose kind is not their resource's.
+_SUBRESOURCE_KINDS = {"scale": "Scale", "token": "TokenRequest"}
+
+
 @dataclasses.dataclass(frozen=True)
 class ServedResource:
     """One resource in one API version, and how its objects are stored.
@@ -159,8 +163,8 @@ class ServedResource:
                 "name": f"{self.plural}/{subresource}",
                 "singularName": "",
                 "namespaced": self.namespaced,
-                "kind": self.kind if subresource == "status" else "Scale",
-                "verbs": ["get", "patch", "update"],
+                "kind": _SUBRESOURCE_KINDS.get(subresource, self.kind),
+                "verbs": ["create"] if subresource == "token" else ["get", "patch", "update"],
             }
             for subresource in self.subresources
         ]

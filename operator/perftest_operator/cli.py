@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -45,6 +46,8 @@ def command_run(args: argparse.Namespace) -> int:
     from perftest_operator.kube.api import KubeApi
 
     namespaces = tuple(args.namespace or ()) or settings.namespaces
+    if args.priority is not None and not args.peering:
+        return _fail("--priority needs --peering")
     kopf.configure(verbose=args.verbose, debug=args.debug)
     # Connection-level chatter of the API client says nothing about runs.
     logging.getLogger("urllib3").setLevel(logging.INFO)
@@ -59,10 +62,41 @@ def command_run(args: argparse.Namespace) -> int:
         registry=registry,
         clusterwide=not namespaces,
         namespaces=namespaces,
-        standalone=True,
         liveness_endpoint=args.liveness,
+        **peering_options(args.peering, args.priority, started_ns=time.time_ns()),
     )
     return 0
+
+
+# Peering priorities from start times stay below 2**53, so they survive any JSON reader intact.
+_PRIORITY_CEILING = 2**53
+
+
+def startup_priority(started_ns: int) -> int:
+    """The peering priority of an operator started at `started_ns` (ns since the epoch): the
+    earlier it started, the higher. Replicas of one Deployment then never tie (kopf pauses every
+    operator on a tie) and a replica that starts later stands by instead of taking over.
+
+    A purely computational function with no side effects.
+    """
+    return _PRIORITY_CEILING - started_ns // 1000
+
+
+def peering_options(
+    peering: str | None, priority: int | None, *, started_ns: int
+) -> dict[str, Any]:
+    """kopf.run's peering arguments: standalone without a peering name; with one, peering is
+    mandatory (kopf waits, serving nothing, until the peering object exists).
+
+    A purely computational function with no side effects.
+    """
+    if not peering:
+        return {"standalone": True}
+    return {
+        "standalone": False,
+        "peering_name": peering,
+        "priority": startup_priority(started_ns) if priority is None else priority,
+    }
 
 
 def command_render(args: argparse.Namespace) -> int:
@@ -88,9 +122,7 @@ def command_render(args: argparse.Namespace) -> int:
     for test in tests:
         meta = test.get("metadata") or {}
         try:
-            spec = parse_perftest_spec(
-                test.get("spec") or {}, default_prometheus_url="http://prometheus:9090"
-            )
+            spec = parse_perftest_spec(test.get("spec") or {})
         except SpecError as exc:
             return _fail(f"{args.file}: PerfTest {meta.get('name')}: {exc}")
         if spec.workload.is_custom and custom_config is None:
@@ -222,6 +254,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--liveness", help="serve kopf's health endpoint, e.g. http://0.0.0.0:8080/healthz"
+    )
+    run.add_argument(
+        "--peering",
+        metavar="NAME",
+        help="run as one of several replicas: kopf peering through the ClusterKopfPeering NAME "
+        "(cluster-wide) or the KopfPeering NAME in each watched namespace; the replica with the "
+        "highest priority works, the others stand by. Default: standalone, one replica only",
+    )
+    run.add_argument(
+        "--priority",
+        type=int,
+        help="peering priority (with --peering; default: from the start time, so that the "
+        "oldest replica stays active and replicas never tie)",
     )
     run.add_argument("--verbose", action="store_true")
     run.add_argument("--debug", action="store_true")

@@ -468,7 +468,7 @@ def test_namespace_waits_for_finalized_content(api: kubernetes.client.ApiClient)
         ("v1", "events", "Event", True, ["ev"], []),
         ("v1", "pods", "Pod", True, ["po"], ["status"]),
         ("v1", "nodes", "Node", False, ["no"], ["status"]),
-        ("v1", "serviceaccounts", "ServiceAccount", True, ["sa"], []),
+        ("v1", "serviceaccounts", "ServiceAccount", True, ["sa"], ["token"]),
         ("batch/v1", "jobs", "Job", True, [], ["status"]),
         ("events.k8s.io/v1", "events", "Event", True, ["ev"], []),
         (

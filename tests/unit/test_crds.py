@@ -883,18 +883,23 @@ def test_invalid_perfrun_spec_is_rejected(spec: dict[str, Any], field: str) -> N
 STORY = [0.984, 0.984, 0.984, 0.976, 0.984, 0.984, 0.9, 3.98]
 
 
-def story_verdict() -> dict[str, Any]:
-    """The verdict the analysis writes for the story's history, as it goes into a status."""
+def verdict_of(values: list[float], *, first_day: int = 1) -> dict[str, Any]:
+    """The verdict the analysis writes for nightly readOnlyAPICallsLatency values, as in a status."""
     history = [
         RunPoint(
             run=f"nightly-{i + 1}",
-            time=f"2025-01-{i + 8:02d}T03:00:00Z",
+            time=f"2025-01-{i + first_day:02d}T03:00:00Z",
             values={"readOnlyAPICallsLatency": value},
         )
-        for i, value in enumerate(STORY)
+        for i, value in enumerate(values)
     ]
     metrics = (MetricSpec(name="readOnlyAPICallsLatency", query="up", unit="s"),)
-    status = dict(verdict_to_status(evaluate_history(history, metrics, AnalysisSettings())))
+    return dict(verdict_to_status(evaluate_history(history, metrics, AnalysisSettings())))
+
+
+def story_verdict() -> dict[str, Any]:
+    """The verdict the analysis writes for the story's history, as it goes into a status."""
+    status = verdict_of(STORY, first_day=8)
     assert status["changePoints"], "the story needs a change point for the schema to check one"
     return status
 
@@ -1041,8 +1046,10 @@ def rendered() -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
-def the_one(rendered: list[dict[str, Any]], kind: str) -> dict[str, Any]:
-    (found,) = [doc for doc in rendered if doc["kind"] == kind]
+def the_one(
+    rendered: list[dict[str, Any]], kind: str, name: str = "perftest-operator"
+) -> dict[str, Any]:
+    (found,) = [d for d in rendered if d["kind"] == kind and d["metadata"]["name"] == name]
     return found
 
 
@@ -1056,6 +1063,13 @@ def test_base_renders_every_piece_once(rendered: list[dict[str, Any]]) -> None:
             ("ClusterRole", "perftest-operator"),
             ("ClusterRoleBinding", "perftest-operator"),
             ("Deployment", "perftest-operator"),
+            ("PodDisruptionBudget", "perftest-operator"),
+            # kopf peering (manifests/base/kopf-peering-crds.yaml, peering.yaml, clusterrole-peering.yaml)
+            ("CustomResourceDefinition", "clusterkopfpeerings.kopf.dev"),
+            ("CustomResourceDefinition", "kopfpeerings.kopf.dev"),
+            ("ClusterKopfPeering", "perftest-operator"),
+            ("ClusterRole", "perftest-operator-peering"),
+            ("ClusterRoleBinding", "perftest-operator-peering"),
         ]
     )
 
@@ -1067,7 +1081,7 @@ def test_base_ships_the_crds_unchanged(rendered: list[dict[str, Any]]) -> None:
 
 
 def test_base_puts_namespaced_objects_in_perftest_system(rendered: list[dict[str, Any]]) -> None:
-    for kind in ("ServiceAccount", "Deployment"):
+    for kind in ("ServiceAccount", "Deployment", "PodDisruptionBudget"):
         assert the_one(rendered, kind)["metadata"]["namespace"] == "perftest-system"
     for kind in ("CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "Namespace"):
         assert all("namespace" not in d["metadata"] for d in rendered if d["kind"] == kind)
@@ -1121,6 +1135,18 @@ def test_cluster_role_grants_what_the_operator_needs_and_no_more(
     assert sorted(permissions - REQUIRED_PERMISSIONS) == [], "more than needed"
 
 
+# kopf peering, in a ClusterRole of its own (manifests/base/clusterrole-peering.yaml): every
+# ClusterKopfPeering is listed and watched, only the operator's own is read and patched.
+PEERING_PERMISSIONS = grants("kopf.dev", ["clusterkopfpeerings"], ["get", "list", "watch", "patch"])
+
+
+def test_peering_role_grants_kopf_peering_and_no_more(rendered: list[dict[str, Any]]) -> None:
+    rules = the_one(rendered, "ClusterRole", "perftest-operator-peering")["rules"]
+    assert granted(rules) == PEERING_PERMISSIONS
+    peering = the_one(rendered, "ClusterKopfPeering")["metadata"]["name"]
+    assert all(rule.get("resourceNames", [peering]) == [peering] for rule in rules)
+
+
 def test_cluster_role_never_lists_secrets(rendered: list[dict[str, Any]]) -> None:
     permissions = granted(the_one(rendered, "ClusterRole")["rules"])
     assert {verb for group, resource, verb in permissions if resource == "secrets"} == {"get"}
@@ -1152,10 +1178,13 @@ def operator_container(rendered: list[dict[str, Any]]) -> dict[str, Any]:
     return dict(container)
 
 
-def test_deployment_runs_one_operator_with_the_dev_image(rendered: list[dict[str, Any]]) -> None:
+def test_deployment_runs_two_peered_operators_with_the_dev_image(
+    rendered: list[dict[str, Any]],
+) -> None:
     deployment = the_one(rendered, "Deployment")
-    assert deployment["spec"]["replicas"] == 1
-    assert deployment["spec"]["strategy"] == {"type": "Recreate"}  # standalone: never two at once
+    assert deployment["spec"]["replicas"] == 2  # one active, one standby: kopf peering
+    args = build_parser().parse_args(operator_container(rendered)["args"])
+    assert args.peering == the_one(rendered, "ClusterKopfPeering")["metadata"]["name"]
     template_labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert deployment["spec"]["selector"]["matchLabels"].items() <= template_labels.items()
     assert operator_container(rendered)["image"] == "perftest-operator:dev"
@@ -1177,7 +1206,7 @@ def test_probes_ask_the_liveness_endpoint_the_operator_serves(
     container = operator_container(rendered)
     liveness = urllib.parse.urlparse(build_parser().parse_args(container["args"]).liveness)
     ports = {port["name"]: port["containerPort"] for port in container["ports"]}
-    for probe in ("startupProbe", "livenessProbe"):
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         get = container[probe]["httpGet"]
         port = ports[get["port"]] if isinstance(get["port"], str) else get["port"]
         assert (port, get["path"]) == (liveness.port, liveness.path), probe
@@ -1208,7 +1237,9 @@ def test_deployment_meets_the_restricted_pod_security_standard(
 ) -> None:
     pod = the_one(rendered, "Deployment")["spec"]["template"]["spec"]
     assert (
-        the_one(rendered, "Namespace")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+        the_one(rendered, "Namespace", "perftest-system")["metadata"]["labels"][
+            "pod-security.kubernetes.io/enforce"
+        ]
         == "restricted"
     )
     assert not any(pod.get(key) for key in ("hostNetwork", "hostPID", "hostIPC"))

@@ -107,7 +107,6 @@ def test_full_spec_is_parsed_field_by_field() -> None:
         ({"prometheus": {"url": "not a url"}}, "spec.prometheus.url"),
         ({"prometheus": {"url": "ftp://host/"}}, "spec.prometheus.url"),
         ({"prometheus": {"url": "http://host:99999/"}}, "spec.prometheus.url"),
-        ({"prometheus": {}}, "spec.prometheus.url"),
         ({"metrics": [{"name": "x"}]}, "spec.metrics[0].query"),
         ({"metrics": []}, "spec.metrics"),
         ({"metrics": [{"name": "x", "query": "up", "aggregation": "median"}]}, "spec.metrics[0]"),
@@ -131,8 +130,7 @@ def test_unusable_fields_are_named(changes: dict[str, Any], field: str) -> None:
     assert str(caught.value).startswith(field)
 
 
-def test_operator_default_prometheus_url_is_used_when_the_spec_has_none() -> None:
-    spec = parse_perftest_spec(
-        {"workload": {"name": "node-density"}}, default_prometheus_url="http://prom:9090"
-    )
-    assert spec.prometheus.url == "http://prom:9090"
+def test_a_spec_without_a_prometheus_url_leaves_the_choice_to_the_target() -> None:
+    # The operator's default URL or the target's thanos-querier (target.endpoints) fill it in.
+    spec = parse_perftest_spec({"workload": {"name": "node-density"}, "prometheus": {}})
+    assert spec.prometheus.url is None

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from target_objects import CLUSTER_VERSION, cluster_nodes, node
-
+from localstack.target_objects import CLUSTER_VERSION, cluster_nodes, node
 from perftest_operator.api.spec import Platform
 from perftest_operator.target.metadata import summarize_target, what_changed
 from perftest_operator.target.platform import DetectedPlatform

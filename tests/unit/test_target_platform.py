@@ -9,8 +9,14 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from target_objects import ARO_CLUSTER, CLUSTER_VERSION, cluster_nodes, infrastructure, node
 
+from localstack.target_objects import (
+    ARO_CLUSTER,
+    CLUSTER_VERSION,
+    cluster_nodes,
+    infrastructure,
+    node,
+)
 from perftest_operator.api.spec import Platform
 from perftest_operator.target.platform import DetectedPlatform, detect_platform
 from perftest_operator.target.profiles import profile_for

@@ -23,8 +23,14 @@ always gives the same answer. The method, in three steps:
 3. The newest runs (`tail`): a scan test cannot call a change on one or two new runs, so the
    newest k runs of the last segment are also compared with the runs before them (all beyond
    max(`tail_z` / sqrt(k), 2.5) robust spreads, MAD or IQR, from their median, and at most one
-   earlier run as extreme); a departure found here is provisional: step 1 later confirms it,
-   or it is withdrawn when the next runs return to the old level.
+   earlier run as extreme); a reference of fewer than ten runs estimates its spread poorly, so
+   its spread is at least the relative spread of the segment before it (the noise of a KPI
+   does not shrink because its level moved). Where the history flips between two clear modes
+   (`modes`), a run in a mode the history already knows is no departure: the newest runs
+   depart when they are a run of one mode too long for the segment's share of that mode
+   (hypergeometric p-value at most `alpha`), or when they depart from the earlier runs of
+   their own mode. A departure found here is provisional: step 1 later confirms it, or it is
+   withdrawn when the next runs return to the old level.
 4. Stability as the history grows: each change point is moved to the run where the newest-runs
    check first flagged it for good (the check replayed on the prefixes up to `ANCHOR_HORIZON`
    runs after it, a flag counting once the next prefix flags the same run), when that run is
@@ -33,11 +39,12 @@ always gives the same answer. The method, in three steps:
 
 `confidence` is 1 - p-value: the scan test's p-value for step 1, and for step 3 the one-sided
 rank-sum p-value of the newest runs within their segment (one run above seven earlier ones gives
-1 - 1/8 = 0.875: a single run is never strong evidence).
+1 - 1/8 = 0.875: a single run is never strong evidence), or the p-value of the run of one mode.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
@@ -47,10 +54,12 @@ import numpy as np
 import numpy.typing as npt
 
 from perftest_operator.analysis.medians import median
+from perftest_operator.analysis.modes import mode_indicator, newest_mode_departure
 from perftest_operator.analysis.placement import DEFAULT_SEPARATION, split_cost
 from perftest_operator.analysis.segmentation import significant_splits
 from perftest_operator.analysis.series import FloatArray, as_finite_series
 from perftest_operator.analysis.tail import (
+    SHORT_REFERENCE,
     TailSettings,
     first_flagged_index,
     newest_departure,
@@ -172,6 +181,20 @@ def _fits_about_as_well(segment: FloatArray, index: int, other: int) -> bool:
     return split_cost(segment, other) <= split_cost(segment, index) + allowance
 
 
+def _with_borrowed_noise(
+    settings: TailSettings, series: FloatArray, indices: list[int]
+) -> TailSettings:
+    """`settings` with the relative noise of the segment before the newest one (see `tail`)."""
+    if not indices:
+        return settings
+    before = series[(indices[-2] if len(indices) > 1 else 0) : indices[-1]]
+    centre = median(before)
+    if before.size < SHORT_REFERENCE or centre == 0.0:
+        return settings
+    relative = robust_spread(before) / abs(centre)
+    return dataclasses.replace(settings, relative_spread_floor=relative)
+
+
 def _validate(
     min_size: int, alpha: float, permutations: int, threshold_percent: float, min_reference: int
 ) -> None:
@@ -236,7 +259,13 @@ def detect_change_points(
         seed=seed,
     )
     regime_start = indices[-1] if indices else 0
-    departure = newest_departure(series[regime_start:], tail)
+    modes = mode_indicator(series)
+    newest = _with_borrowed_noise(tail, series, indices)
+    departure = (
+        newest_departure(series[regime_start:], newest)
+        if modes is None
+        else newest_mode_departure(series, regime_start, modes, newest, alpha)
+    )
     if departure is not None:
         index = regime_start + departure.index
         candidate = [*indices, index]

@@ -4,17 +4,26 @@ A purely computational module with no side effects. When a KPI flips between two
 hit or miss, a fast or a slow node), the change that matters is in the MIX of modes, and the
 noise within each mode only dilutes a rank test of it. So a segment whose values fall into two
 clearly separated clusters is reduced to its mode-indicator sequence (0 = lower mode, 1 = upper
-mode), and the change tests run on that sequence instead.
+mode), and the change tests run on that sequence instead. For the same reason the newest runs
+of such a history are judged by their modes (`newest_mode_departure`): a run in a known mode is
+not a departure, a run of one mode too long for its share is.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 
 from perftest_operator.analysis.series import FloatArray
-from perftest_operator.analysis.tail import sorted_quantile, sorted_spread
+from perftest_operator.analysis.tail import (
+    Departure,
+    TailSettings,
+    newest_departure,
+    sorted_quantile,
+    sorted_spread,
+)
 
 # Each mode holds at least this share of the runs (and MIN_MODE_RUNS runs): a few flaky runs
 # are outliers, not a mode.
@@ -98,3 +107,59 @@ def mix_split(indicator: FloatArray, min_size: int) -> int:
         + _count_log_share(rest - right, rest)
     )
     return min_size + int(np.argmax(likelihood))
+
+
+def trailing_run(indicator: FloatArray) -> int:
+    """How many of the newest runs are in the same mode as the newest one."""
+    changes = np.flatnonzero(indicator != indicator[-1])
+    return int(indicator.size - 1 - changes[-1]) if changes.size else int(indicator.size)
+
+
+def trailing_run_p_value(indicator: FloatArray, run: int) -> float:
+    """Chance that the newest `run` runs all lie in the newest run's mode by luck, either mode.
+
+    Under no change the runs are exchangeable, so given how many runs that mode holds (m of n),
+    the newest `run` are a random draw without replacement: C(m, run) / C(n, run)
+    (hypergeometric), doubled because a run of either mode would have been tested.
+    """
+    same = int(np.count_nonzero(indicator == indicator[-1]))
+    return min(1.0, 2.0 * math.comb(same, run) / math.comb(indicator.size, run))
+
+
+def newest_mode_departure(
+    series: FloatArray,
+    regime_start: int,
+    indicator: FloatArray,
+    settings: TailSettings,
+    alpha: float,
+) -> Departure | None:
+    """The newest-runs check (`tail.newest_departure`) of the regime `series[regime_start:]`
+    when the history flips between two modes (`indicator` = `mode_indicator(series)`).
+
+    A run in a mode the history already knows is not a departure by itself; what departs is
+    the mix: the newest runs of the regime all in one mode, a run that long being unlikely (at
+    most `alpha`, `trailing_run_p_value`) for the regime's share of that mode. Otherwise the
+    newest runs of one mode are checked against the earlier runs of the SAME mode only (a new
+    level within a mode): those of the regime, or of the whole history when the regime has
+    fewer than `settings.min_reference` of them (too few to compare with: no departure). A
+    mode the history holds fewer than `MIN_MODE_RUNS` runs of before the newest ones is not
+    known yet: then the regime gets the plain check. The index returned is into the regime and
+    leaves at least `settings.min_reference` regime runs before it.
+    """
+    regime, modes = series[regime_start:], indicator[regime_start:]
+    run = min(trailing_run(modes), settings.max_newest)
+    upward = bool(modes[-1] == 1.0)
+    if run >= settings.min_size and regime.size - run >= settings.min_reference:
+        p_value = trailing_run_p_value(modes, run)
+        if p_value <= alpha:
+            return Departure(index=regime.size - run, upward=upward, p_value=p_value)
+    same_mode = np.flatnonzero(indicator == indicator[-1])
+    in_regime = same_mode[same_mode >= regime_start]
+    if in_regime.size - run >= settings.min_reference:
+        same_mode = in_regime
+    elif same_mode.size - run < MIN_MODE_RUNS:
+        return newest_departure(regime, settings)
+    within = newest_departure(series[same_mode], dataclasses.replace(settings, max_newest=run))
+    if within is None or same_mode[within.index] - regime_start < settings.min_reference:
+        return None
+    return dataclasses.replace(within, index=int(same_mode[within.index]) - regime_start)

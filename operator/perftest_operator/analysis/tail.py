@@ -12,7 +12,9 @@ that flips between two modes has a wide spread; and at most `max_rivals` referen
 as extreme as the newest ones, so a value in a minority mode already seen several times is not
 a departure either (one earlier flaky run is tolerated). The largest such k (up to
 `max_newest`; past that the scan test has the power) wins, so the change is placed at the
-first departing run.
+first departing run. A reference of fewer than `SHORT_REFERENCE` runs may be given a floor for
+its spread (`TailSettings.relative_spread_floor`): a few runs that happen to lie close together
+say little about the noise, and the segment before them says more.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ LATER_FLOOR = 1.5
 # ... unless at least RANKED_MIN_RUNS of them are all beyond every reference run, which is
 # already unlikely by chance (2 / C(n, k) for k of n runs).
 RANKED_MIN_RUNS = 3
+# A reference of fewer runs than this estimates its spread poorly (the MAD of six normal runs
+# is below half the true sigma one time in five), so it borrows the noise of the segment before.
+SHORT_REFERENCE = 10
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,9 @@ class TailSettings:
     max_newest: int  # the most newest runs looked at
     permutations: int  # for the rank-sum p-value when it is not exact
     seed: int
+    # the noise borrowed from the segment before, relative to its median (0: none); the spread
+    # of a reference shorter than SHORT_REFERENCE runs is at least this times its median
+    relative_spread_floor: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -160,7 +168,10 @@ def _departing_newest(
         if min(above_count, below_count) > max_rivals:
             continue
         upward = above_count <= below_count
-        centre, spread = centres.of_first(regime.size - newest)
+        reference = regime.size - newest
+        centre, spread = centres.of_first(reference)
+        if reference < SHORT_REFERENCE:
+            spread = max(spread, settings.relative_spread_floor * abs(centre))
         deviation = (regime[-newest:] - centre) * (1.0 if upward else -1.0)
         beyond_all = min(above_count, below_count) == 0 and newest >= RANKED_MIN_RUNS
         departs = (

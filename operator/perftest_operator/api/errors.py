@@ -63,3 +63,19 @@ class TargetConfigInvalid(SpecError):
 
     def __init__(self, problem: str) -> None:
         super().__init__(self.FIELD, problem)
+
+
+class TargetSecretMissing(SpecError):
+    """The Secret (or its key) that holds the target's kubeconfig does not exist."""
+
+    FIELD = "spec.target.kubeconfigSecretRef"
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(self.FIELD, problem)
+
+
+class TargetUnreachable(PerfTestError):
+    """The target's API server did not answer, or refused the kubeconfig's credentials.
+
+    Not a spec error: the same spec may work once the target is back, so callers retry.
+    """

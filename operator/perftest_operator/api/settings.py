@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from perftest_operator.api.durations import parse_duration
 from perftest_operator.api.errors import SpecError
+from perftest_operator.api.spec import parse_prometheus_url
 
 PREFIX = "PERFTEST_"
 
@@ -18,6 +18,8 @@ class Settings:
     default_prometheus_url: str | None = None
     # How often an active PerfRun's Job is looked at.
     poll_interval_seconds: float = 10.0
+    # How soon a PerfTest whose target cannot be used (Secret missing, server down) is retried.
+    target_retry_seconds: float = 60.0
     # Back-off between attempts to read a run's metrics from Prometheus: first, then doubling up to max.
     collect_backoff_seconds: float = 5.0
     collect_backoff_max_seconds: float = 300.0
@@ -46,9 +48,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     """Settings from an environment mapping; raises SpecError naming the bad variable."""
     url = env.get(PREFIX + "DEFAULT_PROMETHEUS_URL") or None
     if url is not None:
-        parsed = urllib.parse.urlparse(url)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise SpecError(PREFIX + "DEFAULT_PROMETHEUS_URL", f"{url!r} is not an http(s) URL")
+        url = parse_prometheus_url(url, PREFIX + "DEFAULT_PROMETHEUS_URL")
     attempts_raw = env.get(PREFIX + "MISSING_METRIC_ATTEMPTS") or "5"
     if not attempts_raw.isdigit() or int(attempts_raw) < 1:
         raise SpecError(PREFIX + "MISSING_METRIC_ATTEMPTS", "must be a positive integer")
@@ -58,6 +58,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     return Settings(
         default_prometheus_url=url,
         poll_interval_seconds=_seconds(env, "POLL_INTERVAL", 10.0),
+        target_retry_seconds=_seconds(env, "TARGET_RETRY", 60.0),
         collect_backoff_seconds=_seconds(env, "COLLECT_BACKOFF", 5.0),
         collect_backoff_max_seconds=_seconds(env, "COLLECT_BACKOFF_MAX", 300.0),
         missing_metric_attempts=int(attempts_raw),

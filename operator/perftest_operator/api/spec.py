@@ -220,20 +220,22 @@ def parse_workload(raw: Any) -> Workload:
     )
 
 
-def parse_prometheus(raw: Any, default_url: str | None = None) -> PrometheusSettings:
-    spec = _mapping(raw, "spec.prometheus")
-    url = _string(spec, "url", "spec.prometheus") or default_url
-    if url is None:
-        raise SpecError(
-            "spec.prometheus.url", "no Prometheus URL given and the operator has no default"
-        )
+def parse_prometheus_url(url: str, field: str) -> str:
+    """`url` without a trailing slash; SpecError naming `field` unless it is an http(s) URL."""
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise SpecError("spec.prometheus.url", f"{url!r} is not an http(s) URL with a host")
+        raise SpecError(field, f"{url!r} is not an http(s) URL with a host")
     try:
         parsed.port  # noqa: B018  (raises on a malformed port)
     except ValueError:
-        raise SpecError("spec.prometheus.url", f"{url!r} has an invalid port") from None
+        raise SpecError(field, f"{url!r} has an invalid port") from None
+    return url.rstrip("/")
+
+
+def parse_prometheus(raw: Any) -> PrometheusSettings:
+    """`url` stays None when the spec gives none: the target decides (target.endpoints)."""
+    spec = _mapping(raw, "spec.prometheus")
+    url = _string(spec, "url", "spec.prometheus")
     token_ref = _secret_ref(
         spec.get("bearerTokenSecretRef"), "spec.prometheus.bearerTokenSecretRef"
     )
@@ -243,7 +245,7 @@ def parse_prometheus(raw: Any, default_url: str | None = None) -> PrometheusSett
             "spec.prometheus", "set only one of bearerTokenSecretRef and useServiceAccountToken"
         )
     return PrometheusSettings(
-        url=url.rstrip("/"),
+        url=None if url is None else parse_prometheus_url(url, "spec.prometheus.url"),
         bearer_token_secret_ref=token_ref,
         use_service_account_token=use_sa,
         ca_secret_ref=_secret_ref(spec.get("caSecretRef"), "spec.prometheus.caSecretRef"),
@@ -317,15 +319,13 @@ def parse_analysis(raw: Any) -> AnalysisSettings:
     return AnalysisSettings(min_history=min_history, lookback=lookback)
 
 
-def parse_perftest_spec(
-    raw: Mapping[str, Any], *, default_prometheus_url: str | None = None
-) -> PerfTestSpec:
+def parse_perftest_spec(raw: Mapping[str, Any]) -> PerfTestSpec:
     """The typed spec of a PerfTest, or a SpecError naming the first field that cannot be used."""
     spec = _mapping(raw, "spec")
     return PerfTestSpec(
         target=parse_target(spec.get("target")),
         workload=parse_workload(spec.get("workload")),
-        prometheus=parse_prometheus(spec.get("prometheus"), default_prometheus_url),
+        prometheus=parse_prometheus(spec.get("prometheus")),
         metrics=parse_metrics(spec.get("metrics")),
         analysis=parse_analysis(spec.get("analysis")),
         suspend=_boolean(spec, "suspend", "spec"),

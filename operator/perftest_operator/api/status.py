@@ -15,6 +15,12 @@ from perftest_operator.api.conditions import (
     is_true,
     set_condition,
 )
+from perftest_operator.api.errors import (
+    PerfTestNotFound,
+    SpecError,
+    TargetConfigInvalid,
+    TargetSecretMissing,
+)
 from perftest_operator.api.perfrun import RUN_NUMBER_LABEL
 
 
@@ -90,11 +96,33 @@ class Reason(str, enum.Enum):
     INVALID_QUERY = "InvalidQuery"
     NO_METRICS = "NoMetrics"
     COLLECTED = "Collected"
+    TARGET_SECRET_MISSING = "TargetSecretMissing"
+    TARGET_CONFIG_INVALID = "TargetConfigInvalid"
+    TARGET_UNREACHABLE = "TargetUnreachable"
+    METRIC_SKIPPED = "MetricSkipped"
+
+
+def spec_error_reason(exc: SpecError) -> Reason:
+    """The condition and Event reason of a spec the operator cannot use."""
+    if isinstance(exc, PerfTestNotFound):
+        return Reason.TEST_NOT_FOUND
+    if isinstance(exc, TargetSecretMissing):
+        return Reason.TARGET_SECRET_MISSING
+    if isinstance(exc, TargetConfigInvalid):
+        return Reason.TARGET_CONFIG_INVALID
+    return Reason.INVALID_SPEC
 
 
 # MetricsCollected=False with one of these reasons fails the run; the others are retried.
 PERMANENT_COLLECTION_FAILURES = frozenset(
-    {Reason.INVALID_QUERY.value, Reason.NO_METRICS.value, Reason.INVALID_SPEC.value}
+    {
+        Reason.INVALID_QUERY.value,
+        Reason.NO_METRICS.value,
+        Reason.INVALID_SPEC.value,
+        Reason.TEST_NOT_FOUND.value,
+        Reason.TARGET_SECRET_MISSING.value,
+        Reason.TARGET_CONFIG_INVALID.value,
+    }
 )
 
 

@@ -1,14 +1,16 @@
-"""What every controller step needs: the API client and the operator settings."""
+"""What every controller step needs: the API clients and the operator settings."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from perftest_operator.api.settings import Settings
 from perftest_operator.kube.api import KubeApi
+from perftest_operator.kube.targets import TargetClients
 
 
 @dataclass(frozen=True)
 class Context:
-    api: KubeApi
+    api: KubeApi  # the hub: PerfTests, PerfRuns, Events, Secrets
     settings: Settings
+    targets: TargetClients = field(default_factory=TargetClients)  # remote targets' clients

@@ -37,16 +37,24 @@ from perftest_operator.api.errors import (
     PrometheusUnavailable,
     QueryError,
     SpecError,
+    TargetUnreachable,
 )
-from perftest_operator.api.spec import PerfTestSpec
-from perftest_operator.api.status import Reason, RunCondition, RunPhase, derive_run_phase
+from perftest_operator.api.spec import PerfTestSpec, SecretKeyRef
+from perftest_operator.api.status import (
+    Reason,
+    RunCondition,
+    RunPhase,
+    derive_run_phase,
+    spec_error_reason,
+)
 from perftest_operator.controller.context import Context
-from perftest_operator.controller.prometheus import prometheus_client
-from perftest_operator.controller.targets import describe_target
+from perftest_operator.controller.prometheus import RunTarget, prometheus_client
+from perftest_operator.controller.targets import reaching_target, read_target, target_api
 from perftest_operator.controller.tests import load_test_spec, sync_test_status
 from perftest_operator.events import NORMAL, WARNING, post_event
 from perftest_operator.history.perfruns import history_points
 from perftest_operator.history.withdrawn import withdrawn_change_points
+from perftest_operator.kube.api import KubeApi
 from perftest_operator.metrics.window import RunWindow, query_window
 from perftest_operator.runner.manifests import (
     OwnerRef,
@@ -55,6 +63,9 @@ from perftest_operator.runner.manifests import (
     build_job,
 )
 from perftest_operator.runner.outcome import JobState, read_job_outcome
+from perftest_operator.runner.rbac import SERVICE_ACCOUNT, build_target_rbac
+from perftest_operator.target.metadata import platform_from_summary
+from perftest_operator.target.profiles import metric_available, profile_for
 
 logger = logging.getLogger(__name__)
 
@@ -110,69 +121,120 @@ def _load_test(
 
 
 def _reason(exc: SpecError) -> str:
-    return (
-        Reason.TEST_NOT_FOUND.value
-        if isinstance(exc, PerfTestNotFound)
-        else Reason.INVALID_SPEC.value
-    )
+    return spec_error_reason(exc).value
 
 
 def _job_namespace(spec: PerfTestSpec, run: Mapping[str, Any]) -> str:
     return spec.target.namespace or str(run["metadata"]["namespace"])
 
 
+def _secret_ref(raw: Mapping[str, Any] | None) -> SecretKeyRef | None:
+    """The kubeconfig Secret recorded in status.job (None: the Job is on the hub)."""
+    if not raw:
+        return None
+    return SecretKeyRef(name=str(raw["name"]), key=str(raw["key"]))
+
+
+def _waiting_for_target(
+    ctx: Context, run: Mapping[str, Any], status: Mapping[str, Any], exc: TargetUnreachable
+) -> dict[str, Any]:
+    """Keep the phase and say why: a target that does not answer may be back on the next tick."""
+    message = f"waiting for the target: {exc}"
+    if status.get("reason") != Reason.TARGET_UNREACHABLE.value:
+        post_event(ctx.api, run, WARNING, Reason.TARGET_UNREACHABLE.value, message)
+    return {"reason": Reason.TARGET_UNREACHABLE.value, "message": message}
+
+
+def _run_target(ctx: Context, run: Mapping[str, Any], status: Mapping[str, Any]) -> RunTarget:
+    """The target a run's Job ran on, as recorded in its status when the Job started."""
+    job_ref = status.get("job") or {}
+    secret_ref = _secret_ref(job_ref.get("kubeconfigSecretRef"))
+    detected = platform_from_summary(status.get("target"))
+    return RunTarget(
+        api=target_api(ctx, run["metadata"]["namespace"], secret_ref),
+        remote=secret_ref is not None,
+        profile=None if detected is None else profile_for(detected),
+        namespace=str(job_ref.get("namespace") or run["metadata"]["namespace"]),
+    )
+
+
+def _prepare_target(api: KubeApi, namespace: str, *, remote: bool, openshift: bool) -> None:
+    """The run namespace, and on a remote target kube-burner's ServiceAccount and RBAC."""
+    api.ensure_namespace(namespace)
+    if remote:
+        for body in build_target_rbac(namespace, openshift=openshift):
+            api.apply_rbac_object(body)
+
+
 def start_job(
     ctx: Context, run: Mapping[str, Any], status: dict[str, Any]
 ) -> dict[str, Any] | None:
-    """Pending: render the kube-burner config into a ConfigMap and create the Job (once)."""
+    """Pending: read the target, render the kube-burner config and create the Job there (once)."""
     meta = run["metadata"]
     test_name = run["spec"]["testName"]
     try:
         test, spec, custom_config = _load_test(ctx, run)
+        secret_ref = spec.target.kubeconfig_secret_ref
+        api = target_api(ctx, meta["namespace"], secret_ref)
+        facts = read_target(api, spec)
     except SpecError as exc:
         _announce_failure(ctx, run, f"{_reason(exc)}: {exc}")
         return _fail_before_job(run, status, _reason(exc), str(exc))
+    except TargetUnreachable as exc:
+        return _waiting_for_target(ctx, run, status, exc)
 
+    remote = secret_ref is not None
+    profile = profile_for(facts.platform)
     namespace = _job_namespace(spec, run)
     ref = RunRef(
         test=test_name, run=meta["name"], uid=meta.get("uid", ""), namespace=meta["namespace"]
     )
-    # A namespaced owner must live in the dependent's namespace, or the garbage collector deletes it.
+    # A namespaced owner must live in the dependent's namespace (and cluster), or the garbage
+    # collector deletes the dependent.
     owner = (
         OwnerRef(api_version=API_VERSION, kind="PerfRun", name=meta["name"], uid=meta["uid"])
-        if namespace == meta["namespace"] and meta.get("uid")
+        if not remote and namespace == meta["namespace"] and meta.get("uid")
         else None
     )
     try:
         config_map = build_config_map(spec, ref, custom_config=custom_config, owner=owner)
-        job = build_job(spec, ref, owner=owner, service_account=ctx.settings.job_service_account)
+        job = build_job(
+            spec,
+            ref,
+            owner=owner,
+            service_account=SERVICE_ACCOUNT if remote else ctx.settings.job_service_account,
+            placement=profile.scheduling.pod_spec_fields(),
+        )
     except SpecError as exc:
         _announce_failure(ctx, run, f"{Reason.INVALID_SPEC.value}: {exc}")
         return _fail_before_job(run, status, Reason.INVALID_SPEC.value, str(exc))
-    ctx.api.ensure_namespace(namespace)
-    ctx.api.create_config_map(config_map)
-    created = ctx.api.create_job(job)
+    try:
+        with reaching_target():
+            _prepare_target(api, namespace, remote=remote, openshift=profile.openshift)
+            api.create_config_map(config_map)
+            created = api.create_job(job)
+    except TargetUnreachable as exc:
+        return _waiting_for_target(ctx, run, status, exc)
     job_name = job["metadata"]["name"]
-    message = (
-        f"kube-burner Job {namespace}/{job_name} started ({spec.workload.name or 'custom config'})"
-    )
+    where = f"{namespace}/{job_name}" + (f" on target {secret_ref.name}" if secret_ref else "")
+    message = f"kube-burner Job {where} started ({spec.workload.name or 'custom config'})"
     if created:
         post_event(ctx.api, run, NORMAL, Reason.RUN_STARTED.value, message)
         post_event(ctx.api, test, NORMAL, Reason.RUN_STARTED.value, f"{meta['name']}: {message}")
-    change: dict[str, Any] = {
+    job_status: dict[str, Any] = {"name": job_name, "namespace": namespace}
+    if secret_ref is not None:
+        job_status["kubeconfigSecretRef"] = {"name": secret_ref.name, "key": secret_ref.key}
+    return {
         "testGeneration": int(test["metadata"].get("generation") or 1),
-        "job": {"name": job_name, "namespace": namespace},
+        "job": job_status,
         "configMap": config_map["metadata"]["name"],
+        "target": facts.describe(),
         "reason": Reason.JOB_RUNNING.value,
         "message": message,
         "conditions": _condition(
             run, status, RunCondition.JOB_COMPLETED, UNKNOWN, Reason.JOB_RUNNING.value, message
         ),
     }
-    target = describe_target(ctx)
-    if target is not None:
-        change["target"] = target
-    return change
 
 
 def follow_job(
@@ -180,14 +242,27 @@ def follow_job(
 ) -> dict[str, Any] | None:
     """Running: look at the Job; when it has finished, freeze the window and map the exit code."""
     job_ref = status["job"]
-    job = ctx.api.get_job(job_ref["namespace"], job_ref["name"])
+    try:
+        api = target_api(
+            ctx, run["metadata"]["namespace"], _secret_ref(job_ref.get("kubeconfigSecretRef"))
+        )
+        with reaching_target():
+            job = api.get_job(job_ref["namespace"], job_ref["name"])
+            pods = [] if job is None else api.list_job_pods(job_ref["namespace"], job_ref["name"])
+    except SpecError as exc:
+        # The Secret went away or broke mid-run: the Job cannot be followed any more.
+        _announce_failure(ctx, run, f"{_reason(exc)}: {exc}")
+        return _fail_before_job(run, status, _reason(exc), str(exc))
+    except TargetUnreachable as exc:
+        return _waiting_for_target(ctx, run, status, exc)
     if job is None:
         message = f"Job {job_ref['namespace']}/{job_ref['name']} disappeared before it finished"
         _announce_failure(ctx, run, message)
         return _fail_before_job(run, status, Reason.JOB_MISSING.value, message)
-    pods = ctx.api.list_job_pods(job_ref["namespace"], job_ref["name"])
     outcome = read_job_outcome(job, pods)
     if not outcome.finished:
+        if status.get("reason") == Reason.TARGET_UNREACHABLE.value:
+            return {"reason": Reason.JOB_RUNNING.value, "message": "the target answers again"}
         return None
     change: dict[str, Any] = {"reason": outcome.reason, "message": outcome.message}
     if outcome.start_time is not None:
@@ -261,10 +336,20 @@ def collect_metrics(
         )
     values: dict[str, float] = {}
     missing: list[str] = []
+    skipped: list[dict[str, str]] = []
     try:
         _, spec, _ = _load_test(ctx, run)
-        with prometheus_client(ctx, meta["namespace"], spec) as client:
+        target = _run_target(ctx, run, status)
+        with prometheus_client(ctx, meta["namespace"], spec, target) as client:
             for metric in spec.metrics:
+                available = (
+                    metric_available(target.profile, metric) if target.profile is not None else None
+                )
+                if available is not None and not available.available:
+                    # Not in this platform's Prometheus at all (a hosted control plane):
+                    # a note, not a failure, and never a zero in the history.
+                    skipped.append({"metric": metric.name, "reason": available.reason})
+                    continue
                 try:
                     value = query_window(client, metric, window, spec.prometheus.step_seconds)
                     values[metric.name] = value.value
@@ -274,8 +359,18 @@ def collect_metrics(
         return _permanent_collection_failure(ctx, run, status, _reason(exc), str(exc))
     except PrometheusUnavailable as exc:
         return _retry_later(ctx, run, status, Reason.PROMETHEUS_UNAVAILABLE.value, str(exc))
+    except TargetUnreachable as exc:
+        return _retry_later(ctx, run, status, Reason.TARGET_UNREACHABLE.value, str(exc))
     except QueryError as exc:
         return _permanent_collection_failure(ctx, run, status, Reason.INVALID_QUERY.value, str(exc))
+    if skipped and not status.get("skippedMetrics"):
+        post_event(
+            ctx.api,
+            run,
+            NORMAL,
+            Reason.METRIC_SKIPPED.value,
+            "; ".join(item["reason"] for item in skipped),
+        )
     attempts = int(status.get("collectAttempts") or 0) + 1
     if missing and attempts < ctx.settings.missing_metric_attempts:
         # Prometheus may not have ingested the end of the window yet: wait before calling it missing.
@@ -287,21 +382,27 @@ def collect_metrics(
             f"no samples in the run window for {', '.join(missing)}",
         )
     if not values:
+        absent = [*missing, *(item["metric"] for item in skipped)]
         return _permanent_collection_failure(
             ctx,
             run,
             status,
             Reason.NO_METRICS.value,
-            f"no metric had samples in the run window ({', '.join(missing)})",
+            f"no metric had samples in the run window ({', '.join(absent)})",
         )
     message = (
         f"{len(values)} metric(s) read for {status['startTime']} .. {status['completionTime']}"
     )
     if missing:
         message += f"; missing: {', '.join(missing)}"
+    if skipped:
+        message += (
+            f"; skipped: {', '.join(item['metric'] for item in skipped)} (see skippedMetrics)"
+        )
     return {
         "values": values,
         "missingMetrics": missing,
+        "skippedMetrics": skipped,
         "collectAttempts": attempts,
         "nextCollectTime": None,
         "reason": Reason.COLLECTED.value,

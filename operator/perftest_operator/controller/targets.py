@@ -1,54 +1,119 @@
-"""What the target cluster is during a run: platform, versions, nodes (I/O orchestration)."""
+"""The target cluster of a PerfTest: its client, whether it answers, what it is (I/O orchestration)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
+import urllib3
 from kubernetes.client.exceptions import ApiException
 
+from perftest_operator.api.errors import TargetUnreachable
+from perftest_operator.api.spec import PerfTestSpec, SecretKeyRef
 from perftest_operator.controller.context import Context
+from perftest_operator.kube.api import KubeApi
 from perftest_operator.target.metadata import summarize_target
-from perftest_operator.target.platform import DetectedPlatform, detect_platform
+from perftest_operator.target.platform import (
+    DetectedPlatform,
+    detect_platform,
+    with_declared_platform,
+)
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 OPENSHIFT_CONFIG = ("config.openshift.io", "v1")
+ARO = ("aro.openshift.io", "v1alpha1", "clusters")
 
 
-def detect_target_platform(
-    ctx: Context,
-) -> tuple[DetectedPlatform, dict[str, Any] | None, dict[str, Any]]:
-    """The detected platform, the ClusterVersion (OpenShift) and GET /version of the target."""
-    infrastructure = ctx.api.get_cluster_object(*OPENSHIFT_CONFIG, "infrastructures", "cluster")
-    cluster_version = ctx.api.get_cluster_object(*OPENSHIFT_CONFIG, "clusterversions", "version")
-    aro_clusters = ctx.api.list_cluster_objects("aro.openshift.io", "v1alpha1", "clusters")
-    nodes = ctx.api.list_nodes()
+def target_api(ctx: Context, namespace: str, ref: SecretKeyRef | None) -> KubeApi:
+    """The API of the target whose kubeconfig Secret is `ref`; the hub's own when None.
+
+    Raises TargetSecretMissing or TargetConfigInvalid (both SpecErrors).
+    """
+    if ref is None:
+        return ctx.api
+    return ctx.targets.api_for(ctx.api, namespace, ref)
+
+
+@contextlib.contextmanager
+def reaching_target() -> Iterator[None]:
+    """Turns the ways a target's API can fail to answer into TargetUnreachable.
+
+    The message names only the kind of failure (a status code, an exception class): the
+    client's own messages may quote request headers.
+    """
+    try:
+        yield
+    except ApiException as exc:
+        if exc.status in (401, 403) or (exc.status or 0) >= 500 or not exc.status:
+            raise TargetUnreachable(
+                f"the target's API server answered {exc.status} {exc.reason}"
+            ) from None
+        raise
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise TargetUnreachable(
+            f"the target's API server cannot be reached ({type(exc).__name__})"
+        ) from None
+
+
+@dataclass(frozen=True)
+class TargetFacts:
+    """What was read off a target: the platform (declared or detected) and its metadata."""
+
+    platform: DetectedPlatform
+    cluster_version: Mapping[str, Any] | None
+    version: Mapping[str, Any]
+    nodes: list[dict[str, Any]]
+
+    def describe(self) -> dict[str, Any]:
+        """The PerfRun's status.target block."""
+        summary = summarize_target(
+            cluster_version=self.cluster_version,
+            version_info=self.version,
+            nodes=self.nodes,
+            platform=self.platform,
+        )
+        summary["platformEvidence"] = self.platform.evidence
+        return summary
+
+
+def _visible(read: Callable[[], _T], hidden: _T) -> _T:
+    """What `read` returns, or `hidden` when RBAC forbids it: metadata explains, never decides."""
+    try:
+        return read()
+    except ApiException as exc:
+        if exc.status != 403:
+            raise
+        logger.info("target metadata partly hidden: API answered 403 %s", exc.reason)
+        return hidden
+
+
+def read_target(api: KubeApi, spec: PerfTestSpec) -> TargetFacts:
+    """Platform, versions and nodes of the target; TargetUnreachable when it does not answer."""
+    with reaching_target():
+        version = api.server_version()
+        no_objects: list[dict[str, Any]] = []
+        infrastructure = _visible(
+            lambda: api.get_cluster_object(*OPENSHIFT_CONFIG, "infrastructures", "cluster"), None
+        )
+        cluster_version = _visible(
+            lambda: api.get_cluster_object(*OPENSHIFT_CONFIG, "clusterversions", "version"), None
+        )
+        aro_clusters = _visible(lambda: api.list_cluster_objects(*ARO), no_objects)
+        nodes = _visible(api.list_nodes, no_objects)
     detected = detect_platform(
         infrastructure=infrastructure,
         aro_clusters=aro_clusters,
         cluster_version=cluster_version,
         nodes=nodes,
     )
-    return detected, cluster_version, {"nodes": nodes, "version": ctx.api.server_version()}
-
-
-def describe_target(ctx: Context) -> dict[str, Any] | None:
-    """The PerfRun's status.target block; None (and a log line) when the target cannot be read.
-
-    Metadata helps to explain a verdict but never decides one: a target that hides its nodes
-    or version (RBAC) does not fail the run.
-    """
-    try:
-        detected, cluster_version, facts = detect_target_platform(ctx)
-    except ApiException as exc:
-        logger.warning("target metadata not recorded: API answered %s %s", exc.status, exc.reason)
-        return None
-    summary = summarize_target(
+    return TargetFacts(
+        platform=with_declared_platform(detected, spec.target.platform),
         cluster_version=cluster_version,
-        version_info=facts["version"],
-        nodes=facts["nodes"],
-        platform=detected,
+        version=version,
+        nodes=nodes,
     )
-    summary["platformEvidence"] = detected.evidence
-    return summary

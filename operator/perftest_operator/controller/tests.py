@@ -7,8 +7,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from perftest_operator.api.conditions import FALSE, TRUE
-from perftest_operator.api.errors import SpecError
+from perftest_operator.api.conditions import FALSE, TRUE, find_condition
+from perftest_operator.api.errors import (
+    SpecError,
+    TargetConfigInvalid,
+    TargetSecretMissing,
+    TargetUnreachable,
+)
 from perftest_operator.api.perfrun import (
     RUN_NOW_ANNOTATION,
     TRIGGER_LABEL,
@@ -20,13 +25,18 @@ from perftest_operator.api.perfrun import (
 from perftest_operator.api.spec import PerfTestSpec, parse_perftest_spec
 from perftest_operator.api.status import (
     TERMINAL_RUN_PHASES,
+    PerfTestCondition,
     Reason,
     build_test_status,
     derive_run_phase,
+    spec_error_reason,
 )
 from perftest_operator.controller.context import Context
+from perftest_operator.controller.prometheus import RunTarget, resolve_endpoint
+from perftest_operator.controller.targets import read_target, target_api
 from perftest_operator.events import NORMAL, WARNING, post_event
 from perftest_operator.kube.api import Conflict
+from perftest_operator.target.profiles import profile_for
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +45,7 @@ STATUS_WRITE_ATTEMPTS = 5
 
 def load_test_spec(ctx: Context, test: Mapping[str, Any]) -> tuple[PerfTestSpec, str | None]:
     """The typed spec and, for a custom workload, its kube-burner config; SpecError if unusable."""
-    spec = parse_perftest_spec(
-        test.get("spec") or {}, default_prometheus_url=ctx.settings.default_prometheus_url
-    )
+    spec = parse_perftest_spec(test.get("spec") or {})
     ref = spec.workload.config_map_ref
     if ref is None:
         return spec, None
@@ -73,18 +81,57 @@ def sync_test_status(
     )
 
 
-def reconcile_test(ctx: Context, test: Mapping[str, Any], trigger: Trigger | None) -> None:
-    """Check the spec; on a trigger, start a PerfRun unless one is active; then refresh the status."""
+def _check_target(ctx: Context, namespace: str, spec: PerfTestSpec) -> str:
+    """What the target is, for the Ready message; raises SpecError or TargetUnreachable."""
+    ref = spec.target.kubeconfig_secret_ref
+    api = target_api(ctx, namespace, ref)
+    facts = read_target(api, spec)
+    # A target without a Prometheus to read is a spec error now, not after the first benchmark.
+    target = RunTarget(
+        api=api,
+        remote=ref is not None,
+        profile=profile_for(facts.platform),
+        namespace=spec.target.namespace or namespace,
+    )
+    resolve_endpoint(ctx, spec, target)
+    where = "the operator's cluster" if ref is None else f"the target of Secret {ref.name}"
+    return f"{where} answers ({facts.platform.platform.value})"
+
+
+def _ready_reason(test: Mapping[str, Any]) -> str | None:
+    condition = find_condition(
+        (test.get("status") or {}).get("conditions"), PerfTestCondition.READY.value
+    )
+    return None if condition is None else str(condition.get("reason"))
+
+
+def reconcile_test(ctx: Context, test: Mapping[str, Any], trigger: Trigger | None) -> float | None:
+    """Check the spec and the target; on a trigger, start a PerfRun unless one is active.
+
+    Returns None when done, or the seconds after which to try again: a missing Secret or a
+    target that does not answer may be fixed without the PerfTest changing.
+    """
     meta = test["metadata"]
     namespace, name = meta["namespace"], meta["name"]
+    retry: float | None = None
     try:
         spec, _ = load_test_spec(ctx, test)
-    except SpecError as exc:
+        where = _check_target(ctx, namespace, spec)
+    except (SpecError, TargetUnreachable) as exc:
+        if isinstance(exc, SpecError):
+            reason = spec_error_reason(exc)
+            # The Secret can be created or fixed without the PerfTest changing.
+            if isinstance(exc, TargetSecretMissing | TargetConfigInvalid):
+                retry = ctx.settings.target_retry_seconds
+        else:
+            reason, retry = Reason.TARGET_UNREACHABLE, ctx.settings.target_retry_seconds
         message = str(exc)
-        post_event(ctx.api, test, WARNING, Reason.INVALID_SPEC.value, message)
-        sync_test_status(ctx, namespace, name, ready=(FALSE, Reason.INVALID_SPEC.value, message))
-        return
-    ready = (TRUE, Reason.SPEC_VALID.value, "the spec is valid")
+        # A retry finds the same problem: one Warning, not one per attempt.
+        if _ready_reason(test) != reason.value:
+            post_event(ctx.api, test, WARNING, reason.value, message)
+        sync_test_status(ctx, namespace, name, ready=(FALSE, reason.value, message))
+        return retry
+    ready = (TRUE, Reason.SPEC_VALID.value, f"the spec is valid; {where}")
     if trigger is not None:
         if spec.suspend:
             post_event(
@@ -97,6 +144,7 @@ def reconcile_test(ctx: Context, test: Mapping[str, Any], trigger: Trigger | Non
         else:
             start_run(ctx, test, trigger)
     sync_test_status(ctx, namespace, name, ready=ready)
+    return None
 
 
 def start_run(ctx: Context, test: Mapping[str, Any], trigger: Trigger) -> str | None:

@@ -45,17 +45,23 @@ def register_handlers(registry: kopf.OperatorRegistry, ctx: Context) -> None:
         info: kopf.ConnectionInfo | None = kopf.login_via_client(**kwargs)
         return info
 
+    def reconcile(body: kopf.Body, trigger: Trigger | None) -> None:
+        retry = reconcile_test(ctx, body, trigger)
+        if retry is not None:
+            # The status says what is wrong; kopf calls the handler again after the delay.
+            raise kopf.TemporaryError("the target cannot be used yet", delay=retry)
+
     @kopf.on.create(GROUP, VERSION, "perftests", registry=registry)
     def perftest_created(body: kopf.Body, **_: Any) -> None:
-        reconcile_test(ctx, body, Trigger.CREATED)
+        reconcile(body, Trigger.CREATED)
 
     @kopf.on.update(GROUP, VERSION, "perftests", registry=registry)
     def perftest_updated(body: kopf.Body, diff: kopf.Diff, **_: Any) -> None:
-        reconcile_test(ctx, body, trigger_from_diff(diff))
+        reconcile(body, trigger_from_diff(diff))
 
     @kopf.on.resume(GROUP, VERSION, "perftests", registry=registry)
     def perftest_resumed(body: kopf.Body, **_: Any) -> None:
-        reconcile_test(ctx, body, None)
+        reconcile(body, None)
 
     @kopf.timer(
         GROUP,

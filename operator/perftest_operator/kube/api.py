@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -36,15 +37,45 @@ def _or_none(call: Callable[[], Any]) -> dict[str, Any] | None:
         raise
 
 
+class _TimedApi:
+    """One of the client's API groups with a request timeout on every call.
+
+    The client's own default is no timeout at all: a target whose address black-holes packets
+    would hold an operator worker for minutes.
+    """
+
+    def __init__(self, api: Any, timeout: tuple[float, float]) -> None:
+        self._api = api
+        self._timeout = timeout
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._api, name)
+        if not callable(attribute):
+            return attribute
+        return functools.partial(attribute, _request_timeout=self._timeout)
+
+
 class KubeApi:
     """What the operator asks of one cluster's API server."""
 
-    def __init__(self, api_client: kubernetes.client.ApiClient) -> None:
+    def __init__(
+        self,
+        api_client: kubernetes.client.ApiClient,
+        *,
+        request_timeout: tuple[float, float] | None = None,
+    ) -> None:
+        """`request_timeout`: (connect, read) seconds for every call; None: the client's default."""
         self.api_client = api_client
+        self.request_timeout = request_timeout
+
+        def group(api: Any) -> Any:
+            return api if request_timeout is None else _TimedApi(api, request_timeout)
+
         # Typed as Any: the operator passes and receives plain dicts, not the client's models.
-        self.core: Any = kubernetes.client.CoreV1Api(api_client)
-        self.batch: Any = kubernetes.client.BatchV1Api(api_client)
-        self.custom: Any = kubernetes.client.CustomObjectsApi(api_client)
+        self.core: Any = group(kubernetes.client.CoreV1Api(api_client))
+        self.batch: Any = group(kubernetes.client.BatchV1Api(api_client))
+        self.custom: Any = group(kubernetes.client.CustomObjectsApi(api_client))
+        self.rbac: Any = group(kubernetes.client.RbacAuthorizationV1Api(api_client))
 
     @classmethod
     def from_environment(cls, kubeconfig: str | None = None) -> KubeApi:
@@ -273,7 +304,69 @@ class KubeApi:
     def server_version(self) -> dict[str, Any]:
         """The body of GET /version."""
         version: Any = kubernetes.client.VersionApi(self.api_client)
+        if self.request_timeout is not None:
+            version = _TimedApi(version, self.request_timeout)
         return _json(version.get_code(_preload_content=False))
 
     def create_event(self, body: Mapping[str, Any]) -> None:
         self.core.create_namespaced_event(body["metadata"]["namespace"], dict(body))
+
+    # --- kube-burner's ServiceAccount and RBAC on a remote target ------------------------------
+
+    def apply_rbac_object(self, body: Mapping[str, Any]) -> None:
+        """Create a ServiceAccount, ClusterRole or ClusterRoleBinding, or bring it up to date.
+
+        A ServiceAccount that exists is left alone (its token Secrets belong to it); roles and
+        bindings are replaced, so a new operator version's rules reach old targets.
+        """
+        kind, name = body["kind"], body["metadata"]["name"]
+        if kind == "ServiceAccount":
+            namespace = body["metadata"]["namespace"]
+            try:
+                self.core.create_namespaced_service_account(namespace, dict(body))
+            except ApiException as exc:
+                if exc.status != 409:
+                    raise
+            return
+        create, replace = {
+            "ClusterRole": (
+                self.rbac.create_cluster_role,
+                self.rbac.replace_cluster_role,
+            ),
+            "ClusterRoleBinding": (
+                self.rbac.create_cluster_role_binding,
+                self.rbac.replace_cluster_role_binding,
+            ),
+        }[kind]
+        try:
+            create(dict(body))
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+            replace(name, dict(body))
+
+    def get_namespaced_object(
+        self, group: str, version: str, namespace: str, plural: str, name: str
+    ) -> dict[str, Any] | None:
+        """A namespaced object of any API, or None when it, or its resource type, does not exist."""
+        return _or_none(
+            lambda: self.custom.get_namespaced_custom_object(
+                group, version, namespace, plural, name, _preload_content=False
+            )
+        )
+
+    def mint_service_account_token(
+        self, namespace: str, name: str, *, expiration_seconds: int
+    ) -> str:
+        """A short-lived token of a ServiceAccount (TokenRequest); never logged."""
+        body = {
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenRequest",
+            "spec": {"expirationSeconds": expiration_seconds},
+        }
+        answer = _json(
+            self.core.create_namespaced_service_account_token(
+                name, namespace, body, _preload_content=False
+            )
+        )
+        return str(answer["status"]["token"])

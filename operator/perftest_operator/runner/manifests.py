@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from perftest_operator.api.errors import SpecError
@@ -186,6 +187,7 @@ def build_job(
     owner: OwnerRef | None,
     service_account: str | None = None,
     run_as_user: int | None = None,
+    placement: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The batch/v1 Job that runs kube-burner once for ``run``.
 
@@ -194,7 +196,8 @@ def build_job(
     None uses the namespace's default. ``run_as_user`` stays None on OpenShift, whose
     restricted SCC assigns a UID from the namespace's range (a fixed UID outside it is
     rejected); elsewhere set it when the image's default user is root, or the kubelet refuses
-    to start the container under ``runAsNonRoot``.
+    to start the container under ``runAsNonRoot``. ``placement`` holds the pod spec's
+    ``nodeSelector``, ``affinity`` and ``tolerations`` (the target platform's scheduling rules).
     """
     workload = spec.workload
     argv = kube_burner_command(workload, uuid=run.uid)
@@ -254,6 +257,8 @@ def build_job(
     }
     if service_account is not None:
         pod_spec["serviceAccountName"] = service_account
+    if placement:
+        pod_spec.update(placement)
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from perftest_operator.api.fields import dig, labels, mapping, text
+from perftest_operator.api.spec import Platform
 from perftest_operator.target.platform import DetectedPlatform
 
 ROLE_LABEL_PREFIX = "node-role.kubernetes.io/"
@@ -113,3 +114,20 @@ def what_changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[st
         if old != new:
             lines.append(f"{role} nodes {old} → {new}")
     return lines
+
+
+def platform_from_summary(summary: Mapping[str, Any] | None) -> DetectedPlatform | None:
+    """The platform a `summarize_target` block recorded; None when it recorded none (pure)."""
+    if not summary:
+        return None
+    try:
+        platform = Platform(summary.get("platform"))
+    except ValueError:
+        return None
+    return DetectedPlatform(
+        platform=platform,
+        openshift=summary.get("openshift") is True,
+        hosted_control_plane=summary.get("hostedControlPlane") is True,
+        managed=summary.get("managed") is True,
+        evidence=str(summary.get("platformEvidence") or ""),
+    )

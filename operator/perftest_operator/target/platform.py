@@ -242,3 +242,27 @@ def detect_platform(
     return _detect_without_infrastructure(
         openshift=cluster_version is not None, aro_clusters=aro_clusters, nodes=nodes
     )
+
+
+# Platforms that are managed services of OpenShift: declaring one says so even where the
+# target hides the evidence.
+MANAGED_OPENSHIFT_PLATFORMS = frozenset({Platform.ROSA, Platform.ARO})
+
+
+def with_declared_platform(detected: DetectedPlatform, declared: Platform) -> DetectedPlatform:
+    """`detected`, overruled by the PerfTest's `spec.target.platform` unless that is Auto.
+
+    A purely computational function with no side effects. The declaration names the profile;
+    what was detected stays in the evidence, so a wrong declaration is visible in status.
+    """
+    if declared is Platform.AUTO or declared is detected.platform:
+        return detected
+    managed_openshift = declared in MANAGED_OPENSHIFT_PLATFORMS
+    return DetectedPlatform(
+        platform=declared,
+        openshift=detected.openshift or managed_openshift,
+        hosted_control_plane=detected.hosted_control_plane,
+        managed=detected.managed or managed_openshift,
+        evidence=f"declared {declared.value} (detected {detected.platform.value}: "
+        f"{detected.evidence})",
+    )

@@ -81,6 +81,12 @@ def node(
                 "kubeletVersion": kubelet,
                 "containerRuntimeVersion": runtime,
                 "architecture": "amd64",
+                "operatingSystem": "linux",
+                # Required by the client's schema; the operator never reads them.
+                "bootID": f"boot-{name}",
+                "machineID": f"machine-{name}",
+                "systemUUID": f"uuid-{name}",
+                "kubeProxyVersion": "",
             }
         },
     }
@@ -103,3 +109,48 @@ def cluster_nodes(provider: str | None, *, control_plane: bool = True) -> list[d
         ]
     nodes += [node(f"worker-{i}", provider_id=pid(20 + i)) for i in range(3)]
     return nodes
+
+
+# The OpenShift and ARO resource types that platform detection reads, as minimal CRDs, so that
+# an emulated target can serve them (a real OpenShift cluster has them built in).
+_TARGET_TYPES = (
+    ("config.openshift.io", "v1", "infrastructures", "Infrastructure"),
+    ("config.openshift.io", "v1", "clusterversions", "ClusterVersion"),
+    ("aro.openshift.io", "v1alpha1", "clusters", "Cluster"),
+)
+
+
+def preserving_crd(group: str, version: str, plural: str, kind: str, scope: str) -> dict[str, Any]:
+    """A CRD that serves `plural` with any fields (the shape of an API the operator only reads)."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": {
+            "group": group,
+            "scope": scope,
+            "names": {"plural": plural, "singular": kind.lower(), "kind": kind},
+            "versions": [
+                {
+                    "name": version,
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "x-kubernetes-preserve-unknown-fields": True,
+                        }
+                    },
+                }
+            ],
+        },
+    }
+
+
+def target_crds() -> list[dict[str, Any]]:
+    """Cluster-scoped CRDs for Infrastructure, ClusterVersion and ARO's Cluster (any fields)."""
+    return [preserving_crd(*names, "Cluster") for names in _TARGET_TYPES]
+
+
+# OpenShift's Route, where thanos-querier's external address is published.
+ROUTE_CRD = preserving_crd("route.openshift.io", "v1", "routes", "Route", "Namespaced")

@@ -1,0 +1,461 @@
+"""Remote targets: a hub and a target API, the real operator, the Job on the target, never a leak."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import secrets
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import kubernetes
+import pytest
+import yaml
+from kubernetes.client.exceptions import ApiException
+
+from localstack.cluster import Cluster
+from localstack.emulator_kubeconfig import kubeconfig_document
+from localstack.jobs import SimulatedJobController
+from localstack.objects import Kube, wait_for
+from localstack.prometheus import HeaderRecordingProxy, ReplayRun
+from localstack.story import READ_ONLY_LATENCY, replay_script
+from localstack.target_objects import (
+    ARO_CLUSTER,
+    CLUSTER_VERSION,
+    ROUTE_CRD,
+    cluster_nodes,
+    infrastructure,
+    target_crds,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.prometheus]
+
+TEST = "remote"
+SECRET = "target-kubeconfig"
+KEY = "kubeconfig"
+# Recognisable, so that a leak anywhere is found by a plain substring search.
+PLANTED_TOKEN = "planted-target-token-" + "7f3a9c1e5b2d4068"
+TARGET_ENV = {"PERFTEST_TARGET_RETRY": "1"}
+CONTROL_PLANE_LABELS = (
+    "node-role.kubernetes.io/master",
+    "node-role.kubernetes.io/control-plane",
+)
+
+
+def target_kubeconfig(cluster: Cluster, *, server: str | None = None) -> str:
+    """The target's kubeconfig as a Secret holds it: credentials inline, the planted token."""
+    if not cluster.emulated and server is None:
+        return cluster.kubeconfig.read_text()
+    document = yaml.safe_load(cluster.kubeconfig.read_text())
+    url = server or document["clusters"][0]["cluster"]["server"]
+    kubeconfig = kubeconfig_document(url, name="target")
+    kubeconfig["users"][0]["user"]["token"] = PLANTED_TOKEN
+    return yaml.safe_dump(kubeconfig)
+
+
+def put_secret(kube: Kube, text: str, *, key: str = KEY) -> None:
+    body = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": SECRET, "namespace": kube.namespace},
+        "data": {key: base64.b64encode(text.encode()).decode()},
+    }
+    try:
+        kube.core.create_namespaced_secret(kube.namespace, body)
+    except ApiException as exc:
+        if exc.status != 409:
+            raise
+        kube.core.replace_namespaced_secret(SECRET, kube.namespace, body)
+
+
+def remote_perftest(prometheus_url: str, target_namespace: str, platform: str = "Auto") -> dict:
+    return {
+        "metadata": {"name": TEST},
+        "spec": {
+            "target": {
+                "platform": platform,
+                "namespace": target_namespace,
+                "kubeconfigSecretRef": {"name": SECRET, "key": KEY},
+            },
+            "workload": {"name": "cluster-density-v2", "iterations": 9},
+            "prometheus": {"url": prometheus_url, "step": "15s"},
+            "analysis": {"minHistory": 5},
+        },
+    }
+
+
+@pytest.fixture()
+def target(target_cluster: Cluster) -> Iterator[Kube]:
+    """A client of the target and a fresh namespace name there (the operator creates it)."""
+    name = f"pt-target-{secrets.token_hex(4)}"
+    kube = Kube(target_cluster.api_client(), name)
+    yield kube
+    with contextlib.suppress(ApiException):
+        kube.core.delete_namespace(name)
+
+
+def ready(kube: Kube) -> dict[str, Any] | None:
+    test = kube.get("perftests", TEST) or {}
+    found = [c for c in (test.get("status") or {}).get("conditions", []) if c["type"] == "Ready"]
+    return found[0] if found else None
+
+
+def finished_first_run(kube: Kube, what: str) -> dict[str, Any]:
+    """The PerfTest's first PerfRun once it has succeeded or failed."""
+    return wait_for(
+        lambda: (
+            (r := kube.get("perfruns", f"{TEST}-1"))
+            and (r.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+            and r
+        ),
+        timeout=60,
+        what=f"{what} to finish",
+    )
+
+
+def hub_objects_of_runs(kube: Kube) -> list[str]:
+    """Jobs and ConfigMaps labelled as a run's, anywhere on the hub."""
+    selector = "app.kubernetes.io/managed-by=perftest-operator"
+    jobs = kube.batch.list_job_for_all_namespaces(label_selector=selector).items
+    maps = kube.core.list_config_map_for_all_namespaces(label_selector=selector).items
+    return [
+        f"{o.kind or type(o).__name__} {o.metadata.namespace}/{o.metadata.name}"
+        for o in jobs + maps
+    ]
+
+
+def test_the_job_runs_on_the_target_and_the_verdict_lands_on_the_hub(
+    kube: Kube,
+    target: Kube,
+    target_cluster: Cluster,
+    replay: list[ReplayRun],
+    prometheus_url: str,
+    start_operator: Any,
+) -> None:
+    put_secret(kube, target_kubeconfig(target_cluster))
+    with SimulatedJobController(
+        target.api_client, replay_script(replay), namespace=target.namespace
+    ) as jobs:
+        operator = start_operator(**TARGET_ENV)
+        kube.create_perftest(remote_perftest(prometheus_url, target.namespace))
+        run = finished_first_run(kube, "the first remote run")
+        assert not jobs.errors, jobs.errors
+    status = run["status"]
+    assert status["phase"] == "Succeeded", status.get("message")
+    assert status["values"]["readOnlyAPICallsLatency"] == pytest.approx(READ_ONLY_LATENCY[0])
+    assert status["job"]["namespace"] == target.namespace
+    assert status["job"]["kubeconfigSecretRef"] == {"name": SECRET, "key": KEY}
+
+    # The Job and its ConfigMap are on the target, in the namespace the operator created there.
+    [job] = target.jobs()
+    assert job.metadata.name == status["job"]["name"]
+    assert job.spec.template.spec.service_account_name == "perftest-kube-burner"
+    assert target.core.read_namespaced_config_map(status["configMap"], target.namespace)
+    # ... with kube-burner's ServiceAccount and the RBAC it needs there.
+    assert target.core.read_namespaced_service_account("perftest-kube-burner", target.namespace)
+    rbac = kubernetes.client.RbacAuthorizationV1Api(target.api_client)
+    role = rbac.read_cluster_role("perftest-kube-burner")
+    assert any("namespaces" in rule.resources and "create" in rule.verbs for rule in role.rules)
+    bindings = [
+        b
+        for b in rbac.list_cluster_role_binding().items
+        if b.role_ref.name == "perftest-kube-burner"
+        and any(s.namespace == target.namespace for s in b.subjects or [])
+    ]
+    assert len(bindings) == 1
+    # Nothing of the run on the hub but the PerfRun.
+    assert hub_objects_of_runs(kube) == []
+    assert kube.jobs() == []
+
+    # The PerfTest is Ready and says which target answered; nothing shows the token.
+    condition = ready(kube)
+    assert condition is not None and condition["status"] == "True"
+    assert SECRET in condition["message"]
+    emitted = json.dumps(kube.get("perftests", TEST)) + json.dumps(run)
+    emitted += " ".join(e.message for e in kube.events()) + operator.log_text()
+    assert PLANTED_TOKEN not in emitted
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def exec_plugin_kubeconfig(cluster: Cluster) -> str:
+    document = yaml.safe_load(target_kubeconfig(cluster, server="https://127.0.0.1:6443"))
+    document["users"][0]["user"] = {
+        "token": PLANTED_TOKEN,
+        "exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "/bin/sh"},
+    }
+    return yaml.safe_dump(document)
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("missing", "TargetSecretMissing"),
+        ("wrong-key", "TargetSecretMissing"),
+        ("not-yaml", "TargetConfigInvalid"),
+        ("exec-plugin", "TargetConfigInvalid"),
+        ("unreachable", "TargetUnreachable"),
+    ],
+)
+def test_an_unusable_target_is_not_ready_with_a_warning_and_no_leak(
+    case: str,
+    reason: str,
+    kube: Kube,
+    target: Kube,
+    target_cluster: Cluster,
+    prometheus_url: str,
+    start_operator: Any,
+) -> None:
+    if case == "wrong-key":
+        put_secret(kube, target_kubeconfig(target_cluster), key="other")
+    elif case == "not-yaml":
+        put_secret(kube, f"token: {PLANTED_TOKEN}\n  - [unbalanced")
+    elif case == "exec-plugin":
+        put_secret(kube, exec_plugin_kubeconfig(target_cluster))
+    elif case == "unreachable":
+        server = f"http://127.0.0.1:{closed_port()}"
+        put_secret(kube, target_kubeconfig(target_cluster, server=server))
+    operator = start_operator(**TARGET_ENV)
+    kube.create_perftest(remote_perftest(prometheus_url, target.namespace))
+    condition = wait_for(
+        lambda: (c := ready(kube)) and c["status"] == "False" and c,
+        timeout=30,
+        what=f"Ready=False ({reason})",
+    )
+    assert condition["reason"] == reason
+    # Retried (every second here) without a new Warning each time, and without a run.
+    wait_for(
+        lambda: operator.log_text().count("the target cannot be used yet") >= 2,
+        timeout=30,
+        what="the operator to retry the PerfTest",
+    )
+    warnings = [e for e in kube.events() if e.reason == reason and e.type == "Warning"]
+    assert len(warnings) == 1, [e.message for e in warnings]
+    assert kube.perfruns() == []
+    assert kube.get("perftests", TEST)["status"]["phase"] == "Invalid"
+    emitted = json.dumps(kube.get("perftests", TEST)) + " ".join(e.message for e in kube.events())
+    emitted += operator.log_text()
+    assert PLANTED_TOKEN not in emitted
+    if case == "exec-plugin":
+        assert "exec" in condition["message"]
+
+    # Fixing the Secret is enough: the retry finds the target and the first run starts.
+    put_secret(kube, target_kubeconfig(target_cluster))
+    wait_for(lambda: (c := ready(kube)) and c["status"] == "True", timeout=30, what="Ready=True")
+    wait_for(lambda: kube.perfruns(), timeout=30, what="the first PerfRun")
+
+
+# platform -> (Infrastructure or None, ARO Cluster present, node providerID prefix, managed)
+PLATFORMS: dict[str, tuple[dict[str, Any] | None, bool, str | None, bool]] = {
+    "AWS": (infrastructure("AWS"), False, "aws://", False),
+    "Azure": (infrastructure("Azure"), False, "azure://", False),
+    "GCP": (infrastructure("GCP"), False, "gce://", False),
+    "IBMCloud": (None, False, "ibm://", False),
+    "BareMetal": (None, False, None, False),
+    "ROSA": (infrastructure("AWS", tags={"red-hat-clustertype": "rosa"}), False, "aws://", True),
+    "ARO": (infrastructure("Azure"), True, "azure://", True),
+}
+
+
+@pytest.fixture()
+def platform_objects(target: Kube, target_cluster: Cluster) -> Iterator[Any]:
+    """Creates a platform's cluster-scoped objects on the emulated target; removes them after."""
+    if not target_cluster.emulated:
+        pytest.skip("fabricates Infrastructure and Node objects: emulated targets only")
+    extensions = kubernetes.client.ApiextensionsV1Api(target.api_client)
+    for crd in target_crds():
+        with contextlib.suppress(ApiException):
+            extensions.create_custom_resource_definition(crd)
+    created: list[tuple[str, str, str, str]] = []
+    nodes: list[str] = []
+
+    def create(infra: dict[str, Any] | None, aro: bool, provider: str | None) -> None:
+        objects = [(infra, "config.openshift.io", "v1", "infrastructures")] if infra else []
+        if infra:
+            objects.append((CLUSTER_VERSION, "config.openshift.io", "v1", "clusterversions"))
+        if aro:
+            objects.append((ARO_CLUSTER, "aro.openshift.io", "v1alpha1", "clusters"))
+        for body, group, version, plural in objects:
+            assert body is not None
+            wait_for(
+                lambda g=group, v=version, p=plural: _served(target, g, v, p),
+                timeout=10,
+                what=f"{plural}.{group} to be served",
+            )
+            target.custom.create_cluster_custom_object(group, version, plural, body)
+            created.append((group, version, plural, body["metadata"]["name"]))
+        for node in cluster_nodes(provider):
+            target.core.create_node(node)
+            target.core.patch_node_status(node["metadata"]["name"], {"status": node["status"]})
+            nodes.append(node["metadata"]["name"])
+
+    yield create
+    for group, version, plural, name in created:
+        with contextlib.suppress(ApiException):
+            target.custom.delete_cluster_custom_object(group, version, plural, name)
+    for name in nodes:
+        with contextlib.suppress(ApiException):
+            target.core.delete_node(name)
+
+
+def _served(target: Kube, group: str, version: str, plural: str) -> bool:
+    try:
+        target.custom.list_cluster_custom_object(group, version, plural)
+        return True
+    except ApiException:
+        return False
+
+
+@pytest.mark.parametrize("platform", list(PLATFORMS))
+def test_each_platform_is_detected_and_places_the_job_by_its_profile(
+    platform: str,
+    kube: Kube,
+    target: Kube,
+    target_cluster: Cluster,
+    platform_objects: Any,
+    prometheus_url: str,
+    start_operator: Any,
+) -> None:
+    infra, aro, provider, managed = PLATFORMS[platform]
+    platform_objects(infra, aro, provider)
+    put_secret(kube, target_kubeconfig(target_cluster))
+    start_operator(**TARGET_ENV)
+    kube.create_perftest(remote_perftest(prometheus_url, target.namespace))
+    run = wait_for(
+        lambda: (
+            (r := kube.get("perfruns", f"{TEST}-1")) and (r.get("status") or {}).get("job") and r
+        ),
+        timeout=30,
+        what="the remote Job to be created",
+    )
+    recorded = run["status"]["target"]
+    assert recorded["platform"] == platform, recorded["platformEvidence"]
+    assert recorded["managed"] is managed
+    assert recorded["nodes"]["total"] == len(cluster_nodes(provider))
+    wait_for(
+        lambda: (kube.get("perftests", TEST) or {}).get("status", {}).get("platform") == platform,
+        timeout=30,
+        what="the PerfTest's Platform column",
+    )
+
+    [job] = target.api_client.sanitize_for_serialization(target.jobs())
+    pod = job["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {"kubernetes.io/os": "linux"}
+    affinity = pod["affinity"]["nodeAffinity"]
+    if managed:
+        # Never on the control plane (or infra nodes) of a managed service.
+        [term] = affinity["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+        avoided = {e["key"] for e in term["matchExpressions"] if e["operator"] == "DoesNotExist"}
+        assert set(CONTROL_PLANE_LABELS) <= avoided
+        assert "node-role.kubernetes.io/infra" in avoided
+    else:
+        assert "requiredDuringSchedulingIgnoredDuringExecution" not in affinity
+        [preference] = affinity["preferredDuringSchedulingIgnoredDuringExecution"]
+        avoided = {e["key"] for e in preference["preference"]["matchExpressions"]}
+        assert set(CONTROL_PLANE_LABELS) <= avoided
+
+
+@pytest.fixture()
+def thanos_route(target: Kube, target_cluster: Cluster) -> Iterator[Any]:
+    """Publishes a URL as thanos-querier's Route in openshift-monitoring on the emulated target."""
+    if not target_cluster.emulated:
+        pytest.skip("fabricates OpenShift's monitoring Route: emulated targets only")
+    extensions = kubernetes.client.ApiextensionsV1Api(target.api_client)
+    with contextlib.suppress(ApiException):
+        extensions.create_custom_resource_definition(ROUTE_CRD)
+    with contextlib.suppress(ApiException):
+        target.core.create_namespace({"metadata": {"name": "openshift-monitoring"}})
+    wait_for(lambda: _routes_served(target), timeout=10, what="routes to be served")
+
+    def publish(url: str) -> None:
+        # A real Route's host has no port and thanos-querier's has TLS; the emulated one
+        # points at a plain-HTTP proxy on a loopback port.
+        host = url.removeprefix("http://")
+        route = {
+            "apiVersion": "route.openshift.io/v1",
+            "kind": "Route",
+            "metadata": {"name": "thanos-querier", "namespace": "openshift-monitoring"},
+            "spec": {"host": host, "to": {"kind": "Service", "name": "thanos-querier"}},
+        }
+        target.custom.create_namespaced_custom_object(
+            "route.openshift.io", "v1", "openshift-monitoring", "routes", route
+        )
+
+    yield publish
+    with contextlib.suppress(ApiException):
+        target.custom.delete_namespaced_custom_object(
+            "route.openshift.io", "v1", "openshift-monitoring", "routes", "thanos-querier"
+        )
+
+
+def _routes_served(target: Kube) -> bool:
+    try:
+        target.custom.list_namespaced_custom_object(
+            "route.openshift.io", "v1", "openshift-monitoring", "routes"
+        )
+        return True
+    except ApiException:
+        return False
+
+
+def test_a_hosted_control_plane_skips_apiserver_kpis_and_reads_thanos_with_a_minted_token(
+    kube: Kube,
+    target: Kube,
+    target_cluster: Cluster,
+    platform_objects: Any,
+    thanos_route: Any,
+    replay: list[ReplayRun],
+    prometheus_url: str,
+    start_operator: Any,
+) -> None:
+    """ROSA with hosted control planes: no URL in the spec, thanos-querier found by its Route."""
+    hosted = infrastructure("AWS", topology="External", tags={"red-hat-clustertype": "rosa"})
+    platform_objects(hosted, False, "aws://")
+    put_secret(kube, target_kubeconfig(target_cluster))
+    body = remote_perftest(prometheus_url, target.namespace)
+    body["spec"]["prometheus"] = {"step": "15s"}
+    body["spec"]["metrics"] = [
+        {
+            "name": "readOnlyAPICallsLatency",
+            "query": 'histogram_quantile(0.99, sum(rate(apiserver_request_duration_seconds_bucket{verb=~"LIST|GET"}[2m])) by (le))',
+        },
+        {"name": "one", "query": "vector(1)"},
+    ]
+    with (
+        HeaderRecordingProxy(prometheus_url) as proxy,
+        SimulatedJobController(
+            target.api_client, replay_script(replay), namespace=target.namespace
+        ) as jobs,
+    ):
+        thanos_route(proxy.url)
+        operator = start_operator(**TARGET_ENV)
+        kube.create_perftest(body)
+        run = finished_first_run(kube, "the run on the hosted control plane")
+        assert not jobs.errors, jobs.errors
+    status = run["status"]
+    assert status["phase"] == "Succeeded", status.get("message")
+    assert status["target"]["platform"] == "ROSA" and status["target"]["hostedControlPlane"]
+    # The API server's KPI is not in a hosted cluster's Prometheus: skipped with the reason,
+    # never recorded as a value (a zero would be a false improvement).
+    assert status["values"] == {"one": 1.0}
+    [skipped] = status["skippedMetrics"]
+    assert skipped["metric"] == "readOnlyAPICallsLatency"
+    assert "hosted outside the cluster" in skipped["reason"]
+    assert [e for e in kube.events() if e.reason == "MetricSkipped"]
+    # One range query, through the Route, with a token minted for kube-burner's ServiceAccount.
+    queries = [r for r in proxy.requests if r.path.startswith("/api/v1/query_range")]
+    assert len(queries) == 1
+    authorization = queries[0].headers.get("Authorization", "")
+    assert authorization.startswith(
+        f"Bearer emulator-token.{target.namespace}.perftest-kube-burner."
+    )
+    minted = authorization.removeprefix("Bearer ")
+    emitted = json.dumps(run) + json.dumps(kube.get("perftests", TEST))
+    emitted += " ".join(e.message for e in kube.events()) + operator.log_text()
+    assert minted not in emitted and PLANTED_TOKEN not in emitted

@@ -1,0 +1,309 @@
+"""The kustomize base, its overlays and the samples: rendered, validated, and held to what they promise."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kopf._cogs.structs import references as kopf_references
+from shipping import MANIFESTS, by_kind, invalid_objects, kustomize, the_one
+from test_crds import apply_defaults, schema_errors, schema_of, unknown_fields
+
+from perftest_operator.api.settings import load_settings
+from perftest_operator.api.spec import Platform, parse_perftest_spec
+from perftest_operator.cli import build_parser, main
+from perftest_operator.runner.command import kube_burner_environment
+
+BASE = MANIFESTS / "base"
+OVERLAYS = {name: MANIFESTS / "overlays" / name for name in ("kubernetes", "openshift")}
+CUSTOM_WORKLOAD = MANIFESTS / "samples" / "custom-workload"
+RENDERABLE = {"base": BASE, **OVERLAYS, "custom-workload sample": CUSTOM_WORKLOAD}
+NAMESPACE = "perftest-system"
+
+
+@pytest.mark.parametrize("name", sorted(RENDERABLE))
+def test_every_rendered_object_is_valid(name: str) -> None:
+    objects = kustomize(RENDERABLE[name])
+    assert objects
+    assert invalid_objects(objects) == []
+
+
+def test_validation_finds_what_the_api_server_would_refuse() -> None:
+    deployment = the_one(kustomize(BASE), "Deployment")
+    deployment["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["httpGett"] = {}
+    peering = the_one(kustomize(BASE), "ClusterKopfPeering")
+    peering["spec"] = {"priority": 1}
+    perftest = {
+        "apiVersion": "perftest.dev/v1alpha1",
+        "kind": "PerfTest",
+        "metadata": {"name": "x"},
+        "spec": {"workload": {"name": "node-density", "qps": "fast"}},
+    }
+    unknown = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    problems = invalid_objects([deployment, peering, perftest, unknown])
+    assert any(p.startswith("Deployment/perftest-operator") and "httpGett" in p for p in problems)
+    assert "ClusterKopfPeering/perftest-operator: unknown field spec" in problems
+    assert any(p.startswith("PerfTest/x: spec.workload.qps") for p in problems)
+    assert "Widget/w: no schema for example.com/v1" in problems
+
+
+@pytest.mark.parametrize("name", ["base", *sorted(OVERLAYS)])
+def test_only_namespaced_kinds_get_the_namespace(name: str) -> None:
+    for doc in kustomize(RENDERABLE[name]):
+        namespace = doc["metadata"].get("namespace")
+        if doc["kind"] in ("ServiceAccount", "Deployment", "PodDisruptionBudget"):
+            assert namespace == NAMESPACE, doc["kind"]
+        else:
+            assert namespace is None, doc["kind"]
+
+
+# --- high availability: two replicas, kopf peering ------------------------------------------------
+
+
+def operator_pod(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    return dict(the_one(objects, "Deployment")["spec"]["template"]["spec"])
+
+
+def run_args(objects: list[dict[str, Any]]) -> Any:
+    (container,) = operator_pod(objects)["containers"]
+    assert container["command"] == ["perftest"]
+    return build_parser().parse_args(container["args"])
+
+
+def test_two_replicas_roll_one_at_a_time_and_never_both_away() -> None:
+    objects = kustomize(BASE)
+    deployment = the_one(objects, "Deployment")
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
+    budget = the_one(objects, "PodDisruptionBudget")
+    assert budget["spec"]["maxUnavailable"] == 1
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert budget["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+    term = operator_pod(objects)["affinity"]["podAntiAffinity"][
+        "preferredDuringSchedulingIgnoredDuringExecution"
+    ][0]["podAffinityTerm"]
+    assert term["topologyKey"] == "kubernetes.io/hostname"
+    assert term["labelSelector"]["matchLabels"].items() <= pod_labels.items()
+
+
+def test_the_replicas_peer_through_the_shipped_cluster_peering_object() -> None:
+    objects = kustomize(BASE)
+    args = run_args(objects)
+    assert args.peering and args.priority is None  # priorities from start times: never a tie
+    assert args.namespace is None  # cluster-wide, so kopf peers through a ClusterKopfPeering
+    peering = the_one(objects, "ClusterKopfPeering")
+    assert peering["metadata"]["name"] == args.peering != "default"
+    # The CRD that serves it is the one kopf looks for.
+    selector = kopf_references.CLUSTER_PEERINGS_K
+    crd = the_one(objects, "CustomResourceDefinition", f"{selector.any_name}.{selector.group}")
+    assert crd["spec"]["group"] == selector.group
+    assert crd["spec"]["scope"] == "Cluster"
+    assert [v["name"] for v in crd["spec"]["versions"]] == [selector.version]
+    assert peering["apiVersion"] == f"{selector.group}/{selector.version}"
+    assert crd["spec"]["names"]["kind"] == peering["kind"]
+    namespaced = kopf_references.NAMESPACED_PEERINGS_K
+    crd = the_one(objects, "CustomResourceDefinition", f"{namespaced.any_name}.{namespaced.group}")
+    assert crd["spec"]["scope"] == "Namespaced"
+
+
+def test_the_peering_role_grants_what_kopf_peering_does_and_no_more() -> None:
+    objects = kustomize(BASE)
+    name = run_args(objects).peering
+    role = the_one(objects, "ClusterRole", "perftest-operator-peering")
+    plural = kopf_references.CLUSTER_PEERINGS_K.any_name
+    assert role["rules"] == [
+        {"apiGroups": ["kopf.dev"], "resources": [plural], "verbs": ["list", "watch"]},
+        {
+            "apiGroups": ["kopf.dev"],
+            "resources": [plural],
+            "resourceNames": [name],
+            "verbs": ["get", "patch"],
+        },
+    ]
+    binding = the_one(objects, "ClusterRoleBinding", "perftest-operator-peering")
+    account = the_one(objects, "ServiceAccount")
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "perftest-operator", "namespace": NAMESPACE}
+    ]
+    assert operator_pod(objects)["serviceAccountName"] == account["metadata"]["name"]
+
+
+def test_probes_and_graceful_shutdown() -> None:
+    objects = kustomize(BASE)
+    (container,) = operator_pod(objects)["containers"]
+    liveness = urllib.parse.urlparse(run_args(objects).liveness)
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        get = container[probe]["httpGet"]
+        assert (ports[get["port"]], get["path"]) == (liveness.port, liveness.path), probe
+    # kopf needs time on SIGTERM to let handlers finish and to leave the peering object.
+    assert operator_pod(objects)["terminationGracePeriodSeconds"] >= 30
+    assert container["resources"]["requests"].keys() == {"cpu", "memory"}
+    assert container["resources"]["limits"].keys() == {"cpu", "memory"}
+
+
+# --- overlays ----------------------------------------------------------------------------------------
+
+
+def settings_of(objects: list[dict[str, Any]]) -> Any:
+    (container,) = operator_pod(objects)["containers"]
+    return load_settings({item["name"]: item["value"] for item in container["env"]})
+
+
+def test_kubernetes_overlay_names_a_prometheus() -> None:
+    url = settings_of(kustomize(OVERLAYS["kubernetes"])).default_prometheus_url
+    assert url is not None and urllib.parse.urlparse(url).scheme == "http"
+    assert settings_of(kustomize(BASE)).default_prometheus_url is None
+
+
+def test_openshift_overlay_reads_thanos_querier_with_the_service_account_token() -> None:
+    objects = kustomize(OVERLAYS["openshift"])
+    url = urllib.parse.urlparse(settings_of(objects).default_prometheus_url)
+    assert (url.scheme, url.hostname, url.port) == (
+        "https",
+        "thanos-querier.openshift-monitoring.svc",
+        9091,
+    )
+    binding = the_one(objects, "ClusterRoleBinding", "perftest-operator-cluster-monitoring-view")
+    assert binding["roleRef"]["name"] == "cluster-monitoring-view"
+    account = the_one(objects, "ServiceAccount")
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "perftest-operator", "namespace": NAMESPACE}
+    ]
+    assert account["metadata"]["namespace"] == NAMESPACE
+
+
+def test_openshift_overlay_leaves_the_uid_to_the_scc_and_keeps_the_rest_restricted() -> None:
+    base_pod = operator_pod(kustomize(BASE))
+    pod = operator_pod(kustomize(OVERLAYS["openshift"]))
+    assert "runAsUser" not in pod["securityContext"]
+    assert "runAsGroup" not in pod["securityContext"]
+    expected = {
+        k: v for k, v in base_pod["securityContext"].items() if k not in ("runAsUser", "runAsGroup")
+    }
+    assert pod["securityContext"] == expected
+    assert pod["containers"][0]["securityContext"] == base_pod["containers"][0]["securityContext"]
+
+
+@pytest.mark.parametrize("name", sorted(OVERLAYS))
+def test_overlays_change_only_the_settings_they_are_for(name: str) -> None:
+    """Apart from the Prometheus URL, the openshift UID and its role binding, an overlay is the base."""
+
+    def comparable(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        result = []
+        for doc in objects:
+            if doc["metadata"]["name"].endswith("cluster-monitoring-view"):
+                continue
+            if doc["kind"] == "Deployment":
+                pod = doc["spec"]["template"]["spec"]
+                pod["securityContext"].pop("runAsUser", None)
+                pod["securityContext"].pop("runAsGroup", None)
+                container = pod["containers"][0]
+                for item in container["env"]:
+                    if item["name"] == "PERFTEST_DEFAULT_PROMETHEUS_URL":
+                        item["value"] = "<url>"
+                # A strategic merge patch moves the variable it sets to the front.
+                container["env"].sort(key=lambda item: item["name"])
+            result.append(doc)
+        return result
+
+    assert comparable(kustomize(OVERLAYS[name])) == comparable(kustomize(BASE))
+
+
+# --- samples -----------------------------------------------------------------------------------------
+
+SAMPLES = MANIFESTS / "samples"
+
+
+def sample_perftests() -> list[tuple[str, dict[str, Any]]]:
+    """Every PerfTest under samples/, in subfolders too."""
+    found = []
+    for path in sorted(SAMPLES.rglob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if doc and doc.get("kind") == "PerfTest":
+                found.append((str(path.relative_to(SAMPLES)), doc))
+    return found
+
+
+def test_there_is_a_sample_for_every_platform() -> None:
+    declared = {doc["spec"].get("target", {}).get("platform") for _, doc in sample_perftests()}
+    assert {p.value for p in Platform if p is not Platform.AUTO} <= declared
+
+
+def test_every_platform_has_a_sample_file_of_its_own() -> None:
+    for platform in Platform:
+        if platform is Platform.AUTO:
+            continue
+        path = SAMPLES / f"perftest-platform-{platform.value.lower()}.yaml"
+        (doc,) = yaml.safe_load_all(path.read_text(encoding="utf-8"))
+        assert doc["spec"]["target"]["platform"] == platform.value
+
+
+@pytest.mark.parametrize(
+    ("file", "doc"), sample_perftests(), ids=[f for f, _ in sample_perftests()]
+)
+def test_sample_is_valid_for_the_api_server_and_the_operator(
+    file: str, doc: dict[str, Any]
+) -> None:
+    schema = schema_of("perftests")
+    assert schema_errors(schema, doc) == []
+    assert unknown_fields(doc, schema) == []
+    assert parse_perftest_spec(apply_defaults(doc, schema)["spec"]) == parse_perftest_spec(
+        doc["spec"]
+    )
+
+
+def test_custom_workload_sample_ships_the_config_its_perftest_names() -> None:
+    objects = kustomize(CUSTOM_WORKLOAD)
+    perftest = the_one(objects, "PerfTest")
+    ref = perftest["spec"]["workload"]["configMapRef"]
+    config_map = the_one(objects, "ConfigMap", ref["name"])
+    config = (CUSTOM_WORKLOAD / "kube-burner.yml").read_text(encoding="utf-8")
+    assert config_map["data"] == {ref["key"]: config}
+    assert len(by_kind(objects, "ConfigMap")) == 1
+
+
+GO_TEMPLATE_VARIABLE = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
+
+
+def test_custom_workload_config_uses_only_variables_the_operator_sets() -> None:
+    perftest = the_one(kustomize(CUSTOM_WORKLOAD), "PerfTest")
+    spec = parse_perftest_spec(perftest["spec"])
+    environment = kube_burner_environment(spec.workload, uuid="0000")
+    config = (CUSTOM_WORKLOAD / "kube-burner.yml").read_text(encoding="utf-8")
+    used = set(GO_TEMPLATE_VARIABLE.findall(config))
+    assert used and used <= environment.keys()
+    # kube-burner renders the template, then reads YAML: what it reads is a job of objects.
+    rendered = yaml.safe_load(
+        GO_TEMPLATE_VARIABLE.sub(lambda m: str(environment[m.group(1)]), config)
+    )
+    (job,) = rendered["jobs"]
+    assert job["jobIterations"] == perftest["spec"]["workload"]["iterations"]
+    assert job["qps"] == perftest["spec"]["workload"]["qps"]
+    assert job["objects"] and all(o["objectTemplate"] for o in job["objects"])
+
+
+def test_custom_workload_renders_with_perftest_render(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "render",
+        "-f",
+        str(CUSTOM_WORKLOAD / "perftest.yaml"),
+        "--custom-config",
+        str(CUSTOM_WORKLOAD / "kube-burner.yml"),
+    ]
+    assert main(argv) == 0
+    config_map, job = yaml.safe_load_all(capsys.readouterr().out)
+    assert config_map["data"]["config.yml"] == (CUSTOM_WORKLOAD / "kube-burner.yml").read_text(
+        encoding="utf-8"
+    )
+    assert job["kind"] == "Job"

@@ -64,13 +64,11 @@ class Kube:
         return items
 
     def annotate(self, name: str, key: str, value: str) -> None:
+        self.patch_perftest(name, {"metadata": {"annotations": {key: value}}})
+
+    def patch_perftest(self, name: str, patch: dict[str, Any]) -> None:
         self.custom.patch_namespaced_custom_object(
-            GROUP,
-            VERSION,
-            self.namespace,
-            "perftests",
-            name,
-            {"metadata": {"annotations": {key: value}}},
+            GROUP, VERSION, self.namespace, "perftests", name, patch
         )
 
     def events(self) -> list[Any]:

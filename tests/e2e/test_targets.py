@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
-import secrets
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -16,58 +14,31 @@ import yaml
 from kubernetes.client.exceptions import ApiException
 
 from localstack.cluster import Cluster
-from localstack.emulator_kubeconfig import kubeconfig_document
 from localstack.jobs import SimulatedJobController
 from localstack.objects import Kube, wait_for
 from localstack.prometheus import HeaderRecordingProxy, ReplayRun
+from localstack.remote_target import (
+    KEY,
+    PLANTED_TOKEN,
+    SECRET,
+    TARGET_ENV,
+    put_secret,
+    target_kubeconfig,
+)
 from localstack.story import READ_ONLY_LATENCY, replay_script
 from localstack.target_objects import (
-    ARO_CLUSTER,
-    CLUSTER_VERSION,
     ROUTE_CRD,
     cluster_nodes,
     infrastructure,
-    target_crds,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.prometheus]
 
 TEST = "remote"
-SECRET = "target-kubeconfig"
-KEY = "kubeconfig"
-# Recognisable, so that a leak anywhere is found by a plain substring search.
-PLANTED_TOKEN = "planted-target-token-" + "7f3a9c1e5b2d4068"
-TARGET_ENV = {"PERFTEST_TARGET_RETRY": "1"}
 CONTROL_PLANE_LABELS = (
     "node-role.kubernetes.io/master",
     "node-role.kubernetes.io/control-plane",
 )
-
-
-def target_kubeconfig(cluster: Cluster, *, server: str | None = None) -> str:
-    """The target's kubeconfig as a Secret holds it: credentials inline, the planted token."""
-    if not cluster.emulated and server is None:
-        return cluster.kubeconfig.read_text()
-    document = yaml.safe_load(cluster.kubeconfig.read_text())
-    url = server or document["clusters"][0]["cluster"]["server"]
-    kubeconfig = kubeconfig_document(url, name="target")
-    kubeconfig["users"][0]["user"]["token"] = PLANTED_TOKEN
-    return yaml.safe_dump(kubeconfig)
-
-
-def put_secret(kube: Kube, text: str, *, key: str = KEY) -> None:
-    body = {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": SECRET, "namespace": kube.namespace},
-        "data": {key: base64.b64encode(text.encode()).decode()},
-    }
-    try:
-        kube.core.create_namespaced_secret(kube.namespace, body)
-    except ApiException as exc:
-        if exc.status != 409:
-            raise
-        kube.core.replace_namespaced_secret(SECRET, kube.namespace, body)
 
 
 def remote_perftest(prometheus_url: str, target_namespace: str, platform: str = "Auto") -> dict:
@@ -84,16 +55,6 @@ def remote_perftest(prometheus_url: str, target_namespace: str, platform: str = 
             "analysis": {"minHistory": 5},
         },
     }
-
-
-@pytest.fixture()
-def target(target_cluster: Cluster) -> Iterator[Kube]:
-    """A client of the target and a fresh namespace name there (the operator creates it)."""
-    name = f"pt-target-{secrets.token_hex(4)}"
-    kube = Kube(target_cluster.api_client(), name)
-    yield kube
-    with contextlib.suppress(ApiException):
-        kube.core.delete_namespace(name)
 
 
 def ready(kube: Kube) -> dict[str, Any] | None:
@@ -152,7 +113,11 @@ def test_the_job_runs_on_the_target_and_the_verdict_lands_on_the_hub(
     [job] = target.jobs()
     assert job.metadata.name == status["job"]["name"]
     assert job.spec.template.spec.service_account_name == "perftest-kube-burner"
-    assert target.core.read_namespaced_config_map(status["configMap"], target.namespace)
+    # No PerfRun on the target to own them: the ConfigMap goes with the Job, the Job with its TTL.
+    config_map = target.core.read_namespaced_config_map(status["configMap"], target.namespace)
+    [owner] = config_map.metadata.owner_references
+    assert (owner.kind, owner.name, owner.uid) == ("Job", job.metadata.name, job.metadata.uid)
+    assert job.spec.ttl_seconds_after_finished >= 24 * 3600
     # ... with kube-burner's ServiceAccount and the RBAC it needs there.
     assert target.core.read_namespaced_service_account("perftest-kube-burner", target.namespace)
     rbac = kubernetes.client.RbacAuthorizationV1Api(target.api_client)
@@ -261,55 +226,6 @@ PLATFORMS: dict[str, tuple[dict[str, Any] | None, bool, str | None, bool]] = {
     "ROSA": (infrastructure("AWS", tags={"red-hat-clustertype": "rosa"}), False, "aws://", True),
     "ARO": (infrastructure("Azure"), True, "azure://", True),
 }
-
-
-@pytest.fixture()
-def platform_objects(target: Kube, target_cluster: Cluster) -> Iterator[Any]:
-    """Creates a platform's cluster-scoped objects on the emulated target; removes them after."""
-    if not target_cluster.emulated:
-        pytest.skip("fabricates Infrastructure and Node objects: emulated targets only")
-    extensions = kubernetes.client.ApiextensionsV1Api(target.api_client)
-    for crd in target_crds():
-        with contextlib.suppress(ApiException):
-            extensions.create_custom_resource_definition(crd)
-    created: list[tuple[str, str, str, str]] = []
-    nodes: list[str] = []
-
-    def create(infra: dict[str, Any] | None, aro: bool, provider: str | None) -> None:
-        objects = [(infra, "config.openshift.io", "v1", "infrastructures")] if infra else []
-        if infra:
-            objects.append((CLUSTER_VERSION, "config.openshift.io", "v1", "clusterversions"))
-        if aro:
-            objects.append((ARO_CLUSTER, "aro.openshift.io", "v1alpha1", "clusters"))
-        for body, group, version, plural in objects:
-            assert body is not None
-            wait_for(
-                lambda g=group, v=version, p=plural: _served(target, g, v, p),
-                timeout=10,
-                what=f"{plural}.{group} to be served",
-            )
-            target.custom.create_cluster_custom_object(group, version, plural, body)
-            created.append((group, version, plural, body["metadata"]["name"]))
-        for node in cluster_nodes(provider):
-            target.core.create_node(node)
-            target.core.patch_node_status(node["metadata"]["name"], {"status": node["status"]})
-            nodes.append(node["metadata"]["name"])
-
-    yield create
-    for group, version, plural, name in created:
-        with contextlib.suppress(ApiException):
-            target.custom.delete_cluster_custom_object(group, version, plural, name)
-    for name in nodes:
-        with contextlib.suppress(ApiException):
-            target.core.delete_node(name)
-
-
-def _served(target: Kube, group: str, version: str, plural: str) -> bool:
-    try:
-        target.custom.list_cluster_custom_object(group, version, plural)
-        return True
-    except ApiException:
-        return False
 
 
 @pytest.mark.parametrize("platform", list(PLATFORMS))

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tomllib
 import urllib.parse
+import zoneinfo
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,19 +33,25 @@ from perftest_operator.analysis.verdict import (
 from perftest_operator.api.conditions import FALSE, TRUE, UNKNOWN, set_condition
 from perftest_operator.api.durations import parse_duration
 from perftest_operator.api.errors import SpecError
+from perftest_operator.api.fingerprint import spec_fingerprint
 from perftest_operator.api.kpi import DEFAULT_THRESHOLD_PERCENT, Aggregation, Direction, MetricSpec
-from perftest_operator.api.perfrun import Trigger, build_perfrun
+from perftest_operator.api.perfrun import ConfirmationState, Trigger, build_perfrun
 from perftest_operator.api.profiles import KUBE_BURNER_OCP_WORKLOADS
+from perftest_operator.api.schedule import DEFAULT_TIME_ZONE, parse_cron, parse_time_zone
 from perftest_operator.api.settings import PREFIX, load_settings
 from perftest_operator.api.spec import (
     DEFAULT_QUERY_TIMEOUT,
     DEFAULT_STEP,
     DEFAULT_TIMEOUT,
+    Acknowledgement,
     AnalysisSettings,
+    ConcurrencyPolicy,
+    HistorySettings,
     PerfTestSpec,
     Platform,
     PrometheusSettings,
     Target,
+    TriggerSettings,
     Workload,
     parse_metric,
     parse_perftest_spec,
@@ -60,6 +67,7 @@ from perftest_operator.api.status import (
 )
 from perftest_operator.cli import build_parser
 from perftest_operator.runner.outcome import OutcomeReason
+from perftest_operator.target.metadata import describe_changes
 
 REPO = Path(__file__).resolve().parents[2]
 CRDS = REPO / "crds"
@@ -333,6 +341,7 @@ PRINTER_COLUMNS = {
         ("Phase", "string", ".status.phase"),
         ("Verdict", "string", ".status.verdict.result"),
         ("Last Run", "string", ".status.lastRun.name"),
+        ("Next Run", "date", ".status.nextRunTime"),
         ("Age", "date", ".metadata.creationTimestamp"),
     ],
     "perfruns": [
@@ -350,6 +359,16 @@ PRINTER_COLUMNS = {
 def test_printer_columns(plural: str) -> None:
     columns = the_version(load_crd(plural))["additionalPrinterColumns"]
     assert [(c["name"], c["type"], c["jsonPath"]) for c in columns] == PRINTER_COLUMNS[plural]
+
+
+# Columns shown only by `kubectl get -o wide`.
+WIDE_COLUMNS = {"perftests": {"Next Run"}, "perfruns": set()}
+
+
+@pytest.mark.parametrize("plural", PLURALS)
+def test_only_the_wide_columns_have_a_priority(plural: str) -> None:
+    columns = the_version(load_crd(plural))["additionalPrinterColumns"]
+    assert {c["name"] for c in columns if c.get("priority", 0) > 0} == WIDE_COLUMNS[plural]
 
 
 @pytest.mark.parametrize("plural", PLURALS)
@@ -478,11 +497,13 @@ ENUMS: list[tuple[str, str, type[enum.Enum]]] = [
     ("perftests", "spec.target.platform", Platform),
     ("perftests", "spec.metrics[].aggregation", Aggregation),
     ("perftests", "spec.metrics[].direction", Direction),
+    ("perftests", "spec.concurrencyPolicy", ConcurrencyPolicy),
     ("perftests", "status.phase", PerfTestPhase),
     ("perftests", "status.lastRun.phase", RunPhase),
     ("perftests", "status.verdict.changePoints[].direction", Direction),
     ("perfruns", "spec.trigger", Trigger),
     ("perfruns", "status.phase", RunPhase),
+    ("perfruns", "status.confirmation.state", ConfirmationState),
     ("perfruns", "status.verdict.changePoints[].direction", Direction),
 ]
 VERDICT_RESULT_PATHS = [
@@ -555,6 +576,21 @@ EXPECTED_DEFAULTS: dict[tuple[str, str], Any] = {
     ("perftests", "spec.analysis.minHistory"): dataclass_default(AnalysisSettings, "min_history"),
     ("perftests", "spec.analysis.lookback"): dataclass_default(AnalysisSettings, "lookback"),
     ("perftests", "spec.suspend"): dataclass_default(PerfTestSpec, "suspend"),
+    ("perftests", "spec.timeZone"): DEFAULT_TIME_ZONE,
+    ("perftests", "spec.trigger"): {},
+    ("perftests", "spec.trigger.onNewVersion"): dataclass_default(
+        TriggerSettings, "on_new_version"
+    ),
+    ("perftests", "spec.trigger.skipUnchanged"): dataclass_default(
+        TriggerSettings, "skip_unchanged"
+    ),
+    ("perftests", "spec.concurrencyPolicy"): enum_value(
+        dataclass_default(PerfTestSpec, "concurrency_policy")
+    ),
+    ("perftests", "spec.retries"): dataclass_default(PerfTestSpec, "retries"),
+    ("perftests", "spec.analysis.confirmRuns"): dataclass_default(AnalysisSettings, "confirm_runs"),
+    ("perftests", "spec.history"): {},
+    ("perftests", "spec.history.keep"): dataclass_default(HistorySettings, "keep"),
     # A PerfRun made by hand (the operator always names its trigger).
     ("perfruns", "spec.trigger"): Trigger.MANUAL.value,
 }
@@ -599,6 +635,14 @@ MINIMAL_SPECS = [
         "workload": {"name": "cluster-density-v2", "iterations": 10},
         "prometheus": {"url": "http://127.0.0.1:9090"},
         "analysis": {"lookback": 30},
+    },
+    {
+        "workload": {"name": "node-density"},
+        "schedule": "@daily",
+        "trigger": {"onNewVersion": True},
+        "analysis": {
+            "acknowledged": [{"metric": "readOnlyAPICallsLatency", "uuid": "u-8", "reason": "ok"}]
+        },
     },
 ]
 
@@ -716,7 +760,20 @@ def valid_spec() -> dict[str, Any]:
         "workload": {"name": "cluster-density-v2", "iterations": 10, "qps": 20, "burst": 20},
         "prometheus": {"url": "http://127.0.0.1:9090", "step": "30s"},
         "metrics": [{"name": "readOnlyAPICallsLatency", "query": "up", "threshold": 10}],
-        "analysis": {"minHistory": 5, "lookback": 50},
+        "analysis": {
+            "minHistory": 5,
+            "lookback": 50,
+            "confirmRuns": 2,
+            "acknowledged": [
+                {"metric": "readOnlyAPICallsLatency", "run": "nightly-8", "reason": "kernel 570"}
+            ],
+        },
+        "schedule": "30 2 * * *",
+        "timeZone": "Europe/Berlin",
+        "trigger": {"onNewVersion": True, "skipUnchanged": True},
+        "concurrencyPolicy": "Forbid",
+        "retries": 2,
+        "history": {"keep": 50},
     }
 
 
@@ -773,6 +830,26 @@ INVALID_SPECS: list[tuple[str, Callable[[dict[str, Any]], None], str, bool]] = [
     ("minHistory 1", changed("analysis.minHistory", 1), "analysis.minHistory", False),
     ("lookback 0", changed("analysis.lookback", 0), "analysis.lookback", True),
     ("suspend a string", changed("suspend", "yes"), "suspend", True),
+    ("schedule with 4 fields", changed("schedule", "30 2 * *"), "schedule", True),
+    ("schedule with a seconds field", changed("schedule", "0 30 2 * * *"), "schedule", True),
+    ("schedule an unknown macro", changed("schedule", "@fortnightly"), "schedule", True),
+    ("schedule empty", changed("schedule", ""), "schedule", True),
+    ("time zone not a name", changed("timeZone", "Europe/Berlin time"), "timeZone", True),
+    ("trigger flag a string", changed("trigger.onNewVersion", "true"), "trigger.onNewVersion", True),
+    ("skipUnchanged a number", changed("trigger.skipUnchanged", 1), "trigger.skipUnchanged", True),
+    ("unknown concurrency policy", changed("concurrencyPolicy", "Queue"), "concurrencyPolicy", True),
+    ("retries negative", changed("retries", -1), "retries", True),
+    ("retries above 10", changed("retries", 11), "retries", True),
+    ("confirmRuns above 5", changed("analysis.confirmRuns", 6), "analysis.confirmRuns", True),
+    ("confirmRuns negative", changed("analysis.confirmRuns", -1), "analysis.confirmRuns", True),
+    ("keep 0", changed("history.keep", 0), "history.keep", True),
+    ("keep above 10000", changed("history.keep", 10001), "history.keep", True),
+    ("acknowledged with run and uuid", changed("analysis.acknowledged.0.uuid", "u-8"), "analysis.acknowledged.0", True),
+    ("acknowledged with neither", changed("analysis.acknowledged.0.run", DROP), "analysis.acknowledged.0", True),
+    ("acknowledged without reason", changed("analysis.acknowledged.0.reason", DROP), "analysis.acknowledged.0", True),
+    ("acknowledged with a blank reason", changed("analysis.acknowledged.0.reason", " "), "analysis.acknowledged.0.reason", True),
+    ("acknowledged metric with a space", changed("analysis.acknowledged.0.metric", "read only"), "analysis.acknowledged.0.metric", True),
+    ("acknowledged not a list", changed("analysis.acknowledged", {"metric": "x"}), "analysis.acknowledged", True),
 ]  # fmt: skip
 
 
@@ -809,6 +886,8 @@ LEFT_TO_CEL_OR_THE_OPERATOR: list[tuple[str, Callable[[dict[str, Any]], None], s
     ("zero timeout", changed("workload.timeout", "0s"), None),
     ("url with a bad port", changed("prometheus.url", "http://prometheus:port"), None),
     ("duplicate metric names", changed("metrics", [{"name": "a", "query": "up"}] * 2), None),
+    ("cron minute 61", changed("schedule", "61 2 * * *"), None),
+    ("unknown time zone", changed("timeZone", "Mars/Olympus"), None),
 ]  # fmt: skip
 
 
@@ -846,6 +925,44 @@ def test_workload_cel_rule_and_oneof_say_the_same() -> None:
     assert workload["oneOf"] == [{"required": ["name"]}, {"required": ["configMapRef"]}]
 
 
+def test_acknowledged_cel_rule_and_oneof_say_the_same() -> None:
+    item = at(schema_of("perftests"), "spec.analysis.acknowledged[]")
+    (rule,) = item["x-kubernetes-validations"]
+    assert rule["rule"] == "has(self.run) != has(self.uuid)"
+    assert item["oneOf"] == [{"required": ["run"]}, {"required": ["uuid"]}]
+    assert item["required"] == ["metric", "reason"]
+
+
+CRON_FIELDS = ["0", "5", "30", "61", "*", "*/5", "1-5", "1,15", "mon", "L", "x", "@daily"]
+MACROS = ["@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@every", "@Daily", "@"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.sampled_from(MACROS),
+        st.lists(st.sampled_from(CRON_FIELDS), min_size=4, max_size=6).map(" ".join),
+        st.lists(st.sampled_from(CRON_FIELDS), min_size=5, max_size=5).map("\t ".join),
+    )
+)
+def test_schedule_pattern_accepts_every_schedule_the_operator_accepts(text: str) -> None:
+    try:
+        parse_cron(text)
+    except ValueError:
+        return
+    if text == text.strip():  # the operator strips blanks; the API server does not
+        assert accepts(at(schema_of("perftests"), "spec.schedule"), text), text
+
+
+def test_time_zone_pattern_accepts_every_time_zone_the_operator_accepts() -> None:
+    node = at(schema_of("perftests"), "spec.timeZone")
+    zones = sorted(zoneinfo.available_timezones())
+    assert len(zones) > 300
+    usable = [zone for zone in zones if parser_accepts(lambda z=zone: parse_time_zone(z))]
+    assert "Europe/Berlin" in usable
+    assert [zone for zone in usable if not accepts(node, zone)] == []
+
+
 # --- PerfRuns and the status the operator writes --------------------------------------------------
 
 
@@ -858,8 +975,17 @@ def a_perftest() -> dict[str, Any]:
     }
 
 
-def test_the_perfrun_the_operator_creates_is_valid() -> None:
-    run = build_perfrun(a_perftest(), 7, Trigger.SPEC_CHANGED, "generation-3")
+@pytest.mark.parametrize(
+    ("trigger", "links"),
+    [
+        (Trigger.SPEC_CHANGED, {}),
+        (Trigger.SCHEDULED, {}),
+        (Trigger.RETRY, {"retry_of": "nightly-6"}),
+        (Trigger.CONFIRM, {"confirms": "nightly-6"}),
+    ],
+)
+def test_the_perfrun_the_operator_creates_is_valid(trigger: Trigger, links: dict[str, str]) -> None:
+    run = build_perfrun(a_perftest(), 7, trigger, "label", **links)
     schema = schema_of("perfruns")
     assert schema_errors(schema, run) == []
     assert unknown_fields(run, schema) == []
@@ -872,6 +998,8 @@ def test_the_perfrun_the_operator_creates_is_valid() -> None:
         ({"testName": "Nightly_Test"}, "testName"),
         ({"testName": "nightly", "trigger": "Cron"}, "trigger"),
         ({"testName": "nightly", "testGeneration": -1}, "testGeneration"),
+        ({"testName": "nightly", "retryOf": "Nightly_6"}, "retryOf"),
+        ({"testName": "nightly", "confirms": ""}, "confirms"),
     ],
 )
 def test_invalid_perfrun_spec_is_rejected(spec: dict[str, Any], field: str) -> None:
@@ -904,9 +1032,25 @@ def story_verdict() -> dict[str, Any]:
     return status
 
 
+def acknowledged_story_verdict() -> dict[str, Any]:
+    """The story's verdict when people acknowledged its change point."""
+    history = [
+        RunPoint(run=f"nightly-{i + 1}", time=f"2025-01-{i + 8:02d}T03:00:00Z", values={"m": v})
+        for i, v in enumerate(STORY)
+    ]
+    ack = Acknowledgement("m", run="nightly-8", uuid=None, reason="kernel 570, accepted")
+    settings = AnalysisSettings(acknowledged=(ack,))
+    status = dict(verdict_to_status(evaluate_history(history, [MetricSpec("m", "up")], settings)))
+    assert status["changePoints"][0]["acknowledged"] == "kernel 570, accepted"
+    return status
+
+
 @pytest.mark.parametrize("plural", PLURALS)
-def test_verdict_as_the_analysis_writes_it_is_valid_and_kept(plural: str) -> None:
-    verdict = story_verdict()
+@pytest.mark.parametrize("make_verdict", [story_verdict, acknowledged_story_verdict])
+def test_verdict_as_the_analysis_writes_it_is_valid_and_kept(
+    plural: str, make_verdict: Callable[[], dict[str, Any]]
+) -> None:
+    verdict = make_verdict()
     node = at(schema_of(plural), "status.verdict")
     assert schema_errors(node, verdict) == []
     assert unknown_fields(verdict, node) == []
@@ -950,7 +1094,17 @@ def finished_run() -> dict[str, Any]:
         "collectAttempts": 1,
         "nextCollectTime": None,
         "verdict": story_verdict(),
+        "specFingerprint": spec_fingerprint(valid_spec()),
+        "whatChanged": describe_changes(
+            {"target": {"kernelVersion": "5.14.0-427"}, "specFingerprint": "0" * 16},
+            {"target": {"kernelVersion": "5.14.0-570"}, "specFingerprint": "1" * 16},
+        ),
+        "confirmation": {
+            "state": ConfirmationState.CONFIRMED.value,
+            "runs": ["nightly-9", "nightly-10"],
+        },
     }
+    assert len(run["status"]["whatChanged"]) == 2
     return run
 
 

@@ -36,3 +36,10 @@ def test_only_collected_runs_in_window_order_with_finite_values() -> None:
     assert [p.run for p in points] == ["t-2", "t-9", "t-10"]
     assert [dict(p.values) for p in points] == [{"x": 0.5}, {"x": 1.0}, {"x": 2.0}]
     assert points[0].time == "2025-01-02T02:00:00Z"
+
+
+def test_each_point_carries_its_perfruns_uid_for_acknowledgements_by_uuid() -> None:
+    with_uid = perfrun("t-1", 1, "2025-01-01T02:00:00Z", True, {"x": 1.0})
+    with_uid["metadata"]["uid"] = "0b7c6d1e-11"
+    without_uid = perfrun("t-2", 2, "2025-01-02T02:00:00Z", True, {"x": 1.0})
+    assert [p.uid for p in history_points([with_uid, without_uid])] == ["0b7c6d1e-11", None]

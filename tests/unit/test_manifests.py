@@ -131,6 +131,7 @@ def test_cluster_density_job_whole_manifest() -> None:
             "backoffLimit": 0,
             # 2h timeout + 15 min fixed + 10 % of 2h
             "activeDeadlineSeconds": 7200 + 900 + 720,
+            "ttlSecondsAfterFinished": 7 * 24 * 3600,
             "template": {
                 "metadata": {"labels": LABELS},
                 "spec": {
@@ -183,6 +184,7 @@ def test_node_density_job_maps_iterations_to_pods_per_node() -> None:
             "backoffLimit": 0,
             # default timeout 1h + 15 min + 6 min
             "activeDeadlineSeconds": 3600 + 900 + 360,
+            "ttlSecondsAfterFinished": 7 * 24 * 3600,
             "template": {
                 "metadata": {"labels": LABELS},
                 "spec": {
@@ -229,6 +231,7 @@ def test_custom_config_job_whole_manifest() -> None:
         "spec": {
             "backoffLimit": 0,
             "activeDeadlineSeconds": 1800 + 900 + 180,
+            "ttlSecondsAfterFinished": 7 * 24 * 3600,
             "template": {
                 "metadata": {"labels": LABELS},
                 "spec": {

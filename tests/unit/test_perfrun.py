@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+import re
+import zoneinfo
+
 import pytest
 
 from perftest_operator.api.perfrun import (
@@ -66,6 +70,95 @@ def test_trigger_ids_are_stable_and_distinct() -> None:
     assert len(first) <= 63
 
 
+# Kubernetes' label value syntax (at most 63 characters, checked separately).
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+SLOT = datetime.datetime(2025, 11, 17, 2, 0, tzinfo=datetime.UTC)
+
+
+def test_a_scheduled_run_is_named_by_its_slot_in_utc() -> None:
+    assert trigger_id(Trigger.SCHEDULED, generation=1, run_now=None, scheduled_at=SLOT) == (
+        "schedule-20251117t020000z"
+    )
+    berlin = SLOT.astimezone(zoneinfo.ZoneInfo("Europe/Berlin"))  # 03:00 local
+    assert trigger_id(Trigger.SCHEDULED, generation=4, run_now=None, scheduled_at=berlin) == (
+        "schedule-20251117t020000z"
+    )
+
+
+def test_new_version_retry_and_confirm_ids_are_stable_and_distinct() -> None:
+    def ids(*, version: str, retry_of: str, confirms: str, attempt: int) -> list[str]:
+        return [
+            trigger_id(Trigger.NEW_VERSION, generation=1, run_now=None, version=version),
+            trigger_id(
+                Trigger.RETRY, generation=1, run_now=None, retry_of=retry_of, attempt=attempt
+            ),
+            trigger_id(
+                Trigger.CONFIRM, generation=1, run_now=None, confirms=confirms, attempt=attempt
+            ),
+        ]
+
+    first = ids(version="4.19.0-0.nightly-2025-01-16", retry_of="t-7", confirms="t-7", attempt=1)
+    assert first == ids(
+        version="4.19.0-0.nightly-2025-01-16", retry_of="t-7", confirms="t-7", attempt=1
+    )
+    assert [value.split("-")[0] for value in first] == ["version", "retry", "confirm"]
+    other_version = ids(
+        version="4.19.0-0.nightly-2025-01-17", retry_of="t-7", confirms="t-7", attempt=1
+    )
+    assert other_version[0] != first[0]
+    other_attempt = ids(version="v", retry_of="t-7", confirms="t-7", attempt=2)
+    assert other_attempt[1:] != first[1:]
+    assert [value.endswith("-2") for value in other_attempt[1:]] == [True, True]
+    other_run = ids(version="v", retry_of="t-8", confirms="t-8", attempt=1)
+    assert other_run[1] != first[1] and other_run[2] != first[2]
+
+
+@pytest.mark.parametrize(
+    ("trigger", "kwargs"),
+    [
+        (Trigger.CREATED, {}),
+        (Trigger.SPEC_CHANGED, {"generation": 2**63 - 1}),
+        (Trigger.RUN_NOW, {"run_now": "x" * 1000}),
+        (Trigger.MANUAL, {}),
+        (Trigger.SCHEDULED, {"scheduled_at": SLOT}),
+        (Trigger.NEW_VERSION, {"version": "4.19.0-0.nightly-2025-01-17-000000 / rc." * 20}),
+        (Trigger.RETRY, {"retry_of": "a" * 253, "attempt": 10}),
+        (Trigger.CONFIRM, {"confirms": "a" * 253, "attempt": 5}),
+    ],
+)
+def test_every_trigger_id_is_a_valid_label_value(
+    trigger: Trigger, kwargs: dict[str, object]
+) -> None:
+    arguments: dict[str, object] = {"generation": 1, "run_now": None, **kwargs}
+    value = trigger_id(trigger, **arguments)  # type: ignore[arg-type]
+    assert len(value) <= 63
+    assert LABEL_VALUE.match(value), value
+
+
+@pytest.mark.parametrize(
+    ("trigger", "missing"),
+    [
+        (Trigger.SCHEDULED, "scheduled_at"),
+        (Trigger.NEW_VERSION, "version"),
+        (Trigger.RETRY, "retry_of"),
+        (Trigger.CONFIRM, "confirms"),
+    ],
+)
+def test_a_trigger_without_what_it_is_named_by_is_an_error(trigger: Trigger, missing: str) -> None:
+    with pytest.raises(ValueError, match=missing):
+        trigger_id(trigger, generation=1, run_now=None)
+
+
+def test_a_naive_scheduled_time_is_an_error() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        trigger_id(
+            Trigger.SCHEDULED,
+            generation=1,
+            run_now=None,
+            scheduled_at=datetime.datetime(2025, 11, 17, 2),
+        )
+
+
 def test_next_run_number_follows_the_highest_existing_one() -> None:
     runs = [{"metadata": {"labels": {"perftest.dev/run-number": n}}} for n in ("3", "12", "x")]
     assert next_run_number(runs) == 13
@@ -94,3 +187,16 @@ def test_perfrun_is_owned_by_and_labelled_for_its_test() -> None:
         True,
     )
     assert run["spec"] == {"testName": "api-latency", "trigger": "RunNow", "testGeneration": 3}
+
+
+def test_a_retry_and_a_confirming_run_name_the_run_they_are_for() -> None:
+    retry = build_perfrun(TEST, 5, Trigger.RETRY, "retry-x-1", retry_of="api-latency-4")
+    assert retry["spec"] == {
+        "testName": "api-latency",
+        "trigger": "Retry",
+        "testGeneration": 3,
+        "retryOf": "api-latency-4",
+    }
+    confirm = build_perfrun(TEST, 6, Trigger.CONFIRM, "confirm-x-1", confirms="api-latency-4")
+    assert confirm["spec"]["confirms"] == "api-latency-4"
+    assert "retryOf" not in confirm["spec"]

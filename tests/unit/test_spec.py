@@ -9,7 +9,17 @@ import pytest
 from perftest_operator.api.errors import SpecError
 from perftest_operator.api.kpi import Aggregation, Direction
 from perftest_operator.api.profiles import DEFAULT_METRICS, READ_ONLY_API_CALLS_LATENCY
-from perftest_operator.api.spec import DEFAULT_IMAGE, Platform, parse_perftest_spec
+from perftest_operator.api.spec import (
+    DEFAULT_IMAGE,
+    Acknowledgement,
+    AnalysisSettings,
+    ConcurrencyPolicy,
+    HistorySettings,
+    Platform,
+    Schedule,
+    TriggerSettings,
+    parse_perftest_spec,
+)
 
 MINIMAL: dict[str, Any] = {
     "workload": {"name": "cluster-density-v2"},
@@ -37,6 +47,52 @@ def test_minimal_spec_gets_the_documented_defaults() -> None:
     assert spec.metrics[0].query == READ_ONLY_API_CALLS_LATENCY
     assert spec.metrics[0].aggregation is Aggregation.MAX
     assert spec.analysis.min_history == 5
+
+
+def test_minimal_spec_runs_only_when_asked_and_keeps_a_hundred_runs() -> None:
+    spec = parse_perftest_spec(MINIMAL)
+    assert spec.schedule is None
+    assert spec.trigger == TriggerSettings(on_new_version=False, skip_unchanged=False)
+    assert spec.concurrency_policy is ConcurrencyPolicy.FORBID
+    assert spec.retries == 0
+    assert spec.history == HistorySettings(keep=100)
+    assert (spec.analysis.confirm_runs, spec.analysis.acknowledged) == (0, ())
+
+
+def test_continuous_fields_are_parsed() -> None:
+    spec = parse_perftest_spec(
+        with_changes(
+            schedule=" 30 2 * * * ",
+            timeZone="Europe/Berlin",
+            trigger={"onNewVersion": True, "skipUnchanged": True},
+            concurrencyPolicy="Replace",
+            retries=3,
+            history={"keep": 30},
+            analysis={
+                "confirmRuns": 2,
+                "acknowledged": [
+                    {"metric": "readOnlyAPICallsLatency", "run": "nightly-8", "reason": "kernel"},
+                    {"metric": "podReady", "uuid": "0b7c-11", "reason": "known"},
+                ],
+            },
+        )
+    )
+    assert spec.schedule == Schedule(cron="30 2 * * *", time_zone="Europe/Berlin")
+    assert spec.trigger == TriggerSettings(on_new_version=True, skip_unchanged=True)
+    assert spec.concurrency_policy is ConcurrencyPolicy.REPLACE
+    assert (spec.retries, spec.history.keep) == (3, 30)
+    assert spec.analysis == AnalysisSettings(
+        confirm_runs=2,
+        acknowledged=(
+            Acknowledgement("readOnlyAPICallsLatency", "nightly-8", None, "kernel"),
+            Acknowledgement("podReady", None, "0b7c-11", "known"),
+        ),
+    )
+
+
+def test_a_schedule_without_a_time_zone_is_in_utc() -> None:
+    spec = parse_perftest_spec(with_changes(schedule="@daily"))
+    assert spec.schedule == Schedule(cron="@daily", time_zone="UTC")
 
 
 def test_full_spec_is_parsed_field_by_field() -> None:
@@ -121,6 +177,47 @@ def test_full_spec_is_parsed_field_by_field() -> None:
         ({"target": {"platform": "Mars"}}, "spec.target.platform"),
         ({"target": {"namespace": "Not_A_Namespace"}}, "spec.target.namespace"),
         ({"analysis": {"minHistory": 10, "lookback": 5}}, "spec.analysis.lookback"),
+        ({"schedule": "every night"}, "spec.schedule"),
+        ({"schedule": "61 2 * * *"}, "spec.schedule"),
+        ({"schedule": "@fortnightly"}, "spec.schedule"),
+        ({"schedule": ""}, "spec.schedule"),
+        ({"schedule": "@daily", "timeZone": "Mars/Olympus"}, "spec.timeZone"),
+        ({"timeZone": "Europe"}, "spec.timeZone"),  # checked without a schedule too
+        ({"trigger": {"onNewVersion": "yes"}}, "spec.trigger.onNewVersion"),
+        ({"trigger": ["onNewVersion"]}, "spec.trigger"),
+        ({"concurrencyPolicy": "Queue"}, "spec.concurrencyPolicy"),
+        ({"retries": -1}, "spec.retries"),
+        ({"retries": 11}, "spec.retries"),
+        ({"retries": True}, "spec.retries"),
+        ({"history": {"keep": 0}}, "spec.history.keep"),
+        ({"history": {"keep": 10001}}, "spec.history.keep"),
+        ({"analysis": {"confirmRuns": 6}}, "spec.analysis.confirmRuns"),
+        ({"analysis": {"confirmRuns": -1}}, "spec.analysis.confirmRuns"),
+        ({"analysis": {"acknowledged": {"metric": "x"}}}, "spec.analysis.acknowledged"),
+        ({"analysis": {"acknowledged": {}}}, "spec.analysis.acknowledged"),
+        (
+            {
+                "analysis": {
+                    "acknowledged": [
+                        {"metric": "x", "run": "t-1", "reason": "ok"},
+                        {"metric": "x", "run": "t-2", "uuid": "u-2", "reason": "both"},
+                    ]
+                }
+            },
+            "spec.analysis.acknowledged[1]",
+        ),
+        (
+            {"analysis": {"acknowledged": [{"metric": "x", "reason": "neither"}]}},
+            "spec.analysis.acknowledged[0]",
+        ),
+        (
+            {"analysis": {"acknowledged": [{"metric": "x", "run": "t-1"}]}},
+            "spec.analysis.acknowledged[0].reason",
+        ),
+        (
+            {"analysis": {"acknowledged": [{"metric": "a b", "run": "t-1", "reason": "r"}]}},
+            "spec.analysis.acknowledged[0].metric",
+        ),
     ],
 )
 def test_unusable_fields_are_named(changes: dict[str, Any], field: str) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from localstack.target_objects import CLUSTER_VERSION, cluster_nodes, node
 from perftest_operator.api.spec import Platform
-from perftest_operator.target.metadata import summarize_target, what_changed
+from perftest_operator.target.metadata import describe_changes, summarize_target, what_changed
 from perftest_operator.target.platform import DetectedPlatform
 
 ROSA = DetectedPlatform(Platform.ROSA, True, False, True, "test")
@@ -112,4 +112,59 @@ def test_what_changed_renders_mixed_values_node_counts_and_missing_fields() -> N
     assert what_changed({}, {"osImage": "RHCOS 9.6"}) == ["osImage (not recorded) → RHCOS 9.6"]
     assert what_changed({"hostedControlPlane": False}, {"hostedControlPlane": True}) == [
         "hostedControlPlane false → true"
+    ]
+
+
+# --- describe_changes: two PerfRun statuses -----------------------------------------------------
+
+GOOD_PRINT, BAD_PRINT = "a1b2c3d4e5f60718", "c3d4e5f60718293a"
+
+
+def run_status(target: dict[str, Any], fingerprint: str | None, generation: int) -> dict[str, Any]:
+    status: dict[str, Any] = {"target": target, "testGeneration": generation}
+    if fingerprint is not None:
+        status["specFingerprint"] = fingerprint
+    return status
+
+
+def kernel_upgrade() -> tuple[dict[str, Any], dict[str, Any]]:
+    bad_nodes = cluster_nodes("aws:///z/i-")
+    for each in bad_nodes:
+        each["status"]["nodeInfo"]["kernelVersion"] = NEW_KERNEL
+    return summary(), summary(nodes=bad_nodes)
+
+
+def test_describe_changes_names_the_kernel_when_the_spec_is_the_same() -> None:
+    good, bad = kernel_upgrade()
+    assert describe_changes(run_status(good, GOOD_PRINT, 3), run_status(bad, GOOD_PRINT, 3)) == [
+        f"kernelVersion {OLD_KERNEL} → {NEW_KERNEL}"
+    ]
+
+
+def test_describe_changes_adds_the_spec_after_the_target() -> None:
+    good, bad = kernel_upgrade()
+    assert describe_changes(run_status(good, GOOD_PRINT, 3), run_status(bad, BAD_PRINT, 4)) == [
+        f"kernelVersion {OLD_KERNEL} → {NEW_KERNEL}",
+        "spec fingerprint a1b2c3d4… → c3d4e5f6… (generation 3 → 4)",
+    ]
+
+
+def test_only_the_spec_changed() -> None:
+    same = summary()
+    good = run_status(same, GOOD_PRINT, 3)
+    bad = run_status(same, BAD_PRINT, 5)
+    del good["testGeneration"]
+    assert describe_changes(good, bad) == ["spec fingerprint a1b2c3d4… → c3d4e5f6…"]
+
+
+def test_a_run_that_recorded_no_fingerprint_says_nothing_about_the_spec() -> None:
+    same = summary()
+    assert describe_changes(run_status(same, None, 3), run_status(same, BAD_PRINT, 4)) == []
+    assert describe_changes(run_status(same, GOOD_PRINT, 3), run_status(same, None, 4)) == []
+
+
+def test_statuses_without_a_target_block_give_no_target_lines() -> None:
+    assert describe_changes({}, {}) == []
+    assert describe_changes({"target": None}, {"target": {"osImage": "RHCOS 9.6"}}) == [
+        "osImage (not recorded) → RHCOS 9.6"
     ]

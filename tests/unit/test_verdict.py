@@ -21,7 +21,7 @@ from perftest_operator.analysis import (
 )
 from perftest_operator.api.errors import AnalysisError
 from perftest_operator.api.kpi import Direction, MetricSpec
-from perftest_operator.api.spec import AnalysisSettings
+from perftest_operator.api.spec import Acknowledgement, AnalysisSettings
 
 STORY = list(READ_ONLY_LATENCY)
 READ_ONLY = MetricSpec(
@@ -213,6 +213,87 @@ def test_inconclusive_carries_the_reason() -> None:
         "evaluatedRuns": 9,
         "changePoints": [],
     }
+
+
+# --- acknowledgements ------------------------------------------------------------------------
+
+
+def acknowledging(*acks: Acknowledgement) -> AnalysisSettings:
+    return AnalysisSettings(min_history=5, lookback=100, acknowledged=acks)
+
+
+KERNEL = "RHCOS kernel 570: madvise change, accepted upstream"
+
+
+@pytest.mark.parametrize(
+    "ack",
+    [
+        Acknowledgement(READ_ONLY.name, run="x-8", uuid=None, reason=KERNEL),
+        Acknowledgement(READ_ONLY.name, run=None, uuid="uid-8", reason=KERNEL),
+    ],
+    ids=["by run name", "by uuid"],
+)
+def test_an_acknowledged_regression_stays_listed_but_the_verdict_passes(
+    ack: Acknowledgement,
+) -> None:
+    history = [
+        RunPoint(run=p.run, time=p.time, values=p.values, uid=f"uid-{i + 1}")
+        for i, p in enumerate(STORY_HISTORY[:8])
+    ]
+
+    verdict = evaluate_history(history, [READ_ONLY], acknowledging(ack))
+
+    assert verdict.result is VerdictResult.PASS
+    (point,) = verdict.change_points
+    assert (point.run, point.regression, point.acknowledged) == ("x-8", True, KERNEL)
+    assert verdict.message == (
+        "no unacknowledged change beyond threshold in 1 metrics over 8 runs; 1 acknowledged"
+    )
+    assert verdict_to_status(verdict)["changePoints"][0]["acknowledged"] == KERNEL
+
+
+@pytest.mark.parametrize(
+    "ack",
+    [
+        Acknowledgement("mutatingAPICallsLatency", run="x-8", uuid=None, reason="other metric"),
+        Acknowledgement(READ_ONLY.name, run="x-7", uuid=None, reason="other run"),
+        Acknowledgement(READ_ONLY.name, run=None, uuid="uid-8", reason="runs without uid"),
+    ],
+    ids=["other metric", "other run", "uuid of a run without uid"],
+)
+def test_an_acknowledgement_of_something_else_changes_nothing(ack: Acknowledgement) -> None:
+    plain = evaluate_history(STORY_HISTORY[:8], [READ_ONLY], STORY_SETTINGS)
+
+    verdict = evaluate_history(STORY_HISTORY[:8], [READ_ONLY], acknowledging(ack))
+
+    assert verdict == plain
+    assert verdict.result is VerdictResult.REGRESSION
+    assert "acknowledged" not in verdict_to_status(verdict)["changePoints"][0]
+
+
+def test_an_unacknowledged_regression_is_still_one_and_the_message_counts_the_others() -> None:
+    history = history_of({READ_ONLY.name: [1.0] * 16 + [1.5] * 8, "b": [1.0] * 12 + [2.0] * 12})
+    metric_b = MetricSpec(name="b", query="up")
+    ack = Acknowledgement("b", run="x-13", uuid=None, reason="known")
+
+    verdict = evaluate_history(history, [READ_ONLY, metric_b], acknowledging(ack))
+
+    assert verdict.result is VerdictResult.REGRESSION
+    assert [(p.metric, p.run, p.acknowledged) for p in verdict.change_points] == [
+        ("b", "x-13", "known"),
+        (READ_ONLY.name, "x-17", None),
+    ]
+    assert verdict.message == "readOnlyAPICallsLatency +50.0% at run x-17 (1 → 1.5); 1 acknowledged"
+
+
+def test_an_acknowledged_improvement_is_no_improvement_verdict() -> None:
+    history = history_of({THROUGHPUT.name: [100.0] * 12 + [150.0] * 12})
+    ack = Acknowledgement(THROUGHPUT.name, run="x-13", uuid=None, reason="new hardware")
+
+    verdict = evaluate_history(history, [THROUGHPUT], acknowledging(ack))
+
+    assert verdict.result is VerdictResult.PASS
+    assert [p.acknowledged for p in verdict.change_points] == ["new hardware"]
 
 
 # --- status form -------------------------------------------------------------------------------

@@ -10,12 +10,12 @@ import enum
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from perftest_operator.analysis.changepoints import detect_change_points
 from perftest_operator.api.errors import AnalysisError
 from perftest_operator.api.kpi import Direction, MetricSpec
-from perftest_operator.api.spec import AnalysisSettings
+from perftest_operator.api.spec import Acknowledgement, AnalysisSettings
 
 STATUS_SIGNIFICANT_DIGITS = 6
 STATUS_PERCENT_DECIMALS = 1
@@ -28,6 +28,7 @@ class RunPoint:
     run: str  # PerfRun name
     time: str  # RFC 3339 (window start)
     values: Mapping[str, float]  # metric name -> value (a metric may be absent in a run)
+    uid: str | None = None  # the PerfRun's metadata.uid, matched by acknowledgements by uuid
 
 
 class VerdictResult(str, enum.Enum):
@@ -52,6 +53,9 @@ class MetricChangePoint:
     direction: Direction
     regression: bool
     confidence: float
+    # The reason from spec.analysis.acknowledged when people know this change point: it stays
+    # in the verdict but never makes it a Regression.
+    acknowledged: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class ChangePointStatus(TypedDict):
     direction: str
     regression: bool
     confidence: float
+    acknowledged: NotRequired[str]
 
 
 class VerdictStatus(TypedDict):
@@ -133,10 +138,39 @@ def _message(
             f"no metric has {settings.min_history} runs with a value yet "
             f"({evaluated_runs} runs in the history)"
         )
+    acknowledged = sum(1 for p in change_points if p.acknowledged is not None)
+    suffix = f"; {acknowledged} acknowledged" if acknowledged else ""
     if result is VerdictResult.PASS:
+        if acknowledged:
+            return (
+                f"no unacknowledged change beyond threshold in {analysed} metrics over "
+                f"{evaluated_runs} runs{suffix}"
+            )
         return f"no change beyond threshold in {analysed} metrics over {evaluated_runs} runs"
     wanted = result is VerdictResult.REGRESSION
-    return "; ".join(describe_change_point(p) for p in change_points if p.regression == wanted)
+    shown = [
+        describe_change_point(p)
+        for p in change_points
+        if p.regression == wanted and p.acknowledged is None
+    ]
+    return "; ".join(shown) + suffix
+
+
+def acknowledgement_of(
+    metric: str, point: RunPoint, acknowledged: Sequence[Acknowledgement]
+) -> str | None:
+    """The reason of the first acknowledgement of `metric` at the run `point`, else None.
+
+    An acknowledgement names the run by PerfRun name (`run`) or by its uid (`uuid`).
+    """
+    for ack in acknowledged:
+        if ack.metric != metric:
+            continue
+        if (ack.run is not None and ack.run == point.run) or (
+            ack.uuid is not None and point.uid is not None and ack.uuid == point.uid
+        ):
+            return ack.reason
+    return None
 
 
 def evaluate_history(
@@ -145,8 +179,10 @@ def evaluate_history(
     """The verdict at the newest run of `history` (succeeded runs, oldest first).
 
     Only the last `settings.lookback` runs are analysed; a metric with fewer than
-    `settings.min_history` values among them is skipped. Raises AnalysisError if a value is NaN
-    or infinite (the message names the metric and the run).
+    `settings.min_history` values among them is skipped. A change point that
+    `settings.acknowledged` names (metric and run) carries the acknowledgement's reason: it stays
+    in the verdict, but neither makes it a Regression nor an Improvement. Raises AnalysisError if a
+    value is NaN or infinite (the message names the metric and the run).
     """
     offset = max(0, len(history) - settings.lookback)
     window = history[offset:]
@@ -174,14 +210,18 @@ def evaluate_history(
                     direction=metric.direction,
                     regression=point.regression,
                     confidence=point.confidence,
+                    acknowledged=acknowledgement_of(
+                        metric.name, history[position], settings.acknowledged
+                    ),
                 )
             )
     found.sort(key=lambda p: (p.index, p.metric))
+    open_points = [p for p in found if p.acknowledged is None]
     if analysed == 0:
         result = VerdictResult.INSUFFICIENT_HISTORY
-    elif any(p.regression for p in found):
+    elif any(p.regression for p in open_points):
         result = VerdictResult.REGRESSION
-    elif found:
+    elif open_points:
         result = VerdictResult.IMPROVEMENT
     else:
         result = VerdictResult.PASS
@@ -211,7 +251,7 @@ def _significant(value: float) -> float:
 
 def _change_point_status(point: MetricChangePoint) -> ChangePointStatus:
     percent = point.change_percent
-    return {
+    status: ChangePointStatus = {
         "metric": point.metric,
         "run": point.run,
         "time": point.time,
@@ -225,6 +265,9 @@ def _change_point_status(point: MetricChangePoint) -> ChangePointStatus:
         "regression": point.regression,
         "confidence": _significant(point.confidence),
     }
+    if point.acknowledged is not None:
+        status["acknowledged"] = point.acknowledged
+    return status
 
 
 def verdict_to_status(verdict: Verdict) -> VerdictStatus:

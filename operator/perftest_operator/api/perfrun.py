@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import enum
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,16 +22,65 @@ class Trigger(str, enum.Enum):
     SPEC_CHANGED = "SpecChanged"
     RUN_NOW = "RunNow"
     MANUAL = "Manual"
+    SCHEDULED = "Scheduled"  # spec.schedule
+    NEW_VERSION = "NewVersion"  # spec.trigger.onNewVersion: the target's product version changed
+    RETRY = "Retry"  # spec.retries: the Job of spec.retryOf failed
+    CONFIRM = "Confirm"  # spec.analysis.confirmRuns: confirms a change point at spec.confirms
 
 
-def trigger_id(trigger: Trigger, *, generation: int, run_now: str | None) -> str:
-    """A label value naming one trigger, so that handling it twice creates one PerfRun."""
+class ConfirmationState(str, enum.Enum):
+    """status.confirmation.state of a PerfRun whose change point is being confirmed."""
+
+    PENDING = "Pending"  # the confirming runs are not all finished
+    CONFIRMED = "Confirmed"  # the shift held in the confirming runs: a regression
+    NOT_CONFIRMED = "NotConfirmed"  # it did not: the run is recorded as an outlier
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _required(value: Any, name: str, trigger: Trigger) -> Any:
+    if value is None:
+        raise ValueError(f"a {trigger.value} trigger needs {name}")
+    return value
+
+
+def trigger_id(
+    trigger: Trigger,
+    *,
+    generation: int,
+    run_now: str | None,
+    scheduled_at: datetime.datetime | None = None,
+    version: str | None = None,
+    retry_of: str | None = None,
+    confirms: str | None = None,
+    attempt: int = 0,
+) -> str:
+    """A label value naming one trigger, so that handling it twice creates one PerfRun.
+
+    Each value is a valid label value of at most 63 characters: "created", "generation-<n>",
+    "run-now-<hash>", "schedule-20251117t020000z" (the scheduled time in UTC),
+    "version-<hash of the version>", "retry-<hash of the run retried>-<attempt>",
+    "confirm-<hash of the run confirmed>-<attempt>" (hashes: 16 hex digits of sha256).
+    Raises ValueError when the argument a trigger is named by is missing.
+    """
     if trigger is Trigger.CREATED:
         return "created"
     if trigger is Trigger.SPEC_CHANGED:
         return f"generation-{generation}"
-    digest = hashlib.sha256((run_now or "").encode()).hexdigest()[:16]
-    return f"run-now-{digest}"
+    if trigger is Trigger.SCHEDULED:
+        moment: datetime.datetime = _required(scheduled_at, "scheduled_at", trigger)
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError(f"scheduled_at must be timezone-aware, got {moment!r}")
+        return "schedule-" + moment.astimezone(datetime.UTC).strftime("%Y%m%dt%H%M%Sz")
+    if trigger is Trigger.NEW_VERSION:
+        return f"version-{_digest(_required(version, 'version', trigger))}"
+    if trigger is Trigger.RETRY:
+        return f"retry-{_digest(_required(retry_of, 'retry_of', trigger))}-{attempt}"
+    if trigger is Trigger.CONFIRM:
+        return f"confirm-{_digest(_required(confirms, 'confirms', trigger))}-{attempt}"
+    return f"run-now-{_digest(run_now or '')}"
 
 
 def trigger_from_diff(diff: Iterable[Sequence[Any]]) -> Trigger | None:
@@ -73,10 +123,29 @@ def perfrun_name(test_name: str, number: int) -> str:
 
 
 def build_perfrun(
-    test: Mapping[str, Any], number: int, trigger: Trigger, trigger_label: str
+    test: Mapping[str, Any],
+    number: int,
+    trigger: Trigger,
+    trigger_label: str,
+    *,
+    retry_of: str | None = None,
+    confirms: str | None = None,
 ) -> dict[str, Any]:
-    """The PerfRun that the operator creates for a PerfTest, owned by it."""
+    """The PerfRun that the operator creates for a PerfTest, owned by it.
+
+    `retry_of` names the failed run this one retries, `confirms` the run whose change point it
+    helps confirm (spec.retryOf, spec.confirms). A purely computational function.
+    """
     meta = test["metadata"]
+    spec: dict[str, Any] = {
+        "testName": meta["name"],
+        "trigger": trigger.value,
+        "testGeneration": int(meta.get("generation") or 1),
+    }
+    if retry_of is not None:
+        spec["retryOf"] = retry_of
+    if confirms is not None:
+        spec["confirms"] = confirms
     return {
         "apiVersion": API_VERSION,
         "kind": "PerfRun",
@@ -101,9 +170,5 @@ def build_perfrun(
                 }
             ],
         },
-        "spec": {
-            "testName": meta["name"],
-            "trigger": trigger.value,
-            "testGeneration": int(meta.get("generation") or 1),
-        },
+        "spec": spec,
     }

@@ -29,6 +29,8 @@ class Settings:
     namespaces: tuple[str, ...] = ()
     # ServiceAccount for kube-burner's Job on the target (None: the namespace's default).
     job_service_account: str | None = None
+    # For tests and demos: a file holding an RFC 3339 time that schedules take as now.
+    clock_file: str | None = None
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
@@ -64,4 +66,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         missing_metric_attempts=int(attempts_raw),
         namespaces=namespaces,
         job_service_account=env.get(PREFIX + "JOB_SERVICE_ACCOUNT") or None,
+        clock_file=env.get(PREFIX + "CLOCK_FILE") or None,
     )

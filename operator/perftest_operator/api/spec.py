@@ -13,6 +13,8 @@ from perftest_operator.api.durations import parse_duration
 from perftest_operator.api.errors import SpecError
 from perftest_operator.api.kpi import DEFAULT_THRESHOLD_PERCENT, Aggregation, Direction, MetricSpec
 from perftest_operator.api.profiles import DEFAULT_METRICS, KUBE_BURNER_OCP_WORKLOADS
+from perftest_operator.api.schedule import DEFAULT_TIME_ZONE, parse_cron, parse_time_zone
+from perftest_operator.api.schedule import Schedule as Schedule  # spec.Schedule, re-exported
 
 DEFAULT_IMAGE = "quay.io/kube-burner/kube-burner-ocp:v1.7.3"
 # Custom configs run plain kube-burner (`kube-burner init -c ...`), which has its own image.
@@ -22,9 +24,23 @@ DEFAULT_STEP = "30s"
 DEFAULT_QUERY_TIMEOUT = "30s"
 DEFAULT_MIN_HISTORY = 5
 DEFAULT_LOOKBACK = 100
+DEFAULT_CONFIRM_RUNS = 0
+MAX_CONFIRM_RUNS = 5
+DEFAULT_RETRIES = 0
+MAX_RETRIES = 10
+DEFAULT_HISTORY_KEEP = 100
+MAX_HISTORY_KEEP = 10000
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _METRIC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+class ConcurrencyPolicy(str, enum.Enum):
+    """What happens when a run is due while another run of the same test is active."""
+
+    FORBID = "Forbid"  # the due run is skipped
+    REPLACE = "Replace"  # the active run is stopped and the due run starts
+    ALLOW = "Allow"  # both run
 
 
 class Platform(str, enum.Enum):
@@ -88,9 +104,36 @@ class PrometheusSettings:
 
 
 @dataclass(frozen=True)
+class Acknowledgement:
+    """spec.analysis.acknowledged[]: a known change point of `metric` at one run, and why."""
+
+    metric: str
+    run: str | None  # the PerfRun's name, or
+    uuid: str | None  # its metadata.uid; exactly one of run and uuid is set
+    reason: str
+
+
+@dataclass(frozen=True)
 class AnalysisSettings:
     min_history: int = DEFAULT_MIN_HISTORY
     lookback: int = DEFAULT_LOOKBACK
+    # Runs started at once to confirm a change point at the newest run (0: report it at once).
+    confirm_runs: int = DEFAULT_CONFIRM_RUNS
+    acknowledged: tuple[Acknowledgement, ...] = ()
+
+
+@dataclass(frozen=True)
+class TriggerSettings:
+    """spec.trigger: runs started by the target itself, and runs skipped as duplicates."""
+
+    on_new_version: bool = False  # a run when the target's product version changes
+    # Skip a due run when version, node metadata and spec fingerprint equal the last success's.
+    skip_unchanged: bool = False
+
+
+@dataclass(frozen=True)
+class HistorySettings:
+    keep: int = DEFAULT_HISTORY_KEEP  # finished PerfRuns kept; older ones are pruned
 
 
 @dataclass(frozen=True)
@@ -101,6 +144,11 @@ class PerfTestSpec:
     metrics: tuple[MetricSpec, ...]
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     suspend: bool = False
+    schedule: Schedule | None = None
+    trigger: TriggerSettings = field(default_factory=TriggerSettings)
+    concurrency_policy: ConcurrencyPolicy = ConcurrencyPolicy.FORBID
+    retries: int = DEFAULT_RETRIES  # new PerfRuns for a failed Job, each linked to the one before
+    history: HistorySettings = field(default_factory=HistorySettings)
 
 
 def _mapping(raw: Any, path: str) -> Mapping[str, Any]:
@@ -133,6 +181,15 @@ def _positive_int(raw: Mapping[str, Any], key: str, path: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SpecError(f"{path}.{key}", f"must be a positive integer, got {value!r}")
+    return value
+
+
+def _bounded_int(
+    raw: Mapping[str, Any], key: str, path: str, *, default: int, low: int, high: int
+) -> int:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise SpecError(f"{path}.{key}", f"must be an integer from {low} to {high}, got {value!r}")
     return value
 
 
@@ -310,13 +367,92 @@ def parse_metrics(raw: Any) -> tuple[MetricSpec, ...]:
     return metrics
 
 
+def parse_acknowledgement(raw: Any, path: str) -> Acknowledgement:
+    spec = _mapping(raw, path)
+    metric = _string(spec, "metric", path)
+    if metric is None or not _METRIC_NAME.match(metric):
+        raise SpecError(f"{path}.metric", f"must be a metric name, got {metric!r}")
+    run = _string(spec, "run", path)
+    uuid = _string(spec, "uuid", path)
+    if (run is None) == (uuid is None):
+        raise SpecError(path, "set exactly one of run (a PerfRun name) and uuid (its uid)")
+    reason = _string(spec, "reason", path)
+    if reason is None:
+        raise SpecError(f"{path}.reason", "say why the change point is acknowledged")
+    return Acknowledgement(metric=metric, run=run, uuid=uuid, reason=reason)
+
+
 def parse_analysis(raw: Any) -> AnalysisSettings:
     spec = _mapping(raw, "spec.analysis")
     min_history = _positive_int(spec, "minHistory", "spec.analysis") or DEFAULT_MIN_HISTORY
     lookback = _positive_int(spec, "lookback", "spec.analysis") or DEFAULT_LOOKBACK
     if lookback < min_history:
         raise SpecError("spec.analysis.lookback", f"must be at least minHistory ({min_history})")
-    return AnalysisSettings(min_history=min_history, lookback=lookback)
+    confirm_runs = _bounded_int(
+        spec,
+        "confirmRuns",
+        "spec.analysis",
+        default=DEFAULT_CONFIRM_RUNS,
+        low=0,
+        high=MAX_CONFIRM_RUNS,
+    )
+    acknowledged = spec.get("acknowledged")
+    if acknowledged is None:
+        acknowledged = []
+    if not isinstance(acknowledged, Sequence) or isinstance(acknowledged, str):
+        raise SpecError("spec.analysis.acknowledged", "must be a list")
+    return AnalysisSettings(
+        min_history=min_history,
+        lookback=lookback,
+        confirm_runs=confirm_runs,
+        acknowledged=tuple(
+            parse_acknowledgement(item, f"spec.analysis.acknowledged[{i}]")
+            for i, item in enumerate(acknowledged)
+        ),
+    )
+
+
+def parse_schedule(raw: Mapping[str, Any]) -> Schedule | None:
+    """spec.schedule in spec.timeZone; None without a schedule (the time zone is checked anyway)."""
+    time_zone = _string(raw, "timeZone", "spec", DEFAULT_TIME_ZONE) or DEFAULT_TIME_ZONE
+    try:
+        parse_time_zone(time_zone)
+    except ValueError as exc:
+        raise SpecError("spec.timeZone", str(exc)) from None
+    cron = _string(raw, "schedule", "spec")
+    if cron is None:
+        return None
+    try:
+        parse_cron(cron)
+    except ValueError as exc:
+        raise SpecError("spec.schedule", str(exc)) from None
+    return Schedule(cron=cron, time_zone=time_zone)
+
+
+def parse_trigger(raw: Any) -> TriggerSettings:
+    spec = _mapping(raw, "spec.trigger")
+    return TriggerSettings(
+        on_new_version=_boolean(spec, "onNewVersion", "spec.trigger"),
+        skip_unchanged=_boolean(spec, "skipUnchanged", "spec.trigger"),
+    )
+
+
+def parse_concurrency_policy(raw: Mapping[str, Any]) -> ConcurrencyPolicy:
+    text = raw.get("concurrencyPolicy", ConcurrencyPolicy.FORBID.value)
+    try:
+        return ConcurrencyPolicy(text)
+    except ValueError:
+        allowed = ", ".join(p.value for p in ConcurrencyPolicy)
+        raise SpecError("spec.concurrencyPolicy", f"{text!r} is not one of {allowed}") from None
+
+
+def parse_history(raw: Any) -> HistorySettings:
+    spec = _mapping(raw, "spec.history")
+    return HistorySettings(
+        keep=_bounded_int(
+            spec, "keep", "spec.history", default=DEFAULT_HISTORY_KEEP, low=1, high=MAX_HISTORY_KEEP
+        )
+    )
 
 
 def parse_perftest_spec(raw: Mapping[str, Any]) -> PerfTestSpec:
@@ -329,4 +465,11 @@ def parse_perftest_spec(raw: Mapping[str, Any]) -> PerfTestSpec:
         metrics=parse_metrics(spec.get("metrics")),
         analysis=parse_analysis(spec.get("analysis")),
         suspend=_boolean(spec, "suspend", "spec"),
+        schedule=parse_schedule(spec),
+        trigger=parse_trigger(spec.get("trigger")),
+        concurrency_policy=parse_concurrency_policy(spec),
+        retries=_bounded_int(
+            spec, "retries", "spec", default=DEFAULT_RETRIES, low=0, high=MAX_RETRIES
+        ),
+        history=parse_history(spec.get("history")),
     )

@@ -100,6 +100,11 @@ class Reason(str, enum.Enum):
     TARGET_CONFIG_INVALID = "TargetConfigInvalid"
     TARGET_UNREACHABLE = "TargetUnreachable"
     METRIC_SKIPPED = "MetricSkipped"
+    REPLACED = "Replaced"
+    RETRYING = "Retrying"
+    REGRESSION_NOT_CONFIRMED = "RegressionNotConfirmed"
+    AWAITING_CONFIRMATION = "AwaitingConfirmation"
+    PRUNED = "Pruned"
 
 
 def spec_error_reason(exc: SpecError) -> Reason:
@@ -189,6 +194,10 @@ def newest_first(runs: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return sorted(runs, key=key, reverse=True)
 
 
+# PerfTest status fields that the scheduler writes (controller.schedule).
+SCHEDULER_STATUS_KEYS = ("nextRunTime", "lastScheduleTime", "lastSeenVersion")
+
+
 def build_test_status(
     test: Mapping[str, Any],
     runs: Sequence[Mapping[str, Any]],
@@ -272,6 +281,10 @@ def build_test_status(
         },
     }
     status["platform"] = _platform(test, ordered)
+    # Kept by the scheduler, not derived from runs.
+    for key in SCHEDULER_STATUS_KEYS:
+        if old.get(key) is not None:
+            status[key] = old[key]
     suspended = bool((test.get("spec") or {}).get("suspend", False))
     status["phase"] = derive_test_phase(status, suspended=suspended).value
     return status

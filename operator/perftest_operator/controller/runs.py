@@ -14,6 +14,7 @@ from typing import Any
 
 from perftest_operator import API_VERSION
 from perftest_operator.analysis.verdict import (
+    RunPoint,
     Verdict,
     VerdictResult,
     describe_change_point,
@@ -39,8 +40,10 @@ from perftest_operator.api.errors import (
     SpecError,
     TargetUnreachable,
 )
-from perftest_operator.api.spec import PerfTestSpec, SecretKeyRef
+from perftest_operator.api.fingerprint import spec_fingerprint
+from perftest_operator.api.spec import PerfTestSpec
 from perftest_operator.api.status import (
+    TERMINAL_RUN_PHASES,
     Reason,
     RunCondition,
     RunPhase,
@@ -48,7 +51,17 @@ from perftest_operator.api.status import (
     spec_error_reason,
 )
 from perftest_operator.controller.context import Context
+from perftest_operator.controller.followups import (
+    NOT_CONFIRMED,
+    PENDING,
+    new_regressions_at,
+    retry_failed_run,
+    settle_confirmation,
+    start_confirmation,
+)
 from perftest_operator.controller.prometheus import RunTarget, prometheus_client
+from perftest_operator.controller.retention import prune_history
+from perftest_operator.controller.stop import job_secret_ref
 from perftest_operator.controller.targets import reaching_target, read_target, target_api
 from perftest_operator.controller.tests import load_test_spec, sync_test_status
 from perftest_operator.events import NORMAL, WARNING, post_event
@@ -64,7 +77,7 @@ from perftest_operator.runner.manifests import (
 )
 from perftest_operator.runner.outcome import JobState, read_job_outcome
 from perftest_operator.runner.rbac import SERVICE_ACCOUNT, build_target_rbac
-from perftest_operator.target.metadata import platform_from_summary
+from perftest_operator.target.metadata import describe_changes, platform_from_summary
 from perftest_operator.target.profiles import metric_available, profile_for
 
 logger = logging.getLogger(__name__)
@@ -128,13 +141,6 @@ def _job_namespace(spec: PerfTestSpec, run: Mapping[str, Any]) -> str:
     return spec.target.namespace or str(run["metadata"]["namespace"])
 
 
-def _secret_ref(raw: Mapping[str, Any] | None) -> SecretKeyRef | None:
-    """The kubeconfig Secret recorded in status.job (None: the Job is on the hub)."""
-    if not raw:
-        return None
-    return SecretKeyRef(name=str(raw["name"]), key=str(raw["key"]))
-
-
 def _waiting_for_target(
     ctx: Context, run: Mapping[str, Any], status: Mapping[str, Any], exc: TargetUnreachable
 ) -> dict[str, Any]:
@@ -148,7 +154,7 @@ def _waiting_for_target(
 def _run_target(ctx: Context, run: Mapping[str, Any], status: Mapping[str, Any]) -> RunTarget:
     """The target a run's Job ran on, as recorded in its status when the Job started."""
     job_ref = status.get("job") or {}
-    secret_ref = _secret_ref(job_ref.get("kubeconfigSecretRef"))
+    secret_ref = job_secret_ref(job_ref)
     detected = platform_from_summary(status.get("target"))
     return RunTarget(
         api=target_api(ctx, run["metadata"]["namespace"], secret_ref),
@@ -156,6 +162,16 @@ def _run_target(ctx: Context, run: Mapping[str, Any], status: Mapping[str, Any])
         profile=None if detected is None else profile_for(detected),
         namespace=str(job_ref.get("namespace") or run["metadata"]["namespace"]),
     )
+
+
+def _owned_by_job(api: KubeApi, config_map: Mapping[str, Any], job: Mapping[str, Any]) -> None:
+    """On a remote target the ConfigMap goes with its Job (and the Job's TTL): no PerfRun there."""
+    meta = job["metadata"]
+    stored = api.get_job(meta["namespace"], meta["name"])
+    uid = ((stored or {}).get("metadata") or {}).get("uid")
+    if uid:
+        owner = OwnerRef(api_version="batch/v1", kind="Job", name=meta["name"], uid=uid)
+        api.set_owner(config_map["metadata"]["namespace"], config_map["metadata"]["name"], owner)
 
 
 def _prepare_target(api: KubeApi, namespace: str, *, remote: bool, openshift: bool) -> None:
@@ -213,6 +229,8 @@ def start_job(
             _prepare_target(api, namespace, remote=remote, openshift=profile.openshift)
             api.create_config_map(config_map)
             created = api.create_job(job)
+            if remote:
+                _owned_by_job(api, config_map, job)
     except TargetUnreachable as exc:
         return _waiting_for_target(ctx, run, status, exc)
     job_name = job["metadata"]["name"]
@@ -229,6 +247,7 @@ def start_job(
         "job": job_status,
         "configMap": config_map["metadata"]["name"],
         "target": facts.describe(),
+        "specFingerprint": spec_fingerprint(test.get("spec") or {}),
         "reason": Reason.JOB_RUNNING.value,
         "message": message,
         "conditions": _condition(
@@ -243,9 +262,7 @@ def follow_job(
     """Running: look at the Job; when it has finished, freeze the window and map the exit code."""
     job_ref = status["job"]
     try:
-        api = target_api(
-            ctx, run["metadata"]["namespace"], _secret_ref(job_ref.get("kubeconfigSecretRef"))
-        )
+        api = target_api(ctx, run["metadata"]["namespace"], job_secret_ref(job_ref))
         with reaching_target():
             job = api.get_job(job_ref["namespace"], job_ref["name"])
             pods = [] if job is None else api.list_job_pods(job_ref["namespace"], job_ref["name"])
@@ -284,6 +301,13 @@ def follow_job(
         run, status, RunCondition.JOB_COMPLETED, FALSE, outcome.reason, outcome.message
     )
     _announce_failure(ctx, run, f"{outcome.reason}: {outcome.message}")
+    try:
+        test, spec, _ = _load_test(ctx, run)
+    except SpecError:
+        return change  # no PerfTest to say how often to retry
+    retry = retry_failed_run(ctx, test, spec, run)
+    if retry is not None:
+        change["message"] = f"{outcome.message}; retried as {retry}"
     return change
 
 
@@ -427,9 +451,52 @@ def _permanent_collection_failure(
     }
 
 
+def _is_outlier(run: Mapping[str, Any]) -> bool:
+    """A run whose regression did not hold in its confirmation runs: out of every history."""
+    confirmation = (run.get("status") or {}).get("confirmation") or {}
+    return confirmation.get("state") == NOT_CONFIRMED
+
+
+def _evaluate(
+    runs: Sequence[Mapping[str, Any]], spec: PerfTestSpec, newest: str
+) -> tuple[Verdict, list[RunPoint]]:
+    history = history_points([r for r in runs if not _is_outlier(r)])
+    try:
+        return evaluate_history(history, spec.metrics, spec.analysis), history
+    except AnalysisError as exc:
+        return inconclusive(newest, str(exc), evaluated_runs=len(history)), history
+
+
+def _outliers(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    return [
+        {
+            "metric": metric,
+            "run": str(r["metadata"]["name"]),
+            "reason": "not confirmed by "
+            f"{len((r['status'].get('confirmation') or {}).get('runs') or [])} run(s)",
+        }
+        for r in runs
+        if _is_outlier(r)
+        for metric in (r["status"].get("confirmation") or {}).get("metrics") or ["*"]
+    ]
+
+
+def _what_changed(
+    runs: Sequence[Mapping[str, Any]], history: Sequence[RunPoint], first_bad: str
+) -> list[str]:
+    """What differs between the last good run and `first_bad` (target metadata and spec)."""
+    order = [point.run for point in history]
+    if first_bad not in order or order.index(first_bad) == 0:
+        return []
+    last_good = order[order.index(first_bad) - 1]
+    by_name = {str(r["metadata"]["name"]): r.get("status") or {} for r in runs}
+    return describe_changes(by_name.get(last_good) or {}, by_name.get(first_bad) or {})
+
+
 def analyse(ctx: Context, run: Mapping[str, Any], status: dict[str, Any]) -> dict[str, Any] | None:
     """Analyzing: read the history back, find change points, write the verdict, raise Events."""
     meta = run["metadata"]
+    name = str(meta["name"])
     try:
         test, spec, _ = _load_test(ctx, run)
     except SpecError as exc:
@@ -437,21 +504,58 @@ def analyse(ctx: Context, run: Mapping[str, Any], status: dict[str, Any]) -> dic
     runs = [
         r
         for r in ctx.api.list_perfruns(meta["namespace"], run["spec"]["testName"])
-        if r["metadata"]["name"] != meta["name"]
+        if r["metadata"]["name"] != name
     ]
     runs.append({**run, "status": status})
-    history = history_points(runs)
-    try:
-        verdict = evaluate_history(history, spec.metrics, spec.analysis)
-    except AnalysisError as exc:
-        verdict = inconclusive(meta["name"], str(exc), evaluated_runs=len(history))
+    verdict, history = _evaluate(runs, spec, name)
     previous = (test.get("status") or {}).get("verdict")
+    change: dict[str, Any] = {}
+    # Change points whose alarm waits for (or was raised by) the confirmation runs.
+    deferred: set[str] = set()
+    suspect = run["spec"].get("confirms")
+    if suspect:
+        deferred.add(str(suspect))
+        settled = settle_confirmation(ctx, test, spec, run, verdict, runs)
+        if settled is not None:
+            confirmation = settled[1]
+            if confirmation["state"] == NOT_CONFIRMED:
+                # The outlier leaves the history now, and so does its change point.
+                for r in runs:
+                    if r["metadata"]["name"] == suspect:
+                        r["status"] = {**(r.get("status") or {}), "confirmation": confirmation}
+                verdict, history = _evaluate(runs, spec, name)
+            ctx.api.patch_perfrun_status(
+                meta["namespace"], str(suspect), {"confirmation": confirmation}
+            )
+    elif spec.analysis.confirm_runs > 0 and (suspected := new_regressions_at(verdict, name)):
+        deferred.add(name)
+        start_confirmation(ctx, test, spec, name, 1, name)
+        metrics = sorted({point.metric for point in suspected})
+        change["confirmation"] = {"state": PENDING, "runs": [], "metrics": metrics}
     withdrawn = withdrawn_change_points(previous, verdict, history)
-    _announce_verdict(ctx, test, run, status, verdict)
+    what_changed = {
+        point.run: _what_changed(runs, history, point.run)
+        for point in verdict.change_points
+        if point.regression
+    }
+    _announce_verdict(ctx, test, run, status, verdict, deferred=deferred, changes=what_changed)
     _announce_withdrawn(ctx, test, previous, withdrawn)
     message = verdict.message
+    if deferred & {name}:
+        message += f" (awaiting {spec.analysis.confirm_runs} confirmation run(s))"
+    verdict_status: dict[str, Any] = {
+        **verdict_to_status(verdict),
+        "withdrawn": withdrawn,
+        "outliers": _outliers(runs),
+    }
+    newest_regression = [p.run for p in verdict.change_points if p.regression]
+    if newest_regression:
+        verdict_status["whatChanged"] = what_changed[newest_regression[-1]]
+        if newest_regression[-1] == name:
+            change["whatChanged"] = what_changed[name]
     return {
-        "verdict": {**verdict_to_status(verdict), "withdrawn": withdrawn},
+        **change,
+        "verdict": verdict_status,
         "reason": verdict.result.value,
         "message": message,
         "conditions": _condition(
@@ -485,7 +589,11 @@ def _announce_verdict(
     run: Mapping[str, Any],
     status: Mapping[str, Any],
     verdict: Verdict,
+    *,
+    deferred: set[str],
+    changes: Mapping[str, list[str]],
 ) -> None:
+    """RunSucceeded, then one Event per new change point (none for acknowledged or deferred ones)."""
     name = run["metadata"]["name"]
     values = ", ".join(
         f"{metric}={value:.6g}" for metric, value in sorted((status.get("values") or {}).items())
@@ -510,10 +618,14 @@ def _announce_verdict(
         for cp in ((test.get("status") or {}).get("verdict") or {}).get("changePoints") or []
     }
     for point in verdict.change_points:
-        if (point.metric, point.run) in known:
+        if (point.metric, point.run) in known or point.run in deferred or point.acknowledged:
             continue
         text = f"{describe_change_point(point)}, confidence {point.confidence:.2f}"
         if point.regression:
+            lines = changes.get(point.run) or []
+            text += "; what changed: " + (
+                "; ".join(lines) if lines else "nothing recorded on the target or in the spec"
+            )
             post_event(ctx.api, test, WARNING, Reason.REGRESSION_DETECTED.value, text)
             post_event(ctx.api, run, WARNING, Reason.REGRESSION_DETECTED.value, text)
         else:
@@ -551,6 +663,16 @@ def advance_run(ctx: Context, namespace: str, name: str) -> RunPhase | None:
         if new_phase == phase:
             break  # waiting (a retry is scheduled)
         phase = new_phase
+    if moved and phase.value in TERMINAL_RUN_PHASES:
+        _prune(ctx, run)
     if moved:
         sync_test_status(ctx, namespace, run["spec"]["testName"])
     return phase
+
+
+def _prune(ctx: Context, run: Mapping[str, Any]) -> None:
+    try:
+        test, spec, _ = _load_test(ctx, run)
+    except SpecError:
+        return
+    prune_history(ctx, test, spec)

@@ -15,7 +15,7 @@ from perftest_operator.api.errors import TargetUnreachable
 from perftest_operator.api.spec import PerfTestSpec, SecretKeyRef
 from perftest_operator.controller.context import Context
 from perftest_operator.kube.api import KubeApi
-from perftest_operator.target.metadata import summarize_target
+from perftest_operator.target.metadata import product_version, summarize_target
 from perftest_operator.target.platform import (
     DetectedPlatform,
     detect_platform,
@@ -90,6 +90,16 @@ def _visible(read: Callable[[], _T], hidden: _T) -> _T:
             raise
         logger.info("target metadata partly hidden: API answered 403 %s", exc.reason)
         return hidden
+
+
+def read_product_version(api: KubeApi) -> str:
+    """The target's product version with two light reads (no node list): for frequent checks."""
+    with reaching_target():
+        version = api.server_version()
+        cluster_version = _visible(
+            lambda: api.get_cluster_object(*OPENSHIFT_CONFIG, "clusterversions", "version"), None
+        )
+    return product_version(cluster_version, version)
 
 
 def read_target(api: KubeApi, spec: PerfTestSpec) -> TargetFacts:

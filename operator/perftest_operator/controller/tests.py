@@ -14,6 +14,7 @@ from perftest_operator.api.errors import (
     TargetSecretMissing,
     TargetUnreachable,
 )
+from perftest_operator.api.fingerprint import spec_fingerprint
 from perftest_operator.api.perfrun import (
     RUN_NOW_ANNOTATION,
     TRIGGER_LABEL,
@@ -22,20 +23,24 @@ from perftest_operator.api.perfrun import (
     next_run_number,
     trigger_id,
 )
-from perftest_operator.api.spec import PerfTestSpec, parse_perftest_spec
+from perftest_operator.api.spec import ConcurrencyPolicy, PerfTestSpec, parse_perftest_spec
 from perftest_operator.api.status import (
     TERMINAL_RUN_PHASES,
     PerfTestCondition,
     Reason,
+    RunPhase,
     build_test_status,
     derive_run_phase,
+    newest_first,
     spec_error_reason,
 )
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.prometheus import RunTarget, resolve_endpoint
+from perftest_operator.controller.stop import stop_run
 from perftest_operator.controller.targets import read_target, target_api
 from perftest_operator.events import NORMAL, WARNING, post_event
 from perftest_operator.kube.api import Conflict
+from perftest_operator.target.metadata import what_changed
 from perftest_operator.target.profiles import profile_for
 
 logger = logging.getLogger(__name__)
@@ -59,15 +64,28 @@ def load_test_spec(ctx: Context, test: Mapping[str, Any]) -> tuple[PerfTestSpec,
 
 
 def sync_test_status(
-    ctx: Context, namespace: str, name: str, *, ready: tuple[str, str, str] | None = None
+    ctx: Context,
+    namespace: str,
+    name: str,
+    *,
+    ready: tuple[str, str, str] | None = None,
+    scheduler: Mapping[str, Any] | None = None,
 ) -> None:
-    """Recompute the PerfTest's whole status from its PerfRuns and write it (retried on conflicts)."""
+    """Recompute the PerfTest's whole status from its PerfRuns and write it (retried on conflicts).
+
+    `scheduler`: the scheduler's own fields to set (None removes one).
+    """
     for _ in range(STATUS_WRITE_ATTEMPTS):
         test = ctx.api.get_perftest(namespace, name)
         if test is None:
             return
         runs = ctx.api.list_perfruns(namespace, name)
         status = build_test_status(test, runs, ready=ready, now=datetime.datetime.now(datetime.UTC))
+        for key, value in (scheduler or {}).items():
+            if value is None:
+                status.pop(key, None)
+            else:
+                status[key] = value
         try:
             ctx.api.replace_perftest_status(test, status)
             return
@@ -133,45 +151,115 @@ def reconcile_test(ctx: Context, test: Mapping[str, Any], trigger: Trigger | Non
         return retry
     ready = (TRUE, Reason.SPEC_VALID.value, f"the spec is valid; {where}")
     if trigger is not None:
-        if spec.suspend:
-            post_event(
-                ctx.api,
-                test,
-                NORMAL,
-                Reason.RUN_SKIPPED.value,
-                f"{trigger.value}: the PerfTest is suspended",
-            )
-        else:
-            start_run(ctx, test, trigger)
+        start_run(ctx, test, trigger, spec=spec)
     sync_test_status(ctx, namespace, name, ready=ready)
     return None
 
 
-def start_run(ctx: Context, test: Mapping[str, Any], trigger: Trigger) -> str | None:
-    """Create the PerfRun for this trigger (once); None when skipped because a run is active."""
+def _unchanged_since_last_success(
+    ctx: Context, test: Mapping[str, Any], spec: PerfTestSpec, runs: list[dict[str, Any]]
+) -> str | None:
+    """Why a due run would measure nothing new (skipUnchanged), or None when something changed.
+
+    Compared with the newest succeeded run: the target's product version and node metadata,
+    and the spec's fingerprint.
+    """
+    succeeded = [
+        r
+        for r in newest_first(runs)
+        if derive_run_phase(r.get("status") or {}) is RunPhase.SUCCEEDED
+    ]
+    if not succeeded:
+        return None
+    last = succeeded[0]
+    recorded = last.get("status") or {}
+    if recorded.get("specFingerprint") != spec_fingerprint(test.get("spec") or {}):
+        return None
+    try:
+        api = target_api(ctx, test["metadata"]["namespace"], spec.target.kubeconfig_secret_ref)
+        now = read_target(api, spec).describe()
+    except (SpecError, TargetUnreachable):
+        return None  # cannot tell: run, and let the run report the target
+    if what_changed(recorded.get("target") or {}, now):
+        return None
+    return (
+        f"version {now.get('version')}, node metadata and spec unchanged since "
+        f"PerfRun {last['metadata']['name']}"
+    )
+
+
+def start_run(
+    ctx: Context,
+    test: Mapping[str, Any],
+    trigger: Trigger,
+    label: str | None = None,
+    *,
+    spec: PerfTestSpec | None = None,
+    skip_unchanged: bool = False,
+    retry_of: str | None = None,
+    confirms: str | None = None,
+    finishing: str | None = None,
+) -> str | None:
+    """Create the PerfRun for this trigger (once); None when it is skipped.
+
+    `label` names the trigger (default: from the generation or the run-now value). Nothing
+    starts while `spec.suspend` is set (a RunSkipped Event says so). While a
+    run is active, `spec.concurrencyPolicy` decides: Forbid skips with a RunSkipped Event,
+    Replace stops the active run first, Allow starts anyway. With `skip_unchanged` (a due
+    scheduled run) and `spec.trigger.skipUnchanged`, a run that would measure the same version,
+    nodes and spec as the last succeeded one is skipped. Retry and confirmation runs are
+    started by the run that is `finishing` (its last step is still being written), so that run
+    does not count as active.
+    """
     meta = test["metadata"]
-    run_now = (meta.get("annotations") or {}).get(RUN_NOW_ANNOTATION)
-    label = trigger_id(trigger, generation=int(meta.get("generation") or 1), run_now=run_now)
+    if spec is None:
+        spec, _ = load_test_spec(ctx, test)
+    if label is None:
+        run_now = (meta.get("annotations") or {}).get(RUN_NOW_ANNOTATION)
+        label = trigger_id(trigger, generation=int(meta.get("generation") or 1), run_now=run_now)
     runs = ctx.api.list_perfruns(meta["namespace"], meta["name"])
     for run in runs:
         if (run["metadata"].get("labels") or {}).get(TRIGGER_LABEL) == label:
             return str(run["metadata"]["name"])  # this trigger was handled before a restart
+    if spec.suspend:
+        post_event(
+            ctx.api,
+            test,
+            NORMAL,
+            Reason.RUN_SKIPPED.value,
+            f"{trigger.value}: the PerfTest is suspended",
+        )
+        return None
     active = [
-        r["metadata"]["name"]
+        r
         for r in runs
         if derive_run_phase(r.get("status") or {}).value not in TERMINAL_RUN_PHASES
+        and r["metadata"]["name"] != finishing
     ]
-    if active:
+    if active and spec.concurrency_policy is ConcurrencyPolicy.FORBID:
         # Two benchmarks at once would pollute each other's metrics.
         post_event(
             ctx.api,
             test,
             NORMAL,
             Reason.RUN_SKIPPED.value,
-            f"{trigger.value}: not started because PerfRun {active[0]} is still active",
+            f"{trigger.value}: not started because PerfRun {active[0]['metadata']['name']} "
+            "is still active (concurrencyPolicy Forbid)",
         )
         return None
-    body = build_perfrun(test, next_run_number(runs), trigger, label)
+    if skip_unchanged and spec.trigger.skip_unchanged:
+        unchanged = _unchanged_since_last_success(ctx, test, spec, runs)
+        if unchanged is not None:
+            post_event(
+                ctx.api, test, NORMAL, Reason.RUN_SKIPPED.value, f"{trigger.value}: {unchanged}"
+            )
+            return None
+    body = build_perfrun(
+        test, next_run_number(runs), trigger, label, retry_of=retry_of, confirms=confirms
+    )
+    if active and spec.concurrency_policy is ConcurrencyPolicy.REPLACE:
+        for old in active:
+            stop_run(ctx, old, f"replaced by PerfRun {body['metadata']['name']} ({trigger.value})")
     run, _ = ctx.api.create_perfrun(body)
     logger.info(
         "PerfTest %s/%s: PerfRun %s created (%s)",

@@ -12,6 +12,7 @@ from perftest_operator.api.perfrun import Trigger, trigger_from_diff
 from perftest_operator.api.status import TERMINAL_RUN_PHASES, derive_run_phase
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.runs import advance_run
+from perftest_operator.controller.schedule import tick_test
 from perftest_operator.controller.tests import reconcile_test
 
 KOPF_PREFIX = f"kopf.{GROUP}"
@@ -19,6 +20,10 @@ KOPF_PREFIX = f"kopf.{GROUP}"
 
 def _run_is_active(status: kopf.Status, **_: Any) -> bool:
     return derive_run_phase(status).value not in TERMINAL_RUN_PHASES
+
+
+def _runs_by_itself(spec: kopf.Spec, **_: Any) -> bool:
+    return bool(spec.get("schedule") or (spec.get("trigger") or {}).get("onNewVersion"))
 
 
 def register_handlers(registry: kopf.OperatorRegistry, ctx: Context) -> None:
@@ -62,6 +67,17 @@ def register_handlers(registry: kopf.OperatorRegistry, ctx: Context) -> None:
     @kopf.on.resume(GROUP, VERSION, "perftests", registry=registry)
     def perftest_resumed(body: kopf.Body, **_: Any) -> None:
         reconcile(body, None)
+
+    @kopf.timer(
+        GROUP,
+        VERSION,
+        "perftests",
+        interval=ctx.settings.poll_interval_seconds,
+        when=_runs_by_itself,
+        registry=registry,
+    )
+    def perftest_tick(body: kopf.Body, **_: Any) -> None:
+        tick_test(ctx, body)
 
     @kopf.timer(
         GROUP,

@@ -29,7 +29,11 @@ def history_points(runs: Sequence[Mapping[str, Any]]) -> list[RunPoint]:
         }
         start = str(status.get("startTime") or "")
         name = str(run["metadata"]["name"])
-        points.append((start, _number(run), RunPoint(run=name, time=start, values=values)))
+        uid = run["metadata"].get("uid")
+        point = RunPoint(
+            run=name, time=start, values=values, uid=str(uid) if uid is not None else None
+        )
+        points.append((start, _number(run), point))
     points.sort(key=lambda item: (item[0], item[1]))
     return [point for _, _, point in points]
 

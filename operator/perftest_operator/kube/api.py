@@ -13,6 +13,7 @@ from kubernetes.client.exceptions import ApiException
 
 from perftest_operator import GROUP, VERSION
 from perftest_operator.api.perfrun import TEST_LABEL
+from perftest_operator.runner.refs import OwnerRef
 
 PERFTESTS = "perftests"
 PERFRUNS = "perfruns"
@@ -34,6 +35,17 @@ def _or_none(call: Callable[[], Any]) -> dict[str, Any] | None:
     except ApiException as exc:
         if exc.status == 404:
             return None
+        raise
+
+
+def _deleted(call: Callable[[], Any]) -> bool:
+    """Run a DELETE; False when the object was already gone (404)."""
+    try:
+        call()
+        return True
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
         raise
 
 
@@ -223,6 +235,11 @@ class KubeApi:
                 return False
             raise
 
+    def set_owner(self, namespace: str, config_map: str, owner: OwnerRef) -> None:
+        """Make `owner` the controller of a ConfigMap (garbage-collected with it)."""
+        patch = {"metadata": {"ownerReferences": [owner.reference()]}}
+        self.core.patch_namespaced_config_map(config_map, namespace, patch, _preload_content=False)
+
     def create_job(self, body: Mapping[str, Any]) -> bool:
         """Create it; False when it already existed, so a restart never launches a second Job."""
         try:
@@ -370,3 +387,25 @@ class KubeApi:
             )
         )
         return str(answer["status"]["token"])
+
+    # --- deleting what a run left behind -------------------------------------------------------
+
+    def delete_job(self, namespace: str, name: str) -> bool:
+        """Delete a Job and (in the background) its pods; False when it was already gone."""
+        return _deleted(
+            lambda: self.batch.delete_namespaced_job(
+                name, namespace, propagation_policy="Background", _preload_content=False
+            )
+        )
+
+    def delete_config_map(self, namespace: str, name: str) -> bool:
+        return _deleted(
+            lambda: self.core.delete_namespaced_config_map(name, namespace, _preload_content=False)
+        )
+
+    def delete_perfrun(self, namespace: str, name: str) -> bool:
+        return _deleted(
+            lambda: self.custom.delete_namespaced_custom_object(
+                GROUP, VERSION, namespace, PERFRUNS, name, _preload_content=False
+            )
+        )

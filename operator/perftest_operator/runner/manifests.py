@@ -57,6 +57,7 @@ MANAGER = "perftest-operator"
 # cluster health check and metadata gathering (before its timer starts), and, after the
 # timer fires, indexing and the wait for garbage collection of what the run created, which
 # grows with the size of the run (hence the proportional part).
+JOB_TTL_SECONDS = 7 * 24 * 3600
 DEADLINE_FIXED_MARGIN_SECONDS = 15 * 60
 DEADLINE_PROPORTIONAL_MARGIN = 0.10
 
@@ -106,16 +107,7 @@ def _metadata(spec: PerfTestSpec, run: RunRef, owner: OwnerRef | None) -> dict[s
                 f"an owner in namespace {run.namespace!r} cannot own objects in "
                 f"{namespace!r}; pass owner=None"
             )
-        metadata["ownerReferences"] = [
-            {
-                "apiVersion": owner.api_version,
-                "kind": owner.kind,
-                "name": owner.name,
-                "uid": owner.uid,
-                "controller": True,
-                "blockOwnerDeletion": True,
-            }
-        ]
+        metadata["ownerReferences"] = [owner.reference()]
     return metadata
 
 
@@ -266,6 +258,9 @@ def build_job(
         "spec": {
             "backoffLimit": 0,
             "activeDeadlineSeconds": job_deadline_seconds(workload.timeout_seconds),
+            # Removed by the cluster a week after it finished, should the operator never prune it
+            # (PerfTest deleted, operator gone); long enough for any operator outage.
+            "ttlSecondsAfterFinished": JOB_TTL_SECONDS,
             "template": {"metadata": {"labels": run_labels(run)}, "spec": pod_spec},
         },
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -31,3 +32,14 @@ class OwnerRef:
     kind: str
     name: str
     uid: str
+
+    def reference(self) -> dict[str, Any]:
+        """The `metadata.ownerReferences` entry: the controller, blocking the owner's deletion."""
+        return {
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "name": self.name,
+            "uid": self.uid,
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }

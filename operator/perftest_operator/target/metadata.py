@@ -2,7 +2,8 @@
 
 ``summarize_target`` builds the PerfRun's ``status.target`` block from objects the caller read
 off the target; ``what_changed`` compares two such blocks line by line, so that a regression
-verdict can say what differs between the last good and the first bad run.
+verdict can say what differs between the last good and the first bad run; ``describe_changes``
+adds the PerfTest's own spec (its fingerprint) to that, from two PerfRun statuses.
 """
 
 from __future__ import annotations
@@ -43,9 +44,12 @@ def _summarize_values(values: Sequence[str]) -> str | dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def _version(cluster_version: Mapping[str, Any] | None, kubernetes: str | None) -> str:
+def product_version(
+    cluster_version: Mapping[str, Any] | None, version_info: Mapping[str, Any] | None
+) -> str:
+    """ClusterVersion ``status.desired.version`` (OpenShift), else ``GET /version``'s gitVersion (pure)."""
     desired = text(dig(cluster_version, "status", "desired", "version"))
-    return desired or kubernetes or UNKNOWN
+    return desired or text(mapping(version_info).get("gitVersion")) or UNKNOWN
 
 
 def summarize_target(
@@ -72,7 +76,7 @@ def summarize_target(
         "openshift": platform.openshift,
         "hostedControlPlane": platform.hosted_control_plane,
         "managed": platform.managed,
-        "version": _version(cluster_version, kubernetes),
+        "version": product_version(cluster_version, version_info),
         "kubernetesVersion": kubernetes or UNKNOWN,
         "nodes": {"total": len(nodes), "byRole": dict(sorted(by_role.items()))},
     }
@@ -131,3 +135,27 @@ def platform_from_summary(summary: Mapping[str, Any] | None) -> DetectedPlatform
         managed=summary.get("managed") is True,
         evidence=str(summary.get("platformEvidence") or ""),
     )
+
+
+# How many hex digits of a spec fingerprint describe_changes shows.
+SHORT_FINGERPRINT = 8
+
+
+def describe_changes(last_good: Mapping[str, Any], first_bad: Mapping[str, Any]) -> list[str]:
+    """What differs between two PerfRun statuses: the target, then the PerfTest's own spec.
+
+    The target lines are ``what_changed`` of their ``target`` blocks; a spec line, e.g.
+    ``"spec fingerprint 1a2b3c4d… → 5e6f7a8b… (generation 3 → 4)"``, is added when both runs
+    recorded ``specFingerprint`` and the two differ (a run that recorded none says nothing
+    about its spec). A purely computational function with no side effects.
+    """
+    lines = what_changed(mapping(last_good.get("target")), mapping(first_bad.get("target")))
+    old, new = text(last_good.get("specFingerprint")), text(first_bad.get("specFingerprint"))
+    if old is not None and new is not None and old != new:
+        line = f"spec fingerprint {old[:SHORT_FINGERPRINT]}… → {new[:SHORT_FINGERPRINT]}…"
+        old_generation = last_good.get("testGeneration")
+        new_generation = first_bad.get("testGeneration")
+        if old_generation is not None and new_generation is not None:
+            line += f" (generation {old_generation} → {new_generation})"
+        lines.append(line)
+    return lines

@@ -1,0 +1,67 @@
+"""A PerfTest spec's fingerprint: a short hash of what changes what a run measures (pure).
+
+Two specs with the same fingerprint run the same benchmark on the same target and read the same
+KPIs the same way, so their runs are comparable; a different fingerprint is one of the things a
+regression verdict names as changed. Scheduling, triggers, retries, suspend, analysis settings,
+history retention and a KPI's threshold, direction and unit are left out: they change when and
+how runs are judged, not what a run measures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from perftest_operator.api.spec import PerfTestSpec, parse_perftest_spec
+
+FINGERPRINT_LENGTH = 16
+# Bumped when the measured parts below change shape, so old and new fingerprints never collide.
+_FORMAT = 1
+
+
+def _measured(spec: PerfTestSpec) -> dict[str, Any]:
+    """The parts of a parsed spec that change what a run measures, as plain JSON values."""
+    target, workload, prometheus = spec.target, spec.workload, spec.prometheus
+    secret = target.kubeconfig_secret_ref
+    config_map = workload.config_map_ref
+    return {
+        "format": _FORMAT,
+        "target": {
+            "platform": target.platform.value,
+            "namespace": target.namespace,
+            "kubeconfigSecretRef": None if secret is None else [secret.name, secret.key],
+        },
+        "workload": {
+            "name": workload.name,
+            "configMapRef": None if config_map is None else [config_map.name, config_map.key],
+            "image": workload.image,
+            "iterations": workload.iterations,
+            "qps": workload.qps,
+            "burst": workload.burst,
+            "timeoutSeconds": workload.timeout_seconds,
+            "extraArgs": list(workload.extra_args),
+        },
+        "prometheus": {"url": prometheus.url, "stepSeconds": prometheus.step_seconds},
+        # By name: names are unique, and listing the KPIs in another order measures the same.
+        "metrics": sorted(
+            [metric.name, metric.query, metric.aggregation.value] for metric in spec.metrics
+        ),
+    }
+
+
+def spec_fingerprint(spec: Mapping[str, Any]) -> str:
+    """The first 16 hex digits of the sha256 of the measured parts of a PerfTest's raw spec.
+
+    The spec is parsed first, so a field written with its default value gives the same
+    fingerprint as the field left out. Raises SpecError for a spec the operator cannot use.
+    A purely computational function with no side effects.
+    """
+    canonical = json.dumps(
+        _measured(parse_perftest_spec(spec)),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()[:FINGERPRINT_LENGTH]

@@ -1,0 +1,143 @@
+"""Runs that follow a run: retries of a failed Job, confirmation runs of a new regression (I/O orchestration).
+
+- Retry: a run whose Job failed is retried up to `spec.retries` times; each retry is a new
+  PerfRun with `spec.retryOf` naming the first run of the chain.
+- Confirmation: with `spec.analysis.confirmRuns: N`, a regression whose first bad run is the
+  newest one is not announced yet; N confirmation runs (`spec.confirms`) are started one after
+  the other (two benchmarks at once would disturb each other), and after the N-th the alarm is
+  raised only if the change point still stands at that run. Otherwise the run is recorded as
+  an outlier (`status.confirmation.state: NotConfirmed`), left out of later histories, and a
+  `RegressionNotConfirmed` Event says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from perftest_operator.analysis.verdict import MetricChangePoint, Verdict, describe_change_point
+from perftest_operator.api.perfrun import ConfirmationState, Trigger, trigger_id
+from perftest_operator.api.spec import PerfTestSpec
+from perftest_operator.api.status import Reason
+from perftest_operator.controller.context import Context
+from perftest_operator.controller.tests import start_run
+from perftest_operator.events import NORMAL, WARNING, post_event
+
+logger = logging.getLogger(__name__)
+
+PENDING = ConfirmationState.PENDING.value
+CONFIRMED = ConfirmationState.CONFIRMED.value
+NOT_CONFIRMED = ConfirmationState.NOT_CONFIRMED.value
+
+
+def _generation(test: Mapping[str, Any]) -> int:
+    return int(test["metadata"].get("generation") or 1)
+
+
+def retry_failed_run(
+    ctx: Context, test: Mapping[str, Any], spec: PerfTestSpec, run: Mapping[str, Any]
+) -> str | None:
+    """Start the next retry of a run whose Job failed, if `spec.retries` allows; its name."""
+    if spec.retries <= 0:
+        return None
+    first = str(run["spec"].get("retryOf") or run["metadata"]["name"])
+    runs = ctx.api.list_perfruns(test["metadata"]["namespace"], test["metadata"]["name"])
+    attempt = 1 + sum(1 for r in runs if (r.get("spec") or {}).get("retryOf") == first)
+    if attempt > spec.retries:
+        return None
+    label = trigger_id(
+        Trigger.RETRY, generation=_generation(test), run_now=None, retry_of=first, attempt=attempt
+    )
+    name = start_run(
+        ctx,
+        test,
+        Trigger.RETRY,
+        label,
+        spec=spec,
+        retry_of=first,
+        finishing=str(run["metadata"]["name"]),
+    )
+    if name is not None:
+        message = f"{run['metadata']['name']} failed: retry {attempt} of {spec.retries} is {name}"
+        post_event(ctx.api, test, NORMAL, Reason.RETRYING.value, message)
+    return name
+
+
+def new_regressions_at(verdict: Verdict, run_name: str) -> list[MetricChangePoint]:
+    """Regressions (not acknowledged) whose first bad run is `run_name`."""
+    return [
+        point
+        for point in verdict.change_points
+        if point.regression and point.run == run_name and not point.acknowledged
+    ]
+
+
+def start_confirmation(
+    ctx: Context,
+    test: Mapping[str, Any],
+    spec: PerfTestSpec,
+    suspect: str,
+    attempt: int,
+    finishing: str,
+) -> str | None:
+    """Start confirmation run number `attempt` of the suspect run, after the `finishing` one."""
+    label = trigger_id(
+        Trigger.CONFIRM,
+        generation=_generation(test),
+        run_now=None,
+        confirms=suspect,
+        attempt=attempt,
+    )
+    return start_run(
+        ctx, test, Trigger.CONFIRM, label, spec=spec, confirms=suspect, finishing=finishing
+    )
+
+
+def settle_confirmation(
+    ctx: Context,
+    test: Mapping[str, Any],
+    spec: PerfTestSpec,
+    run: Mapping[str, Any],
+    verdict: Verdict,
+    runs: Sequence[Mapping[str, Any]],
+) -> tuple[str, dict[str, Any]] | None:
+    """After a confirmation run's verdict: start the next one, or decide.
+
+    Returns (suspect run name, its new status.confirmation) once decided or advanced, else None.
+    The suspect's `confirmation.metrics` (the KPIs that changed at it) are kept.
+    """
+    suspect = str(run["spec"]["confirms"])
+    recorded = next(
+        (
+            (r.get("status") or {}).get("confirmation") or {}
+            for r in runs
+            if r["metadata"]["name"] == suspect
+        ),
+        {},
+    )
+    metrics = list(recorded.get("metrics") or [])
+    done = [r["metadata"]["name"] for r in runs if (r.get("spec") or {}).get("confirms") == suspect]
+    if run["metadata"]["name"] not in done:
+        done.append(run["metadata"]["name"])
+    if len(done) < spec.analysis.confirm_runs:
+        start_confirmation(ctx, test, spec, suspect, len(done) + 1, run["metadata"]["name"])
+        return suspect, {"state": PENDING, "runs": done, "metrics": metrics}
+    holding = [p for p in verdict.change_points if p.regression and p.run == suspect]
+    if holding:
+        for point in holding:
+            text = (
+                f"{describe_change_point(point)}, confirmed by {len(done)} run(s), "
+                f"confidence {point.confidence:.2f}"
+            )
+            post_event(ctx.api, test, WARNING, Reason.REGRESSION_DETECTED.value, text)
+        return suspect, {"state": CONFIRMED, "runs": done, "metrics": metrics}
+    post_event(
+        ctx.api,
+        test,
+        NORMAL,
+        Reason.REGRESSION_NOT_CONFIRMED.value,
+        f"the change at {suspect} did not hold in {len(done)} confirmation run(s): "
+        f"{suspect} is recorded as an outlier and left out of the history",
+    )
+    return suspect, {"state": NOT_CONFIRMED, "runs": done, "metrics": metrics}

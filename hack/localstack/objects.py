@@ -27,6 +27,25 @@ def wait_for(
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
+def perftest_body(name: str, prometheus_url: str, **spec: Any) -> dict[str, Any]:
+    """The PerfTest the end-to-end tests start from; `spec` fields replace or extend it."""
+    body: dict[str, Any] = {
+        "metadata": {"name": name},
+        "spec": {
+            "target": {"platform": "AWS"},
+            "workload": {"name": "cluster-density-v2", "iterations": 9},
+            "prometheus": {"url": prometheus_url, "step": "15s"},
+            "analysis": {"minHistory": 5},
+        },
+    }
+    for key, value in spec.items():
+        if isinstance(value, dict) and isinstance(body["spec"].get(key), dict):
+            body["spec"][key] = {**body["spec"][key], **value}
+        else:
+            body["spec"][key] = value
+    return body
+
+
 class Kube:
     """The few reads and writes the end-to-end tests make, on plain dicts."""
 

@@ -25,12 +25,14 @@ class OperatorProcess:
         *,
         namespaces: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
+        args: Sequence[str] = (),
         ready_timeout_seconds: float = 60.0,
     ) -> None:
         self.kubeconfig = str(kubeconfig)
         self.log_path = log_path
         self.namespaces = tuple(namespaces)
         self.env = dict(env or {})
+        self.args = tuple(args)
         self.ready_timeout_seconds = ready_timeout_seconds
         self.health_port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
@@ -50,7 +52,7 @@ class OperatorProcess:
         ]
         for namespace in self.namespaces:
             command += ["--namespace", namespace]
-        command += ["--liveness", self.health_url, "--verbose"]
+        command += ["--liveness", self.health_url, "--verbose", *self.args]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)

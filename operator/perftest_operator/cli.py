@@ -18,6 +18,7 @@ from perftest_operator.api.errors import SpecError
 from perftest_operator.api.kpi import DEFAULT_THRESHOLD_PERCENT, Direction
 from perftest_operator.api.settings import load_settings
 from perftest_operator.api.spec import parse_perftest_spec
+from perftest_operator.telemetry.address import parse_listen_address
 
 logger = logging.getLogger(package_name)
 
@@ -44,6 +45,8 @@ def command_run(args: argparse.Namespace) -> int:
     from perftest_operator.controller.context import Context
     from perftest_operator.handlers.registration import register_handlers
     from perftest_operator.kube.api import KubeApi
+    from perftest_operator.telemetry.metrics import OperatorMetrics
+    from perftest_operator.telemetry.server import serve_metrics
 
     namespaces = tuple(args.namespace or ()) or settings.namespaces
     if args.priority is not None and not args.peering:
@@ -56,8 +59,16 @@ def command_run(args: argparse.Namespace) -> int:
     except Exception as exc:
         # The loader's messages may quote the kubeconfig; say only what kind of problem it was.
         return _fail(f"cannot load Kubernetes credentials ({type(exc).__name__})")
+    telemetry = OperatorMetrics()
+    if args.metrics_address is not None:
+        try:
+            server = serve_metrics(telemetry, *args.metrics_address)
+        except OSError as exc:
+            host, port = args.metrics_address
+            return _fail(f"cannot serve metrics on {host}:{port}: {exc.strerror}")
+        logger.info("operator metrics on http://%s:%d/metrics", server.host, server.port)
     registry = kopf.OperatorRegistry()
-    register_handlers(registry, Context(api=api, settings=settings))
+    register_handlers(registry, Context(api=api, settings=settings, telemetry=telemetry))
     kopf.run(
         registry=registry,
         clusterwide=not namespaces,
@@ -187,6 +198,13 @@ def _threshold(text: str) -> float:
     return value
 
 
+def _listen_address(text: str) -> tuple[str, int]:
+    try:
+        return parse_listen_address(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _add_analyze(commands: Any) -> None:
     analyze = commands.add_parser(
         "analyze",
@@ -254,6 +272,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--liveness", help="serve kopf's health endpoint, e.g. http://0.0.0.0:8080/healthz"
+    )
+    run.add_argument(
+        "--metrics-address",
+        type=_listen_address,
+        metavar="HOST:PORT",
+        help="serve the operator's Prometheus metrics on http://HOST:PORT/metrics, e.g. "
+        "0.0.0.0:8081 (default: not served)",
     )
     run.add_argument(
         "--peering",

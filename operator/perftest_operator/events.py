@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import logging
 import secrets
 from collections.abc import Mapping
@@ -19,8 +20,30 @@ MAX_MESSAGE = 1024
 logger = logging.getLogger(__name__)
 
 
+def event_name(involved: Mapping[str, Any], reason: str, once: str | None) -> str:
+    """The Event's name: random, or derived from (object, reason, `once`) so it is posted once.
+
+    A pure function. Kubernetes refuses a second Event of the same name (409), so an Event
+    about one happening (a run that succeeded, a change point found) that is posted again after
+    an operator restart is not duplicated.
+    """
+    meta = involved["metadata"]
+    if once is None:
+        suffix = secrets.token_hex(8)
+    else:
+        key = f"{involved.get('kind', '')}/{meta['name']}/{reason}/{once}"
+        suffix = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return f"{meta['name'][:200]}.{suffix}"
+
+
 def build_event(
-    involved: Mapping[str, Any], type_: str, reason: str, message: str, *, now: datetime.datetime
+    involved: Mapping[str, Any],
+    type_: str,
+    reason: str,
+    message: str,
+    *,
+    now: datetime.datetime,
+    once: str | None = None,
 ) -> dict[str, Any]:
     """A core/v1 Event about the object; a purely computational function with no side effects."""
     meta = involved["metadata"]
@@ -29,7 +52,7 @@ def build_event(
         "apiVersion": "v1",
         "kind": "Event",
         "metadata": {
-            "name": f"{meta['name']}.{secrets.token_hex(8)}",
+            "name": event_name(involved, reason, once),
             "namespace": meta["namespace"],
         },
         "involvedObject": {
@@ -52,13 +75,28 @@ def build_event(
 
 
 def post_event(
-    api: KubeApi, involved: Mapping[str, Any], type_: str, reason: str, message: str
+    api: KubeApi,
+    involved: Mapping[str, Any],
+    type_: str,
+    reason: str,
+    message: str,
+    *,
+    once: str | None = None,
 ) -> None:
-    """Post an Event; a failure to post is logged, never fatal to the run."""
-    body = build_event(involved, type_, reason, message, now=datetime.datetime.now(datetime.UTC))
+    """Post an Event; a failure to post is logged, never fatal to the run.
+
+    With `once` (what the Event is about, e.g. a run or a metric at a run), posting it again
+    — a step repeated after a restart — does nothing.
+    """
+    body = build_event(
+        involved, type_, reason, message, now=datetime.datetime.now(datetime.UTC), once=once
+    )
     try:
         api.create_event(body)
     except Exception as exc:
+        if once is not None and getattr(exc, "status", None) == 409:
+            return  # posted before the restart
+
         logger.warning(
             "could not post event %s on %s: %s",
             reason,

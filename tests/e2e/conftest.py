@@ -54,12 +54,13 @@ def start_operator(
     """Start `perftest run` watching the test's namespace; stopped at the end of the test."""
     started: list[OperatorProcess] = []
 
-    def start(**env: str) -> OperatorProcess:
+    def start(*args: str, **env: str) -> OperatorProcess:
         process = OperatorProcess(
             cluster.kubeconfig,
             tmp_path / f"operator-{len(started)}.log",
             namespaces=[namespace],
             env={**OPERATOR_ENV, **env},
+            args=args,
         )
         started.append(process)
         process.start()

@@ -13,7 +13,7 @@ import pytest
 
 from localstack.cluster import Cluster
 from localstack.jobs import JobScript, SimulatedJobController
-from localstack.objects import Kube, wait_for
+from localstack.objects import Kube, perftest_body, wait_for
 from localstack.prometheus import ReplayRun, replayed_prometheus
 from localstack.remote_target import KEY, SECRET, TARGET_ENV, put_secret, target_kubeconfig
 from localstack.story import FIRST_BAD_RUN, READ_ONLY_LATENCY, replay_script, run_number, story_runs
@@ -28,21 +28,7 @@ NEW_KERNEL = "5.14.0-570.1.1.el9_6.x86_64"
 
 
 def perftest(prometheus_url: str, **spec: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "metadata": {"name": TEST},
-        "spec": {
-            "target": {"platform": "AWS"},
-            "workload": {"name": "cluster-density-v2", "iterations": 9},
-            "prometheus": {"url": prometheus_url, "step": "15s"},
-            "analysis": {"minHistory": 5},
-        },
-    }
-    for key, value in spec.items():
-        if isinstance(value, dict) and isinstance(body["spec"].get(key), dict):
-            body["spec"][key] = {**body["spec"][key], **value}
-        else:
-            body["spec"][key] = value
-    return body
+    return perftest_body(TEST, prometheus_url, **spec)
 
 
 class Clock:

@@ -12,7 +12,7 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 
 from localstack.jobs import SimulatedJobController
-from localstack.objects import Kube, wait_for
+from localstack.objects import Kube, perftest_body, wait_for
 from localstack.prometheus import HeaderRecordingProxy, ReplayRun, replayed_prometheus
 from localstack.story import FIRST_BAD_RUN, READ_ONLY_LATENCY, replay_script, story_runs
 
@@ -22,17 +22,7 @@ TEST = "api-latency"
 
 
 def perftest(prometheus_url: str, **spec: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "metadata": {"name": TEST},
-        "spec": {
-            "target": {"platform": "AWS"},
-            "workload": {"name": "cluster-density-v2", "iterations": 9},
-            "prometheus": {"url": prometheus_url, "step": "15s"},
-            "analysis": {"minHistory": 5},
-        },
-    }
-    body["spec"].update(spec)
-    return body
+    return perftest_body(TEST, prometheus_url, **spec)
 
 
 def finished_run(kube: Kube, name: str) -> dict[str, Any] | None:

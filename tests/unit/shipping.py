@@ -125,13 +125,60 @@ def custom_resource_schema(doc: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+PROMETHEUS_OPERATOR_GROUP = "monitoring.coreos.com"
+
+
+def prometheus_operator_problems(doc: Mapping[str, Any]) -> list[str]:
+    """Why a prometheus-operator object (ServiceMonitor, ...) is invalid, by the models that
+    cloudcoil-models-prometheus-operator generates from prometheus-operator's CRDs: types,
+    required fields, patterns; a field the model does not know (and so the CRD would prune) is
+    reported too."""
+    import pydantic
+    from cloudcoil.models.prometheus_operator import v1
+
+    model = getattr(v1, str(doc.get("kind")), None)
+    if str(doc.get("apiVersion")) != f"{PROMETHEUS_OPERATOR_GROUP}/v1" or model is None:
+        return [f"no schema for {doc.get('apiVersion')} {doc.get('kind')}"]
+    try:
+        parsed = model.model_validate(dict(doc))
+    except pydantic.ValidationError as exc:
+        return [
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors()
+        ]
+    kept = parsed.model_dump(by_alias=True, exclude_unset=True, mode="json")
+    return [] if kept == doc else [f"fields the CRD does not know: {_dropped(doc, kept)}"]
+
+
+def _dropped(original: Any, kept: Any, path: str = "") -> list[str]:
+    if isinstance(original, Mapping) and isinstance(kept, Mapping):
+        return [
+            found
+            for key, value in original.items()
+            for found in (
+                _dropped(value, kept[key], f"{path}.{key}") if key in kept else [f"{path}.{key}"]
+            )
+        ]
+    if isinstance(original, list) and isinstance(kept, list):
+        return [
+            f
+            for i, (a, b) in enumerate(zip(original, kept, strict=False))
+            for f in _dropped(a, b, f"{path}[{i}]")
+        ]
+    return [] if original == kept else [path]
+
+
 def invalid_objects(objects: Iterable[Mapping[str, Any]]) -> list[str]:
     """Why objects are invalid: Kubernetes kinds by kubernetes-validate --strict (every version in
     KUBERNETES_VERSIONS), our custom resources by their CRD's schema (jsonschema, unknown fields
-    refused as the API server would prune them). Any other kind is reported: no schema to check."""
+    refused as the API server would prune them), prometheus-operator's (ServiceMonitor) by the
+    models generated from its CRDs. Any other kind is reported: no schema to check."""
     problems = []
     for doc in objects:
         what = f"{doc.get('kind')}/{(doc.get('metadata') or {}).get('name')}"
+        if str(doc.get("apiVersion", "")).startswith(f"{PROMETHEUS_OPERATOR_GROUP}/"):
+            problems += [f"{what}: {problem}" for problem in prometheus_operator_problems(doc)]
+            continue
         schema = custom_resource_schema(doc)
         if schema is not None:
             problems += [

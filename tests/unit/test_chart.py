@@ -50,8 +50,9 @@ def test_lint_is_clean_with_default_and_namespaced_values() -> None:
             "--set",
             "podSecurityContext.runAsUser=null",
         ],
+        ["--set", "metrics.serviceMonitor.enabled=true"],
     ],
-    ids=["default", "namespaced", "no-crds-dashboard", "openshift"],
+    ids=["default", "namespaced", "no-crds-dashboard", "openshift", "servicemonitor"],
 )
 def test_every_rendered_object_is_valid(values: list[str]) -> None:
     objects = helm_template(*values)
@@ -217,10 +218,61 @@ def test_openshift_values_bind_monitoring_and_leave_the_uid_to_the_scc() -> None
     assert context == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
 
 
+# --- the operator's metrics -----------------------------------------------------------------------------
+
+SERVICE_MONITOR = ["--set", "metrics.serviceMonitor.enabled=true"]
+
+
+def test_metrics_service_equals_the_base_one_and_selects_the_operator_pods() -> None:
+    objects = helm_template()
+    service = without_chart_labels(the_one(objects, "Service", "perftest-operator-metrics"))
+    base = the_one(kustomize(BASE), "Service", "perftest-operator-metrics")
+    # The chart selects by its release too (app.kubernetes.io/instance), as for every object.
+    selector = the_one(objects, "Service")["spec"]["selector"]
+    assert service["spec"].pop("selector").items() <= selector.items()
+    pod_labels = the_one(objects, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    assert selector.items() <= pod_labels.items()
+    base["spec"].pop("selector")
+    assert service == base
+
+
+def test_service_monitor_is_off_by_default_and_equals_the_openshift_one() -> None:
+    assert by_kind(helm_template(), "ServiceMonitor") == []
+    objects = helm_template(*SERVICE_MONITOR, "--set", "metrics.serviceMonitor.labels.release=kp")
+    monitor = the_one(objects, "ServiceMonitor")
+    assert monitor["metadata"]["labels"]["release"] == "kp"
+    service = the_one(objects, "Service")
+    assert (
+        monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    )
+    openshift = the_one(kustomize(MANIFESTS / "overlays" / "openshift"), "ServiceMonitor")
+    chart_spec = monitor["spec"]
+    chart_spec["selector"]["matchLabels"].pop("app.kubernetes.io/instance")
+    assert chart_spec == openshift["spec"]
+
+
+def test_metrics_can_be_turned_off() -> None:
+    objects = helm_template("--set", "metrics.enabled=false", *SERVICE_MONITOR)
+    assert by_kind(objects, "Service") == [] and by_kind(objects, "ServiceMonitor") == []
+    container = operator_container(objects)
+    assert build_parser().parse_args(container["args"]).metrics_address is None
+    assert [p["name"] for p in container["ports"]] == ["health"]
+
+
+def test_metrics_port_value_moves_the_service_and_the_listener_together() -> None:
+    objects = helm_template("--set", "metrics.port=9400")
+    container = operator_container(objects)
+    assert build_parser().parse_args(container["args"]).metrics_address == ("0.0.0.0", 9400)
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    (service_port,) = the_one(objects, "Service")["spec"]["ports"]
+    assert ports[service_port["targetPort"]] == service_port["port"] == 9400
+
+
 # --- the Grafana dashboard ------------------------------------------------------------------------------
 
 DASHBOARD = CHART / "dashboards" / "perftest-operator.json"
-# The operator's metrics the dashboard is written against (its metrics endpoint is another issue's).
+# The operator's metrics the dashboard is written against (tests/unit/test_telemetry.py checks that
+# the operator exposes them).
 OPERATOR_METRICS = {
     "perftest_kpi_value",
     "perftest_runs_started_total",

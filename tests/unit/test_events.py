@@ -38,3 +38,20 @@ def test_event_names_the_object_and_is_unique() -> None:
 def test_long_messages_are_cut() -> None:
     event = build_event(TEST, "Normal", "RunSucceeded", "x" * 5000, now=NOW)
     assert len(event["message"]) == MAX_MESSAGE
+
+
+def test_an_event_about_one_happening_has_one_name() -> None:
+    def name(reason: str, once: str, involved: dict = TEST) -> str:
+        return str(
+            build_event(involved, "Normal", reason, "m", now=NOW, once=once)["metadata"]["name"]
+        )
+
+    # The same happening posted again (a step repeated after a restart) has the same name, so
+    # the API refuses the copy; another run, reason or object gives another name.
+    assert name("RunSucceeded", "api-latency-3") == name("RunSucceeded", "api-latency-3")
+    assert name("RunSucceeded", "api-latency-3") != name("RunSucceeded", "api-latency-4")
+    assert name("RunSucceeded", "api-latency-3") != name("RunStarted", "api-latency-3")
+    run = {**TEST, "kind": "PerfRun"}
+    assert name("RunSucceeded", "api-latency-3") != name("RunSucceeded", "api-latency-3", run)
+    long_object = {**TEST, "metadata": {**TEST["metadata"], "name": "x" * 253}}
+    assert len(name("RunSucceeded", "r", long_object)) <= 253

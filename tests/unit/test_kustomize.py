@@ -44,7 +44,19 @@ def test_validation_finds_what_the_api_server_would_refuse() -> None:
         "spec": {"workload": {"name": "node-density", "qps": "fast"}},
     }
     unknown = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
-    problems = invalid_objects([deployment, peering, perftest, unknown])
+    monitor = the_one(kustomize(OVERLAYS["openshift"]), "ServiceMonitor")
+    monitor["spec"]["endpoints"][0]["honourLabels"] = True
+    monitor["spec"]["endpoints"][0]["interval"] = "half a minute"
+    problems = invalid_objects([deployment, peering, perftest, unknown, monitor])
+    assert any(
+        p.startswith("ServiceMonitor/perftest-operator: spec.endpoints.0.interval")
+        for p in problems
+    )
+    monitor["spec"]["endpoints"][0]["interval"] = "30s"
+    assert invalid_objects([monitor]) == [
+        "ServiceMonitor/perftest-operator: fields the CRD does not know: "
+        "['.spec.endpoints[0].honourLabels']"
+    ]
     assert any(p.startswith("Deployment/perftest-operator") and "httpGett" in p for p in problems)
     assert "ClusterKopfPeering/perftest-operator: unknown field spec" in problems
     assert any(p.startswith("PerfTest/x: spec.workload.qps") for p in problems)
@@ -55,7 +67,13 @@ def test_validation_finds_what_the_api_server_would_refuse() -> None:
 def test_only_namespaced_kinds_get_the_namespace(name: str) -> None:
     for doc in kustomize(RENDERABLE[name]):
         namespace = doc["metadata"].get("namespace")
-        if doc["kind"] in ("ServiceAccount", "Deployment", "PodDisruptionBudget"):
+        if doc["kind"] in (
+            "ServiceAccount",
+            "Deployment",
+            "PodDisruptionBudget",
+            "Service",
+            "ServiceMonitor",
+        ):
             assert namespace == NAMESPACE, doc["kind"]
         else:
             assert namespace is None, doc["kind"]
@@ -150,6 +168,52 @@ def test_probes_and_graceful_shutdown() -> None:
     assert container["resources"]["limits"].keys() == {"cpu", "memory"}
 
 
+# --- the operator's metrics ---------------------------------------------------------------------------
+
+
+def test_metrics_service_reaches_the_port_the_operator_serves_metrics_on() -> None:
+    objects = kustomize(BASE)
+    pod = the_one(objects, "Deployment")["spec"]["template"]
+    (container,) = pod["spec"]["containers"]
+    host, port = run_args(objects).metrics_address
+    assert host == "0.0.0.0"  # reachable from other pods, not only from inside the pod
+    ports = {item["name"]: item["containerPort"] for item in container["ports"]}
+    service = the_one(objects, "Service", "perftest-operator-metrics")
+    (service_port,) = service["spec"]["ports"]
+    assert ports[service_port["targetPort"]] == port
+    assert service_port["name"] == "metrics"
+    # It selects the operator's pods (both replicas) and nothing else the base creates.
+    selector = service["spec"]["selector"]
+    assert selector.items() <= pod["metadata"]["labels"].items()
+    assert selector == the_one(objects, "Deployment")["spec"]["selector"]["matchLabels"]
+    # The probes keep their own port.
+    assert ports["health"] != port
+
+
+def test_only_the_openshift_overlay_has_a_service_monitor() -> None:
+    assert by_kind(kustomize(BASE), "ServiceMonitor") == []
+    assert by_kind(kustomize(OVERLAYS["kubernetes"]), "ServiceMonitor") == []
+
+
+def test_openshift_service_monitor_scrapes_the_metrics_service() -> None:
+    objects = kustomize(OVERLAYS["openshift"])
+    monitor = the_one(objects, "ServiceMonitor")
+    service = the_one(objects, "Service", "perftest-operator-metrics")
+    assert (
+        monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    )
+    assert monitor["spec"]["namespaceSelector"] == {
+        "matchNames": [service["metadata"]["namespace"]]
+    }
+    # Only the metrics Service: not another Service of the operator that may come later.
+    assert monitor["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"] == "metrics"
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["port"] in {p["name"] for p in service["spec"]["ports"]}
+    assert endpoint["path"] == "/metrics"
+    # The PerfTests' own `namespace` label is kept, not replaced by the operator's namespace.
+    assert endpoint["honorLabels"] is True
+
+
 # --- overlays ----------------------------------------------------------------------------------------
 
 
@@ -195,12 +259,15 @@ def test_openshift_overlay_leaves_the_uid_to_the_scc_and_keeps_the_rest_restrict
 
 @pytest.mark.parametrize("name", sorted(OVERLAYS))
 def test_overlays_change_only_the_settings_they_are_for(name: str) -> None:
-    """Apart from the Prometheus URL, the openshift UID and its role binding, an overlay is the base."""
+    """Apart from the Prometheus URL, the openshift UID, its role binding and ServiceMonitor,
+    an overlay is the base."""
 
     def comparable(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
         result = []
         for doc in objects:
             if doc["metadata"]["name"].endswith("cluster-monitoring-view"):
+                continue
+            if doc["kind"] == "ServiceMonitor":
                 continue
             if doc["kind"] == "Deployment":
                 pod = doc["spec"]["template"]["spec"]

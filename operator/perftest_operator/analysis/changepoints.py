@@ -6,10 +6,11 @@ always gives the same answer. The method, in three steps:
 1. Binary segmentation with a rank scan test (`ranktest`): split the series where the
    standardised Mann-Whitney statistic is largest, keep the split if its scan p-value (which
    accounts for scanning every position: Siegmund's analytic approximation for the maximum of a
-   standardised Brownian bridge, or seeded permutations for short or heavily tied segments) is
-   at most `alpha`, and recurse into both parts. Where no single split is significant, an
-   interior part that returns to the old level (a transient change) is looked for by the range
-   of the rank CUSUM (Kuiper's statistic, at a tenth of `alpha`) and cut out at both ends.
+   standardised Brownian bridge, or seeded permutations for segments under 40 runs or heavily
+   tied ones) is at most `alpha`, and recurse into both parts. Where no single split is
+   significant, an interior part that returns to the old level (a transient change) is looked
+   for by the range of the rank CUSUM (Kuiper's statistic, at a tenth of `alpha`) and cut out
+   at both ends.
    Ranks make it scale-free and robust to single flaky runs and to runs flipping between modes.
    Where a segment's values fall into two clearly separated modes (`modes`), both tests run on
    the segment's mode-indicator sequence instead (the change is in the mix of modes, and the
@@ -18,8 +19,10 @@ always gives the same answer. The method, in three steps:
    Ranks forget magnitudes, so where the two parts are clearly apart (medians at least
    `separation` robust spreads apart) the split is placed where the absolute deviations from
    the two medians are least (`placement`): a large shift is then placed at its first run.
-2. Materiality: while some change moves the segment median by less than `threshold_percent`,
-   drop the smallest such change and merge its segments (medians are recomputed each time).
+2. Materiality: while some change moves the segment median by less than one run-to-run noise
+   spread pooled over the history (`effect`: a scan on long segments calls even smaller shifts
+   significant), and then while some change moves it by less than `threshold_percent`, drop
+   the smallest such change and merge its segments (medians are recomputed each time).
 3. The newest runs (`tail`): a scan test cannot call a change on one or two new runs, so the
    newest k runs of the last segment are also compared with the runs before them (all beyond
    max(`tail_z` / sqrt(k), 2.5) robust spreads, MAD or IQR, from their median, and at most one
@@ -53,6 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from perftest_operator.analysis.effect import distinct_indices
 from perftest_operator.analysis.medians import median
 from perftest_operator.analysis.modes import mode_indicator, newest_mode_departure
 from perftest_operator.analysis.placement import DEFAULT_SEPARATION, split_cost
@@ -248,7 +252,9 @@ def detect_change_points(
         separation=separation,
     )
     p_values = {split.index: split.p_value for split in splits}
-    indices = _material_indices(series, [s.index for s in splits], threshold_percent)
+    indices = _material_indices(
+        series, distinct_indices(series, [s.index for s in splits]), threshold_percent
+    )
 
     tail = TailSettings(
         min_size=min_size,

@@ -114,12 +114,26 @@ def next_run_number(runs: Sequence[Mapping[str, Any]]) -> int:
 
 
 def perfrun_name(test_name: str, number: int) -> str:
-    """`<test>-<n>`; a PerfTest name is at most 253 characters, so shorten when needed."""
+    """`<test>-<n>`; a PerfTest name is at most 253 characters, so shorten when needed.
+
+    The shortened head loses trailing dots and dashes, so that the name stays a DNS subdomain
+    (a cut after ``a.`` would give ``a.-<hash>``, which the API server refuses).
+    """
     suffix = f"-{number}"
     if len(test_name) + len(suffix) <= 253:
         return test_name + suffix
     digest = hashlib.sha256(test_name.encode()).hexdigest()[:8]
-    return f"{test_name[: 253 - len(suffix) - 9]}-{digest}{suffix}"
+    head = test_name[: 253 - len(suffix) - 9].rstrip(".-")
+    return f"{head}-{digest}{suffix}"
+
+
+def perfrun_test_label(test_name: str) -> str:
+    """The `perftest.dev/test` label of a test's PerfRuns: a valid label value (pure).
+
+    At most 63 characters, ending in a letter or digit (a name cut after a dot or a dash would
+    not be a label value); long names are told apart by spec.testName.
+    """
+    return test_name[:63].rstrip(".-")
 
 
 def build_perfrun(
@@ -154,7 +168,7 @@ def build_perfrun(
             "namespace": meta["namespace"],
             "labels": {
                 # Label values are at most 63 characters; long test names are found by spec.testName.
-                TEST_LABEL: meta["name"][:63],
+                TEST_LABEL: perfrun_test_label(meta["name"]),
                 RUN_NUMBER_LABEL: str(number),
                 TRIGGER_LABEL: trigger_label,
                 "app.kubernetes.io/managed-by": "perftest-operator",

@@ -29,6 +29,9 @@ class Settings:
     namespaces: tuple[str, ...] = ()
     # ServiceAccount for kube-burner's Job on the target (None: the namespace's default).
     job_service_account: str | None = None
+    # With --peering: how long a replica's claim lasts without a heartbeat; the standby takes
+    # over this long after the active replica died.
+    peering_lifetime_seconds: float = 60.0
     # For tests and demos: a file holding an RFC 3339 time that schedules take as now.
     clock_file: str | None = None
 
@@ -61,6 +64,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         default_prometheus_url=url,
         poll_interval_seconds=_seconds(env, "POLL_INTERVAL", 10.0),
         target_retry_seconds=_seconds(env, "TARGET_RETRY", 60.0),
+        peering_lifetime_seconds=_seconds(env, "PEERING_LIFETIME", 60.0),
         collect_backoff_seconds=_seconds(env, "COLLECT_BACKOFF", 5.0),
         collect_backoff_max_seconds=_seconds(env, "COLLECT_BACKOFF_MAX", 300.0),
         missing_metric_attempts=int(attempts_raw),

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import datetime
 import enum
+import math
+import posixpath
 import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from perftest_operator.api.durations import parse_duration
+from perftest_operator.api.durations import format_duration, parse_duration
 from perftest_operator.api.errors import SpecError
 from perftest_operator.api.kpi import DEFAULT_THRESHOLD_PERCENT, Aggregation, Direction, MetricSpec
 from perftest_operator.api.profiles import DEFAULT_METRICS, KUBE_BURNER_OCP_WORKLOADS
-from perftest_operator.api.schedule import DEFAULT_TIME_ZONE, parse_cron, parse_time_zone
+from perftest_operator.api.schedule import (
+    DEFAULT_TIME_ZONE,
+    next_run_time,
+    parse_cron,
+    parse_time_zone,
+)
 from perftest_operator.api.schedule import Schedule as Schedule  # spec.Schedule, re-exported
 
 DEFAULT_IMAGE = "quay.io/kube-burner/kube-burner-ocp:v1.7.3"
@@ -30,9 +38,23 @@ DEFAULT_RETRIES = 0
 MAX_RETRIES = 10
 DEFAULT_HISTORY_KEEP = 100
 MAX_HISTORY_KEEP = 10000
+# Longest a value may be: a run that outlives the Job's TTL, a query that blocks an operator
+# worker for hours, or a step that leaves one point per window measures nothing useful.
+MAX_TIMEOUT_SECONDS = 7 * 86400.0
+MAX_STEP_SECONDS = 86400.0
+MAX_QUERY_TIMEOUT_SECONDS = 600.0
+MAX_EXTRA_ARG_LENGTH = 4096
+# Flags the operator owns: the run's identity, the cluster kube-burner talks to, its timer
+# (the Job's deadline is derived from it) and, for a custom workload, the config it runs.
+RESERVED_FLAGS = ("--uuid", "--kubeconfig", "--kube-context", "--timeout")
+RESERVED_CUSTOM_FLAGS = ("--config", "-c")
+# The only places a file named in extraArgs may be: the mounted custom config, the work dir.
+EXTRA_ARG_PATHS = ("/etc/kube-burner/", "/kube-burner/")
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _METRIC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+_SCHEDULE_CHECK_START = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ConcurrencyPolicy(str, enum.Enum):
@@ -193,14 +215,22 @@ def _bounded_int(
     return value
 
 
-def _duration(raw: Mapping[str, Any], key: str, path: str, default: str) -> float:
+def _duration(
+    raw: Mapping[str, Any], key: str, path: str, default: str, *, longest: float
+) -> float:
     value = raw.get(key, default)
+    if not isinstance(value, str):
+        raise SpecError(f"{path}.{key}", f"must be a duration like 90s or 1h30m, got {value!r}")
+    if len(value) > 64:
+        raise SpecError(f"{path}.{key}", "is too long for a duration")
     try:
-        seconds = parse_duration(str(value))
+        seconds = parse_duration(value)
     except ValueError as exc:
         raise SpecError(f"{path}.{key}", str(exc)) from None
     if seconds <= 0:
         raise SpecError(f"{path}.{key}", "must be longer than zero")
+    if not math.isfinite(seconds) or seconds > longest:
+        raise SpecError(f"{path}.{key}", f"must be at most {format_duration(longest)}")
     return seconds
 
 
@@ -242,6 +272,56 @@ def parse_target(raw: Any) -> Target:
     )
 
 
+def _check_config_key(key: str) -> None:
+    """A ConfigMap key the Job can mount as a file name: never ``.``/``..`` or a ``..`` prefix."""
+    if key in (".", "..") or key.startswith("..") or "/" in key:
+        raise SpecError(
+            "spec.workload.configMapRef.key", f"{key!r} is not a ConfigMap key usable as a file"
+        )
+
+
+def _flag_name(arg: str) -> str:
+    return arg.split("=", 1)[0]
+
+
+def _check_extra_arg(arg: str, index: int, *, custom: bool) -> None:
+    field = f"spec.workload.extraArgs[{index}]"
+    if len(arg) > MAX_EXTRA_ARG_LENGTH:
+        raise SpecError(field, f"is longer than {MAX_EXTRA_ARG_LENGTH} characters")
+    if _CONTROL_CHARACTERS.search(arg):
+        raise SpecError(field, "must not contain control characters (newlines, NUL, ...)")
+    reserved = RESERVED_FLAGS + (RESERVED_CUSTOM_FLAGS if custom else ())
+    if _flag_name(arg) in reserved:
+        raise SpecError(
+            field,
+            f"{_flag_name(arg)} is set by the operator (run identity, target cluster, timeout, "
+            "config); use the spec's fields instead",
+        )
+    # A file path anywhere in the argument (a flag's value or a positional argument).
+    value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
+    if value.startswith("/") or value.startswith("~"):
+        normal = posixpath.normpath(value)
+        if not any(normal.startswith(root) for root in EXTRA_ARG_PATHS):
+            allowed = " or ".join(EXTRA_ARG_PATHS)
+            raise SpecError(field, f"may name files only under {allowed}")
+    if ".." in value.split("/"):
+        raise SpecError(field, "must not climb out of a directory with '..'")
+
+
+def _extra_args(raw: Any, *, custom: bool) -> tuple[str, ...]:
+    """spec.workload.extraArgs, checked: nothing that changes who or what the run is."""
+    extra = [] if raw is None else raw
+    if (
+        not isinstance(extra, Sequence)
+        or isinstance(extra, str)
+        or not all(isinstance(a, str) for a in extra)
+    ):
+        raise SpecError("spec.workload.extraArgs", "must be a list of strings")
+    for index, arg in enumerate(extra):
+        _check_extra_arg(arg, index, custom=custom)
+    return tuple(extra)
+
+
 def parse_workload(raw: Any) -> Workload:
     spec = _mapping(raw, "spec.workload")
     name = _string(spec, "name", "spec.workload")
@@ -255,16 +335,14 @@ def parse_workload(raw: Any) -> Workload:
     if name is not None and name not in KUBE_BURNER_OCP_WORKLOADS:
         known = ", ".join(sorted(KUBE_BURNER_OCP_WORKLOADS))
         raise SpecError("spec.workload.name", f"unknown workload {name!r}; known: {known}")
-    extra = spec.get("extraArgs") or []
-    if (
-        not isinstance(extra, Sequence)
-        or isinstance(extra, str)
-        or not all(isinstance(a, str) for a in extra)
-    ):
-        raise SpecError("spec.workload.extraArgs", "must be a list of strings")
+    if ref is not None:
+        _check_config_key(ref[1])
+    extra = _extra_args(spec.get("extraArgs"), custom=ref is not None)
     image = _string(spec, "image", "spec.workload") or (
         DEFAULT_CUSTOM_IMAGE if ref else DEFAULT_IMAGE
     )
+    if any(c.isspace() for c in image) or _CONTROL_CHARACTERS.search(image):
+        raise SpecError("spec.workload.image", "must be an image reference without blanks")
     return Workload(
         name=name,
         config_map_ref=ConfigMapKeyRef(*ref) if ref else None,
@@ -272,15 +350,31 @@ def parse_workload(raw: Any) -> Workload:
         iterations=_positive_int(spec, "iterations", "spec.workload"),
         qps=_positive_int(spec, "qps", "spec.workload"),
         burst=_positive_int(spec, "burst", "spec.workload"),
-        timeout_seconds=_duration(spec, "timeout", "spec.workload", DEFAULT_TIMEOUT),
-        extra_args=tuple(extra),
+        timeout_seconds=_duration(
+            spec, "timeout", "spec.workload", DEFAULT_TIMEOUT, longest=MAX_TIMEOUT_SECONDS
+        ),
+        extra_args=extra,
     )
 
 
 def parse_prometheus_url(url: str, field: str) -> str:
-    """`url` without a trailing slash; SpecError naming `field` unless it is an http(s) URL."""
-    parsed = urllib.parse.urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+    """`url` without a trailing slash; SpecError naming `field` unless it is an http(s) URL.
+
+    A URL with credentials (``user:password@``) is refused, and no message quotes it: a
+    password belongs in a Secret (bearerTokenSecretRef), not in a spec kept in git.
+    """
+    if any(c.isspace() for c in url) or _CONTROL_CHARACTERS.search(url):
+        raise SpecError(field, "must not contain blanks or control characters")
+    try:
+        parsed = urllib.parse.urlparse(url)
+        if parsed.username is not None or parsed.password is not None:
+            raise SpecError(
+                field, "must not carry credentials (user:password@); use bearerTokenSecretRef"
+            )
+        host = parsed.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        raise SpecError(field, f"{url!r} is not a URL") from None
+    if parsed.scheme not in ("http", "https") or not host:
         raise SpecError(field, f"{url!r} is not an http(s) URL with a host")
     try:
         parsed.port  # noqa: B018  (raises on a malformed port)
@@ -307,9 +401,15 @@ def parse_prometheus(raw: Any) -> PrometheusSettings:
         use_service_account_token=use_sa,
         ca_secret_ref=_secret_ref(spec.get("caSecretRef"), "spec.prometheus.caSecretRef"),
         insecure_skip_verify=_boolean(spec, "insecureSkipVerify", "spec.prometheus"),
-        step_seconds=_duration(spec, "step", "spec.prometheus", DEFAULT_STEP),
+        step_seconds=_duration(
+            spec, "step", "spec.prometheus", DEFAULT_STEP, longest=MAX_STEP_SECONDS
+        ),
         query_timeout_seconds=_duration(
-            spec, "queryTimeout", "spec.prometheus", DEFAULT_QUERY_TIMEOUT
+            spec,
+            "queryTimeout",
+            "spec.prometheus",
+            DEFAULT_QUERY_TIMEOUT,
+            longest=MAX_QUERY_TIMEOUT_SECONDS,
         ),
     )
 
@@ -339,13 +439,15 @@ def parse_metric(raw: Any, path: str) -> MetricSpec:
             f"{path}.threshold", f"must be a percentage between 0 and 1000, got {threshold!r}"
         )
     unit = spec.get("unit", "")
+    if not isinstance(unit, str):
+        raise SpecError(f"{path}.unit", f"must be a string, got {unit!r}")
     return MetricSpec(
         name=name,
         query=query,
         aggregation=aggregation,
         direction=direction,
         threshold_percent=float(threshold),
-        unit=str(unit),
+        unit=unit,
     )
 
 
@@ -422,11 +524,14 @@ def parse_schedule(raw: Mapping[str, Any]) -> Schedule | None:
     cron = _string(raw, "schedule", "spec")
     if cron is None:
         return None
+    schedule = Schedule(cron=cron, time_zone=time_zone)
     try:
         parse_cron(cron)
+        # A schedule that never fires would fail every scheduler tick: refuse it here.
+        next_run_time(schedule, _SCHEDULE_CHECK_START)
     except ValueError as exc:
         raise SpecError("spec.schedule", str(exc)) from None
-    return Schedule(cron=cron, time_zone=time_zone)
+    return schedule
 
 
 def parse_trigger(raw: Any) -> TriggerSettings:

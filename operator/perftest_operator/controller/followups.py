@@ -60,7 +60,7 @@ def retry_failed_run(
     )
     if name is not None:
         message = f"{run['metadata']['name']} failed: retry {attempt} of {spec.retries} is {name}"
-        post_event(ctx.api, test, NORMAL, Reason.RETRYING.value, message)
+        post_event(ctx.api, test, NORMAL, Reason.RETRYING.value, message, once=f"{first}/{attempt}")
     return name
 
 
@@ -130,7 +130,15 @@ def settle_confirmation(
                 f"{describe_change_point(point)}, confirmed by {len(done)} run(s), "
                 f"confidence {point.confidence:.2f}"
             )
-            post_event(ctx.api, test, WARNING, Reason.REGRESSION_DETECTED.value, text)
+            ctx.telemetry.regression_detected(test, point.metric)
+            post_event(
+                ctx.api,
+                test,
+                WARNING,
+                Reason.REGRESSION_DETECTED.value,
+                text,
+                once=f"{point.metric}/{point.run}",
+            )
         return suspect, {"state": CONFIRMED, "runs": done, "metrics": metrics}
     post_event(
         ctx.api,
@@ -139,5 +147,6 @@ def settle_confirmation(
         Reason.REGRESSION_NOT_CONFIRMED.value,
         f"the change at {suspect} did not hold in {len(done)} confirmation run(s): "
         f"{suspect} is recorded as an outlier and left out of the history",
+        once=suspect,
     )
     return suspect, {"state": NOT_CONFIRMED, "runs": done, "metrics": metrics}

@@ -67,7 +67,7 @@ from perftest_operator.controller.tests import load_test_spec, sync_test_status
 from perftest_operator.events import NORMAL, WARNING, post_event
 from perftest_operator.history.perfruns import history_points
 from perftest_operator.history.withdrawn import withdrawn_change_points
-from perftest_operator.kube.api import KubeApi
+from perftest_operator.kube.api import Conflict, KubeApi
 from perftest_operator.metrics.window import RunWindow, query_window
 from perftest_operator.runner.manifests import (
     OwnerRef,
@@ -237,8 +237,18 @@ def start_job(
     where = f"{namespace}/{job_name}" + (f" on target {secret_ref.name}" if secret_ref else "")
     message = f"kube-burner Job {where} started ({spec.workload.name or 'custom config'})"
     if created:
-        post_event(ctx.api, run, NORMAL, Reason.RUN_STARTED.value, message)
-        post_event(ctx.api, test, NORMAL, Reason.RUN_STARTED.value, f"{meta['name']}: {message}")
+        ctx.telemetry.run_started(meta["namespace"], test_name)
+    # Also when the Job was there already: the step may be repeated after a restart that came
+    # between creating the Job and posting; `once` keeps it to one Event.
+    post_event(ctx.api, run, NORMAL, Reason.RUN_STARTED.value, message, once=meta["name"])
+    post_event(
+        ctx.api,
+        test,
+        NORMAL,
+        Reason.RUN_STARTED.value,
+        f"{meta['name']}: {message}",
+        once=meta["name"],
+    )
     job_status: dict[str, Any] = {"name": job_name, "namespace": namespace}
     if secret_ref is not None:
         job_status["kubeconfigSecretRef"] = {"name": secret_ref.name, "key": secret_ref.key}
@@ -312,11 +322,18 @@ def follow_job(
 
 
 def _announce_failure(ctx: Context, run: Mapping[str, Any], message: str) -> None:
-    post_event(ctx.api, run, WARNING, Reason.RUN_FAILED.value, message)
+    post_event(
+        ctx.api, run, WARNING, Reason.RUN_FAILED.value, message, once=run["metadata"]["name"]
+    )
     test = ctx.api.get_perftest(run["metadata"]["namespace"], run["spec"]["testName"])
     if test is not None:
         post_event(
-            ctx.api, test, WARNING, Reason.RUN_FAILED.value, f"{run['metadata']['name']}: {message}"
+            ctx.api,
+            test,
+            WARNING,
+            Reason.RUN_FAILED.value,
+            f"{run['metadata']['name']}: {message}",
+            once=run["metadata"]["name"],
         )
 
 
@@ -329,7 +346,14 @@ def _retry_later(
         ctx.settings.collect_backoff_max_seconds,
     )
     if attempts == 1:
-        post_event(ctx.api, run, WARNING, reason, f"{message}; retrying with back-off")
+        post_event(
+            ctx.api,
+            run,
+            WARNING,
+            reason,
+            f"{message}; retrying with back-off",
+            once=f"collect/{reason}",
+        )
     return {
         "collectAttempts": attempts,
         "nextCollectTime": format_time(_now() + datetime.timedelta(seconds=delay)),
@@ -382,10 +406,12 @@ def collect_metrics(
     except SpecError as exc:
         return _permanent_collection_failure(ctx, run, status, _reason(exc), str(exc))
     except PrometheusUnavailable as exc:
+        ctx.telemetry.prometheus_query_failed(meta["namespace"], run["spec"]["testName"])
         return _retry_later(ctx, run, status, Reason.PROMETHEUS_UNAVAILABLE.value, str(exc))
     except TargetUnreachable as exc:
         return _retry_later(ctx, run, status, Reason.TARGET_UNREACHABLE.value, str(exc))
     except QueryError as exc:
+        ctx.telemetry.prometheus_query_failed(meta["namespace"], run["spec"]["testName"])
         return _permanent_collection_failure(ctx, run, status, Reason.INVALID_QUERY.value, str(exc))
     if skipped and not status.get("skippedMetrics"):
         post_event(
@@ -394,6 +420,7 @@ def collect_metrics(
             NORMAL,
             Reason.METRIC_SKIPPED.value,
             "; ".join(item["reason"] for item in skipped),
+            once="skipped",
         )
     attempts = int(status.get("collectAttempts") or 0) + 1
     if missing and attempts < ctx.settings.missing_metric_attempts:
@@ -507,7 +534,8 @@ def analyse(ctx: Context, run: Mapping[str, Any], status: dict[str, Any]) -> dic
         if r["metadata"]["name"] != name
     ]
     runs.append({**run, "status": status})
-    verdict, history = _evaluate(runs, spec, name)
+    with ctx.telemetry.analysis_timer():
+        verdict, history = _evaluate(runs, spec, name)
     previous = (test.get("status") or {}).get("verdict")
     change: dict[str, Any] = {}
     # Change points whose alarm waits for (or was raised by) the confirmation runs.
@@ -580,6 +608,7 @@ def _announce_withdrawn(
             NORMAL,
             Reason.CHANGE_POINT_WITHDRAWN.value,
             f"{point['metric']} change at run {point['run']} withdrawn: {point['reason']}",
+            once=f"{point['metric']}/{point['run']}",
         )
 
 
@@ -604,6 +633,7 @@ def _announce_verdict(
         NORMAL,
         Reason.RUN_SUCCEEDED.value,
         f"{name} succeeded: {values}; verdict {verdict.result.value}",
+        once=name,
     )
     post_event(
         ctx.api,
@@ -611,6 +641,7 @@ def _announce_verdict(
         NORMAL,
         Reason.RUN_SUCCEEDED.value,
         f"{name} succeeded: {values}; verdict {verdict.result.value}",
+        once=name,
     )
     # Raise an alarm once per change point, not again on every later run that still shows it.
     known = {
@@ -621,15 +652,17 @@ def _announce_verdict(
         if (point.metric, point.run) in known or point.run in deferred or point.acknowledged:
             continue
         text = f"{describe_change_point(point)}, confidence {point.confidence:.2f}"
+        key = f"{point.metric}/{point.run}"
         if point.regression:
             lines = changes.get(point.run) or []
             text += "; what changed: " + (
                 "; ".join(lines) if lines else "nothing recorded on the target or in the spec"
             )
-            post_event(ctx.api, test, WARNING, Reason.REGRESSION_DETECTED.value, text)
-            post_event(ctx.api, run, WARNING, Reason.REGRESSION_DETECTED.value, text)
+            ctx.telemetry.regression_detected(test, point.metric)
+            post_event(ctx.api, test, WARNING, Reason.REGRESSION_DETECTED.value, text, once=key)
+            post_event(ctx.api, run, WARNING, Reason.REGRESSION_DETECTED.value, text, once=key)
         else:
-            post_event(ctx.api, test, NORMAL, Reason.IMPROVEMENT.value, text)
+            post_event(ctx.api, test, NORMAL, Reason.IMPROVEMENT.value, text, once=key)
     if verdict.result is VerdictResult.REGRESSION:
         logger.info("PerfRun %s: %s", name, verdict.message)
 
@@ -650,6 +683,7 @@ def advance_run(ctx: Context, namespace: str, name: str) -> RunPhase | None:
     status: dict[str, Any] = dict(run.get("status") or {})
     phase = derive_run_phase(status)
     moved = False
+    version = run["metadata"].get("resourceVersion")
     while phase in STEPS:
         change = STEPS[phase](ctx, run, status)
         if change is None:
@@ -657,13 +691,21 @@ def advance_run(ctx: Context, namespace: str, name: str) -> RunPhase | None:
         status.update(change)
         status["phase"] = derive_run_phase(status).value
         patch = {**change, "phase": status["phase"]}
-        ctx.api.patch_perfrun_status(namespace, name, patch)
+        try:
+            # Only over the status this step read: another writer (a Replace, a second
+            # replica) wins, and the next tick starts from what it wrote.
+            written = ctx.api.patch_perfrun_status(namespace, name, patch, resource_version=version)
+        except Conflict:
+            logger.info("PerfRun %s/%s changed during a step; looking again", namespace, name)
+            break
+        version = written.get("metadata", {}).get("resourceVersion")
         moved = True
         new_phase = derive_run_phase(status)
         if new_phase == phase:
             break  # waiting (a retry is scheduled)
         phase = new_phase
     if moved and phase.value in TERMINAL_RUN_PHASES:
+        ctx.telemetry.run_finished(namespace, run["spec"]["testName"], phase, status)
         _prune(ctx, run)
     if moved:
         sync_test_status(ctx, namespace, run["spec"]["testName"])

@@ -40,12 +40,12 @@ def delete_run_objects(ctx: Context, run: Mapping[str, Any]) -> None:
 
 
 def stop_run(ctx: Context, run: Mapping[str, Any], message: str) -> None:
-    """Fail an active run with reason Replaced after deleting its Job (kept when unreachable)."""
+    """Fail an active run with reason Replaced, then delete its Job (kept when unreachable).
+
+    The status goes first: a tick of the run that sees the Job gone must find the run already
+    failed as Replaced, not fail it as JobMissing.
+    """
     meta = run["metadata"]
-    try:
-        delete_run_objects(ctx, run)
-    except (SpecError, TargetUnreachable) as exc:
-        logger.warning("PerfRun %s: Job not deleted: %s", meta["name"], exc)
     status = run.get("status") or {}
     conditions = set_condition(
         status.get("conditions"),
@@ -66,4 +66,24 @@ def stop_run(ctx: Context, run: Mapping[str, Any], message: str) -> None:
             "phase": RunPhase.FAILED.value,
         },
     )
-    post_event(ctx.api, run, WARNING, Reason.REPLACED.value, message)
+    post_event(ctx.api, run, WARNING, Reason.REPLACED.value, message, once=meta["name"])
+    try:
+        delete_run_objects(ctx, run)
+    except (SpecError, TargetUnreachable) as exc:
+        logger.warning("PerfRun %s: Job not deleted: %s", meta["name"], exc)
+
+
+def forget_run(ctx: Context, run: Mapping[str, Any]) -> None:
+    """A PerfRun was deleted (by hand, or with its PerfTest): its Job and ConfigMap go too.
+
+    On the hub the garbage collector already follows the owner references; on a remote
+    target nothing would, and a running benchmark would go on loading the cluster.
+    """
+    try:
+        delete_run_objects(ctx, run)
+    except (SpecError, TargetUnreachable) as exc:
+        logger.warning(
+            "PerfRun %s deleted; its Job is left to its deadline and TTL: %s",
+            run["metadata"]["name"],
+            exc,
+        )

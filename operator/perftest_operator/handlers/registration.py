@@ -13,6 +13,7 @@ from perftest_operator.api.status import TERMINAL_RUN_PHASES, derive_run_phase
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.runs import advance_run
 from perftest_operator.controller.schedule import tick_test
+from perftest_operator.controller.stop import forget_run
 from perftest_operator.controller.tests import reconcile_test
 
 KOPF_PREFIX = f"kopf.{GROUP}"
@@ -43,6 +44,11 @@ def register_handlers(registry: kopf.OperatorRegistry, ctx: Context) -> None:
         settings.posting.level = logging.WARNING
         settings.watching.server_timeout = 300
         settings.watching.client_timeout = 330
+        settings.peering.lifetime = max(1, round(ctx.settings.peering_lifetime_seconds))
+        # kopf's finalizer for the PerfRun timer is released only once the timer has exited;
+        # it looks every `cancellation_polling` seconds (default 60): a deleted PerfRun would
+        # linger a minute.
+        settings.background.cancellation_polling = min(1.0, ctx.settings.poll_interval_seconds)
 
     @kopf.on.login(registry=registry)
     def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
@@ -78,6 +84,17 @@ def register_handlers(registry: kopf.OperatorRegistry, ctx: Context) -> None:
     )
     def perftest_tick(body: kopf.Body, **_: Any) -> None:
         tick_test(ctx, body)
+
+    # optional: no finalizer, so a PerfRun or PerfTest can always be deleted, even with the
+    # operator gone (then a remote Job runs to its deadline and goes with its TTL).
+    @kopf.on.delete(GROUP, VERSION, "perfruns", optional=True, registry=registry)
+    def perfrun_deleted(body: kopf.Body, **_: Any) -> None:
+        forget_run(ctx, body)
+
+    @kopf.on.delete(GROUP, VERSION, "perftests", optional=True, registry=registry)
+    def perftest_deleted(name: str, namespace: str | None, **_: Any) -> None:
+        if namespace:
+            ctx.telemetry.forget_test(namespace, name)  # no stale series for a deleted test
 
     @kopf.timer(
         GROUP,

@@ -12,7 +12,7 @@ import kubernetes
 from kubernetes.client.exceptions import ApiException
 
 from perftest_operator import GROUP, VERSION
-from perftest_operator.api.perfrun import TEST_LABEL
+from perftest_operator.api.perfrun import TEST_LABEL, perfrun_test_label
 from perftest_operator.runner.refs import OwnerRef
 
 PERFTESTS = "perftests"
@@ -125,7 +125,7 @@ class KubeApi:
                 VERSION,
                 namespace,
                 PERFRUNS,
-                label_selector=f"{TEST_LABEL}={test[:63]}",
+                label_selector=f"{TEST_LABEL}={perfrun_test_label(test)}",
                 _preload_content=False,
             )
         )
@@ -194,19 +194,27 @@ class KubeApi:
             raise
 
     def patch_perfrun_status(
-        self, namespace: str, name: str, status: Mapping[str, Any]
+        self,
+        namespace: str,
+        name: str,
+        status: Mapping[str, Any],
+        *,
+        resource_version: str | None = None,
     ) -> dict[str, Any]:
-        return _json(
-            self.custom.patch_namespaced_custom_object_status(
-                GROUP,
-                VERSION,
-                namespace,
-                PERFRUNS,
-                name,
-                {"status": dict(status)},
-                _preload_content=False,
+        """Merge `status` into the PerfRun's; with `resource_version`, Conflict if it changed."""
+        patch: dict[str, Any] = {"status": dict(status)}
+        if resource_version is not None:
+            patch["metadata"] = {"resourceVersion": resource_version}
+        try:
+            return _json(
+                self.custom.patch_namespaced_custom_object_status(
+                    GROUP, VERSION, namespace, PERFRUNS, name, patch, _preload_content=False
+                )
             )
-        )
+        except ApiException as exc:
+            if exc.status == 409:
+                raise Conflict(f"PerfRun {namespace}/{name} changed") from None
+            raise
 
     # --- objects of a run on the target ----------------------------------------------------
 

@@ -65,8 +65,12 @@ def aggregate(series: Sequence[Series], aggregation: Aggregation, *, metric: str
         return float(np.max(values))
     if aggregation is Aggregation.MIN:
         return float(np.min(values))
+    # A sum or a difference of finite values near the float limit overflows (the mean of two
+    # samples of 1e308 is not inf): work on values scaled into [-1, 1] and scale back.
+    scale = float(np.max(np.abs(values))) or 1.0
     if aggregation is Aggregation.AVG:
-        return float(np.mean(values))
+        return float(np.mean(values / scale)) * scale
     if aggregation in _PERCENTILES:
-        return float(np.percentile(values, _PERCENTILES[aggregation], method="linear"))
+        scaled = np.percentile(values / scale, _PERCENTILES[aggregation], method="linear")
+        return float(scaled) * scale
     raise ValueError(f"unknown aggregation {aggregation!r}")

@@ -25,6 +25,9 @@ from perftest_operator.metrics.client import display_url
 _QUERY_REJECTED = frozenset({400, 422})
 _STATUS_MESSAGE = re.compile(r"^HTTP Status Code (\d{3}) \((.*)\)$", re.DOTALL)
 _DETAIL_LIMIT = 300
+# A KPI is one number per run: a query that returns more series than this has not been
+# aggregated in PromQL (e.g. a bare histogram), and pooling it would hide what it measures.
+MAX_SERIES = 1000
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,8 @@ def query_window(
     (the library would round them to whole seconds, so they are passed explicitly).
 
     Raises:
-        QueryError: Prometheus rejected the PromQL (HTTP 400 bad_data, 422 execution).
+        QueryError: Prometheus rejected the PromQL (HTTP 400 bad_data, 422 execution), or
+            the query returned more than MAX_SERIES series.
         PrometheusUnavailable: no connection, a timeout, any other HTTP error, an answer that
             is not a Prometheus result. The message names the metric and Prometheus' URL
             (without credentials), never a token.
@@ -150,6 +154,12 @@ def query_window(
             params={"start": repr(window.start.timestamp()), "end": repr(window.end.timestamp())},
         )
         series = _parse_matrix(result)
+        if len(series) > MAX_SERIES:
+            failure = QueryError(
+                metric.name,
+                f"the query returned {len(series)} series (at most {MAX_SERIES}); aggregate "
+                "it in PromQL, e.g. max(...) or histogram_quantile(0.99, sum by (le) (...))",
+            )
     except PrometheusApiClientException as exc:
         status, detail = _http_failure(exc)
         detail = _shorten(_redact(detail, secrets))

@@ -18,7 +18,12 @@ What kube-burner-ocp accepts (checked against its sources, ``pkg/workloads/*.go`
   ``UUID``, ``QPS``, ``BURST`` and ``ITERATIONS`` are set as environment variables for it.
 
 ``spec.workload.extraArgs`` come last, in the user's order: for a flag given twice, the last
-value wins, so extraArgs can override anything the operator sets (e.g. ``--gc=false``).
+value wins, so extraArgs can override the operator's tuning flags (e.g. ``--gc=false``), but
+never what makes the run what it is: ``--uuid``, ``--kubeconfig``, ``--kube-context``,
+``--timeout`` and a custom workload's ``--config`` are refused when the spec is parsed, as are
+files outside the mounted config and the work directory (``api.spec.RESERVED_FLAGS``). The
+argv goes to the container as it is: no shell ever reads it, so shell metacharacters are
+plain characters of an argument.
 """
 
 from __future__ import annotations

@@ -178,7 +178,10 @@ def _is_loopback(host: str) -> bool:
 
 
 def _url(value: str, key: str, name: str) -> str:
-    parsed = urllib.parse.urlsplit(value)
+    try:
+        parsed = urllib.parse.urlsplit(value)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        raise TargetConfigInvalid(f"cluster {name!r}: {key} is not a URL") from None
     try:
         host, _ = parsed.hostname, parsed.port
     except ValueError:

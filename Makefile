@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 KUBECONFIG ?= $(HOME)/.kube/config
 
-.PHONY: install demo run test test-unit test-integration test-e2e lint format bench install-crds uninstall-crds render clean
+.PHONY: install demo run test test-unit test-integration test-e2e lint format bench bench-operator install-crds uninstall-crds render clean
 .PHONY: tools image helm-lint helm-template chart-sync
 
 $(STAMP): pyproject.toml
@@ -73,6 +73,13 @@ bench: $(STAMP) $(BENCH_OTAVA)/.installed $(BENCH_SPA)/.installed ## our detecto
 	$(PY) hack/bench/bench.py --corpus $(CORPUS) --rounds $(BENCH_ROUNDS) \
 		--threshold-percent $(BENCH_THRESHOLD) --ours-python $(PY) \
 		--otava-python $(BENCH_OTAVA)/bin/python --spa-python $(BENCH_SPA)/bin/python
+
+# The real operator against the emulator and Prometheus: 1,000 PerfTests with 100 runs of history
+# each, runs completing at 10/s. BENCH_OPERATOR_ARGS: e.g. --tests 200 --json figures.json
+BENCH_OPERATOR_ARGS ?=
+
+bench-operator: $(STAMP) ## the operator at scale: verdict latency, memory, API requests and queries per run, CPU
+	$(PY) hack/bench/operator_scale.py $(BENCH_OPERATOR_ARGS)
 
 render: $(STAMP) ## the ConfigMap and Job of the sample PerfTest
 	$(VENV)/bin/perftest render -f manifests/samples/perftest-cluster-density.yaml

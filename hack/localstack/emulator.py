@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import datetime
@@ -62,9 +63,11 @@ from localstack.emulator_requests import (
     paginate,
     read_body,
     request_action,
+    request_key,
     write_options,
 )
 from localstack.emulator_resources import ServedResource, api_version
+from localstack.emulator_seed import load_seed
 from localstack.emulator_selectors import (
     FieldRequirement,
     FieldSelector,
@@ -92,6 +95,10 @@ logger = logging.getLogger("localstack.emulator")
 
 # A real apiserver ends watches after 30-60 minutes when the client asks for no timeout.
 DEFAULT_WATCH_SECONDS = 1800.0
+# The Python client asks for /version/ (trailing slash), kubectl for /version.
+_VERSION_PATHS = frozenset({"/version", "/version/"})
+# Objects whose JSON encoding lists reuse (see `_encoded`); the cache starts over when full.
+ENCODING_CACHE_SIZE = 250_000
 # How often an idle watch checks whether its client is gone or the server is stopping.
 WATCH_POLL_SECONDS = 1.0
 SERVER_VERSION = {
@@ -111,12 +118,19 @@ SERVER_VERSION = {
 class ClusterEmulator(kmock.KubernetesEmulator):
     """kmock's KubernetesEmulator with the apiserver behaviour that real clients rely on."""
 
-    # kmock keeps every request for assertions; a long demo would grow without bound.
-    request_log_limit: int | None = 10_000
+    # kmock keeps every request for assertions; a long demo would grow without bound, and its
+    # matching of the paths it serves (discovery) looks through the kept requests: the longer
+    # the log, the slower every such request (no test asserts on this log).
+    request_log_limit: int | None = 500
     # How many changes watches can resume from; older resourceVersions get 410 Gone.
     watch_history: int = 10_000
     _state: ClusterState = attrs.field(init=False)
     _stopping: bool = attrs.field(default=False, init=False)
+    # Requests served, by (client, verb, resource): see `count_request` and GET /emulator/requests.
+    request_counts: collections.Counter[tuple[str, str, str]] = attrs.field(
+        factory=collections.Counter, init=False
+    )
+    _encodings: dict[tuple[Any, ...], tuple[str, bytes]] = attrs.field(factory=dict, init=False)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -130,6 +144,7 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         self.fallback["get /readyz"] << b"ok"
         self.fallback["get /openapi/v3"] << self._serve_openapi_index
         self.fallback["get", re.compile(r"/openapi/v3/apis?/.+")] << self._serve_openapi_document
+        self.fallback["get /emulator/requests"] << self._serve_request_counts
 
     @property
     def state(self) -> ClusterState:
@@ -145,7 +160,13 @@ class ClusterEmulator(kmock.KubernetesEmulator):
     @override
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         target = parse_resource_path(raw_request.path)
-        if target is None:
+        self.request_counts[request_key(raw_request, target)] += 1
+        if target is None and raw_request.method == "GET" and raw_request.path in _VERSION_PATHS:
+            # Not through kmock's reactions: matching one looks at every logged request (up to
+            # 2 x request_log_limit), which took a second per request under load, and clients
+            # ask for the version often (the operator: for every run).
+            response = json_response(dict(SERVER_VERSION))
+        elif target is None:
             response = await super().__call__(raw_request)
         else:
             response = await self._serve_object_request(raw_request, target)
@@ -379,8 +400,29 @@ class ClusterEmulator(kmock.KubernetesEmulator):
                     include_object=include_object,
                 )
             )
-        listing = {"apiVersion": served.api_version, "kind": f"{served.kind}List"}
-        return json_response({**listing, "metadata": metadata, "items": page})
+        head = {
+            "apiVersion": served.api_version,
+            "kind": f"{served.kind}List",
+            "metadata": metadata,
+        }
+        items = b",".join(self._encoded(item) for item in page)
+        body = json.dumps(head).encode()[:-1] + b', "items": [' + items + b"]}"
+        return aiohttp.web.Response(body=body, content_type="application/json")
+
+    def _encoded(self, body: Mapping[str, Any]) -> bytes:
+        """An object as JSON, kept per resourceVersion: a test's history is listed again and
+        again (encoding 100 PerfRuns took 13 ms, more than finding them)."""
+        meta = body["metadata"]
+        key = (body.get("apiVersion"), body.get("kind"), meta.get("namespace"), meta["name"])
+        version = str(meta.get("resourceVersion"))
+        cached = self._encodings.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        if len(self._encodings) >= ENCODING_CACHE_SIZE:
+            self._encodings.clear()
+        encoded = json.dumps(body).encode()
+        self._encodings[key] = (version, encoded)
+        return encoded
 
     # Watches.
 
@@ -573,6 +615,15 @@ class ClusterEmulator(kmock.KubernetesEmulator):
             "resources": resources,
         }
 
+    async def _serve_request_counts(self, request: kmock.Request) -> kmock.Payload:
+        """Every request served so far, counted by client (User-Agent), verb and resource."""
+        return {
+            "requests": [
+                {"client": client, "verb": verb, "resource": plural, "count": count}
+                for (client, verb, plural), count in sorted(self.request_counts.items())
+            ]
+        }
+
     async def _serve_openapi_index(self, request: kmock.Request) -> kmock.Payload:
         return index_document(self._state.served_resources())
 
@@ -604,10 +655,20 @@ class ServingEmulator:
 
 @contextlib.asynccontextmanager
 async def serve(
-    *, host: str = "127.0.0.1", port: int = 0, watch_history: int = 10_000
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    watch_history: int = 10_000,
+    seed: Path | None = None,
 ) -> AsyncIterator[ServingEmulator]:
-    """Serve a fresh emulator on host:port (0: a free port) in the running event loop."""
+    """Serve a fresh emulator on host:port (0: a free port) in the running event loop.
+
+    `seed`: a JSON-lines file of objects stored before serving (see `emulator_seed`).
+    """
     emulator = ClusterEmulator(watch_history=watch_history)
+    if seed is not None:
+        count, seconds = load_seed(emulator.state, seed)
+        logger.info("Seeded %d objects from %s in %.1f s", count, seed, seconds)
     async with emulator, kmock.Server(emulator, host=host, port=port) as server:
         try:
             yield ServingEmulator(emulator, str(server.url).rstrip("/"))
@@ -620,7 +681,8 @@ async def _run(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopped.set)
-    async with serve(host=args.host, port=args.port) as serving:
+    seed = Path(args.seed) if args.seed else None
+    async with serve(host=args.host, port=args.port, seed=seed) as serving:
         write_kubeconfig(Path(args.kubeconfig), serving.url, name=args.name)
         if args.ready_file:
             write_atomically(Path(args.ready_file), serving.url + "\n")
@@ -657,6 +719,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--name", default="emulator", help="cluster/user/context name in the kubeconfig"
+    )
+    parser.add_argument(
+        "--seed",
+        help="JSON-lines file of objects to store before serving (CRDs first; kept uids)",
     )
     args = parser.parse_args(argv)
     _configure_logging(args.log_file)

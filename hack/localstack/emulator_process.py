@@ -41,6 +41,7 @@ class RunningEmulator:
     url: str
     kubeconfig: Path
     log_file: Path
+    pid: int | None = None  # the emulator process (for /proc readings in benchmarks)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,10 +68,13 @@ class EmulatorProcess:
         name: str = "emulator",
         port: int = 0,
         startup_timeout: float = 30.0,
+        seed: Path | None = None,
     ) -> None:
+        """`seed`: a JSON-lines file of objects to store before serving (`emulator_seed`)."""
         self.name = name
         self.port = port
         self.startup_timeout = startup_timeout
+        self.seed = seed
         self._workdir = workdir
         self._own_workdir = False
         self._process: subprocess.Popen[bytes] | None = None
@@ -95,6 +99,8 @@ class EmulatorProcess:
             "--log-file", str(log_file),
             "--name", self.name,
         ]  # fmt: skip
+        if self.seed is not None:
+            command += ["--seed", str(self.seed)]
         with log_file.open("ab") as output:
             self._process = subprocess.Popen(
                 command,
@@ -113,7 +119,9 @@ class EmulatorProcess:
                 raise EmulatorStartError(f"the emulator is not ready in time; see {log_file}")
             time.sleep(0.05)
         url = ready_file.read_text().strip()
-        return RunningEmulator(url=url, kubeconfig=kubeconfig, log_file=log_file)
+        return RunningEmulator(
+            url=url, kubeconfig=kubeconfig, log_file=log_file, pid=self._process.pid
+        )
 
     def __exit__(
         self,

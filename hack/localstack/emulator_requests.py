@@ -80,6 +80,30 @@ def request_action(
     }.get(method)
 
 
+def request_key(
+    raw_request: aiohttp.web.BaseRequest, target: ResourcePath | None
+) -> tuple[str, str, str]:
+    """(client, verb, resource) of a request, for counting: the client is the User-Agent's
+    first product (`kopf`, `OpenAPI-Generator`, `kubectl`), the verb the API server's
+    (get, list, watch, create, update, patch, delete, deletecollection), the resource its
+    plural with the subresource (`perfruns/status`), or `-` for discovery and other paths."""
+    agent = raw_request.headers.get("User-Agent", "").split("/", 1)[0].split(" ", 1)[0] or "-"
+    method = raw_request.method
+    if target is None:
+        return agent, method.lower(), "-"
+    plural = target.plural + (f"/{target.subresource}" if target.subresource else "")
+    if method == "GET":
+        if raw_request.query.get("watch") in ("true", "1"):
+            verb = "watch"
+        else:
+            verb = "get" if target.name else "list"
+    elif method == "DELETE":
+        verb = "delete" if target.name else "deletecollection"
+    else:
+        verb = {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(method, method.lower())
+    return agent, verb, plural
+
+
 def write_options(params: Mapping[str, str], body: Any) -> WriteOptions:
     options = body if isinstance(body, Mapping) else {}
     dry_run = params.get("dryRun") == "All" or options.get("dryRun") == ["All"]

@@ -16,7 +16,7 @@ import dataclasses
 import datetime
 import random
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from kmock import KubernetesError, ObjectsArray, ResourcesArray, resource
@@ -35,6 +35,7 @@ from localstack.emulator_errors import (
     unprocessable,
     unsupported_media_type,
 )
+from localstack.emulator_index import ObjectIndex
 from localstack.emulator_journal import Change, Journal
 from localstack.emulator_metadata import (
     SYSTEM_FIELDS,
@@ -109,6 +110,7 @@ class ClusterState:
         self._history_limit = history_limit
         self._served: dict[resource, ServedResource] = {}
         self._uids: dict[str, StorageKey] = {}
+        self._index = ObjectIndex()
         self._orphaning: set[str] = set()
         self._pending: collections.deque[tuple[str, str]] = collections.deque()
         for builtin in BUILTIN_RESOURCES:
@@ -156,9 +158,17 @@ class ClusterState:
     def _live_items(
         self, storage: resource | None = None
     ) -> Iterator[tuple[StorageKey, dict[str, Any]]]:
+        if storage is not None:
+            for key in self._index.keys(storage):
+                yield key, self.objects[key].last.raw
+            return
         for key, obj in list(self.objects.items()):
-            if not obj.deleted and (storage is None or key[0] == storage):
+            if not obj.deleted:
                 yield key, obj.last.raw
+
+    def _live_keys(self, keys: Iterable[StorageKey]) -> Iterator[tuple[StorageKey, dict[str, Any]]]:
+        for key in keys:
+            yield key, self.objects[key].last.raw
 
     def _existing(self, served: ServedResource, namespace: str | None, name: str) -> dict[str, Any]:
         stored = self._live((served.storage, namespace, name))
@@ -177,10 +187,10 @@ class ClusterState:
         fields: FieldSelector,
     ) -> list[dict[str, Any]]:
         """Matching objects sorted by namespace and name (all namespaces if `namespace` is None)."""
+        candidates = self._index.candidates(served.storage, namespace, labels)
         found = [
             stored
-            for (_, object_namespace, _), stored in self._live_items(served.storage)
-            if namespace is None or object_namespace == namespace
+            for _, stored in self._live_keys(list(candidates))
             if self.selects(stored, labels, fields)
         ]
         found.sort(key=lambda body: (_meta(body).get("namespace") or "", _meta(body)["name"]))
@@ -245,6 +255,48 @@ class ClusterState:
         stored = self._commit(key, served.to_storage(new), old=None)
         self._after_commit(key, stored)
         return WriteResult(served.from_storage(stored), warnings)
+
+    def seed(
+        self, served: ServedResource, body: Mapping[str, Any], *, check_schema: bool = True
+    ) -> dict[str, Any]:
+        """Store an object as given, status included, in one commit (for bulk seeding).
+
+        Unlike `create`, it keeps `metadata.uid` and `creationTimestamp` when the object has
+        them (so that seeded owner references hold) and takes the status as it is. With
+        `check_schema` the object is pruned, defaulted and validated against its schema as a
+        write would be; without, it is stored as it is (for clones of a checked one).
+        """
+        meta = _meta(body)
+        namespace = meta.get("namespace") if served.namespaced else None
+        self._check_creatable(served, namespace)
+        name = meta.get("name")
+        if not name:
+            raise bad_request("a seeded object needs metadata.name")
+        meta.update(
+            uid=meta.get("uid") or str(uuid.uuid4()),
+            creationTimestamp=meta.get("creationTimestamp") or format_time(self.now()),
+            generation=meta.get("generation") or 1,
+        )
+        for field in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
+            meta.pop(field, None)
+        new = {**copy.deepcopy(dict(body)), "metadata": meta}
+        new.update(apiVersion=served.api_version, kind=served.kind)
+        new = self._admit(served, new)
+        if check_schema:
+            new, _ = self._conform(served, new, WriteOptions())
+        key = (served.storage, namespace, name)
+        if self._live(key) is not None:
+            raise already_exists(served.plural, served.group, name)
+        stored = self._commit(key, served.to_storage(new), old=None)
+        self._after_commit(key, stored)
+        return served.from_storage(stored)
+
+    def served_kind(self, api_version: str, kind: str) -> ServedResource:
+        """The served resource of objects of `kind` in `api_version` (its storage version)."""
+        for served in self._served.values():
+            if served.api_version == api_version and served.kind == kind:
+                return served
+        raise bad_request(f"no resource serves {kind} in {api_version}")
 
     def _check_type(self, served: ServedResource, body: Mapping[str, Any]) -> None:
         kind, version = body.get("kind"), body.get("apiVersion")
@@ -498,6 +550,10 @@ class ClusterState:
     ) -> dict[str, Any]:
         self.revision += 1
         stored = {**stored, "metadata": {**_meta(stored), "resourceVersion": str(self.revision)}}
+        previous = self._live(key)
+        if previous is not None:
+            self._index.discard(key, previous)
+        self._index.add(key, stored)
         if key not in self.objects:
             self.objects[key] = stored
         elif self.objects[key].deleted:
@@ -527,6 +583,7 @@ class ClusterState:
         self.revision += 1
         final = {**stored, "metadata": {**_meta(stored), "resourceVersion": str(self.revision)}}
         self.objects[key].delete()
+        self._index.discard(key, stored)
         uid = _meta(stored)["uid"]
         self._uids.pop(uid, None)
         self.journal.record(Change(self.revision, key[0], "DELETED", final, stored))
@@ -634,7 +691,7 @@ class ClusterState:
     def _dependents(self, uid: str) -> list[tuple[StorageKey, dict[str, Any]]]:
         return [
             (key, stored)
-            for key, stored in self._live_items()
+            for key, stored in self._live_keys(self._index.owned_by(uid))
             if any(ref.get("uid") == uid for ref in _meta(stored).get("ownerReferences") or [])
         ]
 
@@ -665,7 +722,7 @@ class ClusterState:
         self._commit(key, changed, old=stored)
 
     def _namespace_content(self, namespace: str) -> list[StorageKey]:
-        return [key for key, _ in self._live_items() if key[1] == namespace]
+        return self._index.in_namespace(namespace)
 
     def _crd_content(self, crd: Mapping[str, Any]) -> list[StorageKey]:
         storages = {
@@ -673,7 +730,7 @@ class ClusterState:
             for served in self._served.values()
             if served.crd_name == _meta(crd)["name"]
         }
-        return [key for key, _ in self._live_items() if key[0] in storages]
+        return [key for storage in storages for key in self._index.keys(storage)]
 
     def _empty_namespace(self, name: str) -> None:
         for key in self._namespace_content(name):
@@ -688,7 +745,8 @@ class ClusterState:
 
     def _finalize_terminating(self) -> None:
         """Remove terminating namespaces and CRDs that hold nothing any more."""
-        for key, stored in list(self._live_items()):
+        containers = [*self._live_items(NAMESPACE_STORAGE), *self._live_items(CRD_STORAGE)]
+        for key, stored in containers:
             meta = _meta(stored)
             if key[0] not in (NAMESPACE_STORAGE, CRD_STORAGE) or not meta.get("deletionTimestamp"):
                 continue

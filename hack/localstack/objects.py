@@ -28,7 +28,11 @@ def wait_for(
 
 
 def perftest_body(name: str, prometheus_url: str, **spec: Any) -> dict[str, Any]:
-    """The PerfTest the end-to-end tests start from; `spec` fields replace or extend it."""
+    """The PerfTest the end-to-end tests start from.
+
+    Each `spec` field extends the default one when both are objects (a None value removes a key),
+    and replaces it otherwise.
+    """
     body: dict[str, Any] = {
         "metadata": {"name": name},
         "spec": {
@@ -40,7 +44,8 @@ def perftest_body(name: str, prometheus_url: str, **spec: Any) -> dict[str, Any]
     }
     for key, value in spec.items():
         if isinstance(value, dict) and isinstance(body["spec"].get(key), dict):
-            body["spec"][key] = {**body["spec"][key], **value}
+            merged = {**body["spec"][key], **value}
+            body["spec"][key] = {k: v for k, v in merged.items() if v is not None}
         else:
             body["spec"][key] = value
     return body

@@ -27,13 +27,17 @@ class OperatorProcess:
         env: Mapping[str, str] | None = None,
         args: Sequence[str] = (),
         ready_timeout_seconds: float = 60.0,
+        verbose: bool = True,
     ) -> None:
+        """`verbose`: DEBUG logs (kopf's, with whole objects), as tests want; a benchmark runs
+        the operator as deployed, without."""
         self.kubeconfig = str(kubeconfig)
         self.log_path = log_path
         self.namespaces = tuple(namespaces)
         self.env = dict(env or {})
         self.args = tuple(args)
         self.ready_timeout_seconds = ready_timeout_seconds
+        self.verbose = verbose
         self.health_port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -52,7 +56,8 @@ class OperatorProcess:
         ]
         for namespace in self.namespaces:
             command += ["--namespace", namespace]
-        command += ["--liveness", self.health_url, "--verbose", *self.args]
+        command += ["--liveness", self.health_url, *(["--verbose"] if self.verbose else [])]
+        command += self.args
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)

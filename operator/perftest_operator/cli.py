@@ -55,7 +55,7 @@ def command_run(args: argparse.Namespace) -> int:
     # Connection-level chatter of the API client says nothing about runs.
     logging.getLogger("urllib3").setLevel(logging.INFO)
     try:
-        api = KubeApi.from_environment(args.kubeconfig)
+        api = KubeApi.from_environment(args.kubeconfig, connections=settings.workers)
     except Exception as exc:
         # The loader's messages may quote the kubeconfig; say only what kind of problem it was.
         return _fail(f"cannot load Kubernetes credentials ({type(exc).__name__})")

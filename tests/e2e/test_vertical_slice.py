@@ -167,7 +167,7 @@ def test_unusable_spec_is_reported_and_other_tests_keep_working(
         "unknown-workload": ({"workload": {"name": "cluster-density-v9"}}, "spec.workload.name"),
         "bad-url": ({"prometheus": {"url": "http://prometheus:99999"}}, "spec.prometheus.url"),
         "missing-configmap": (
-            {"workload": {"configMapRef": {"name": "absent", "key": "config.yml"}}},
+            {"workload": {"name": None, "configMapRef": {"name": "absent", "key": "config.yml"}}},
             "spec.workload.configMapRef",
         ),
     }

@@ -1264,7 +1264,7 @@ REQUIRED_PERMISSIONS = (
     | grants(GROUP, ["perftests/status", "perfruns/status"], ["patch"])
     | grants(GROUP, ["perftests/finalizers", "perfruns/finalizers"], ["update"])
     | grants("", ["events"], ["create"])
-    | grants("batch", ["jobs"], ["create", "get", "delete"])
+    | grants("batch", ["jobs"], ["create", "get", "delete", "list", "watch"])
     | grants("", ["configmaps"], ["create", "get", "delete"])
     | grants("", ["pods"], ["list"])
     | grants("", ["secrets"], ["get"])

@@ -85,6 +85,7 @@ METADATA = {
     "annotations": {
         "perftest.dev/run-uid": RUN_UID,
         "perftest.dev/run-namespace": "perftest-runs",
+        "perftest.dev/run-name": "api-latency-20250110-0300",
     },
     "ownerReferences": [
         {

@@ -262,29 +262,35 @@ def code_permissions() -> dict[str, set[Permission]]:
 # --- kopf ----------------------------------------------------------------------------------------------
 
 
-def served_plurals() -> set[str]:
-    """The plurals of our group that handlers/registration.py registers kopf handlers for."""
+def watched_resources() -> set[tuple[str, str]]:
+    """(group, plural) of every resource handlers/registration.py registers kopf handlers for:
+    `kopf.on.*(GROUP, VERSION, "perfruns")` and `kopf.on.event("batch", "v1", "jobs")`."""
     tree = ast.parse((PACKAGE / "handlers" / "registration.py").read_text(encoding="utf-8"))
-    plurals = set()
+    resources = set()
     for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and len(node.args) >= 3
-            and isinstance(node.args[0], ast.Name)
-            and node.args[0].id == "GROUP"
-            and isinstance(node.args[2], ast.Constant)
-        ):
-            plurals.add(str(node.args[2].value))
-    return plurals
+        if not (isinstance(node, ast.Call) and len(node.args) >= 3):
+            continue
+        group, plural = node.args[0], node.args[2]
+        if not (isinstance(plural, ast.Constant) and isinstance(plural.value, str)):
+            continue
+        if isinstance(group, ast.Name) and group.id == "GROUP":
+            resources.add((GROUP, plural.value))
+        elif isinstance(group, ast.Constant) and isinstance(group.value, str):
+            resources.add((group.value, plural.value))
+    return resources
 
 
 def kopf_permissions() -> set[Permission]:
     """What kopf itself asks of the API server for this operator (cluster-wide, standalone)."""
     needed: set[Permission] = set()
-    for plural in served_plurals():
-        # kopf lists and watches what it serves, and patches it: its progress and diff-base
-        # annotations (settings.persistence) and, with deletion handlers, its finalizer.
-        needed |= {(GROUP, plural, verb) for verb in ("list", "watch", "patch")}
+    for group, plural in watched_resources():
+        # kopf lists and watches what it serves.
+        needed |= {(group, plural, verb) for verb in ("list", "watch")}
+        if group == GROUP:
+            # and patches ours: its progress and diff-base annotations (settings.persistence)
+            # and, with timers or deletion handlers, its finalizer. Other resources have only
+            # raw event handlers, which kopf never writes to.
+            needed.add((group, plural, "patch"))
     # kopf posts Events of its own (warnings and errors of handlers).
     needed.add(("", "events", "create"))
     # kopf scans CRDs to find the resources its handlers name.
@@ -340,7 +346,7 @@ def test_the_derivation_reads_what_it_should() -> None:
     }
     assert by_method["list_cluster_objects"] == {("aro.openshift.io", "clusters", "list")}
     assert by_method["get_namespaced_object"] == {("route.openshift.io", "routes", "get")}
-    assert served_plurals() == {"perftests", "perfruns"}
+    assert watched_resources() == {(GROUP, "perftests"), (GROUP, "perfruns"), ("batch", "jobs")}
 
 
 def test_every_api_call_is_accounted_for() -> None:

@@ -22,6 +22,7 @@ def test_variables_are_parsed_once() -> None:
             "PERFTEST_COLLECT_BACKOFF_MAX": "5m",
             "PERFTEST_NAMESPACES": "a, b,,",
             "PERFTEST_MISSING_METRIC_ATTEMPTS": "3",
+            "PERFTEST_WORKERS": "8",
         }
     )
     assert settings.default_prometheus_url == "http://127.0.0.1:9090"
@@ -32,6 +33,8 @@ def test_variables_are_parsed_once() -> None:
     ) == (0.5, 2, 300)
     assert settings.namespaces == ("a", "b")
     assert settings.missing_metric_attempts == 3
+    assert settings.workers == 8
+    assert load_settings({}).workers == 20
 
 
 @pytest.mark.parametrize(
@@ -41,6 +44,8 @@ def test_variables_are_parsed_once() -> None:
         ("POLL_INTERVAL", "fast"),
         ("POLL_INTERVAL", "0"),
         ("MISSING_METRIC_ATTEMPTS", "-1"),
+        ("WORKERS", "0"),
+        ("WORKERS", "many"),
     ],
 )
 def test_bad_variables_are_named(name: str, value: str) -> None:

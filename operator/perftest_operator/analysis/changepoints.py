@@ -14,8 +14,11 @@ always gives the same answer. The method, in three steps:
    Ranks make it scale-free and robust to single flaky runs and to runs flipping between modes.
    Where a segment's values fall into two clearly separated modes (`modes`), both tests run on
    the segment's mode-indicator sequence instead (the change is in the mix of modes, and the
-   noise within each mode only dilutes it), and a split is placed by the maximum-likelihood
-   change of the share of upper-mode runs.
+   noise within each mode only dilutes it), and a split is placed where the change of the
+   share of upper-mode runs most likely lies within two runs (the posterior of its position,
+   `modes.mix_split`; a clean switch from one mode to the other at its first run). A
+   transient change in the mix leaves at least `modes.MIN_MODE_RUNS` runs in each of its three
+   parts: a share is not read from one or two runs.
    Ranks forget magnitudes, so where the two parts are clearly apart (medians at least
    `separation` robust spreads apart) the split is placed where the absolute deviations from
    the two medians are least (`placement`): a large shift is then placed at its first run.

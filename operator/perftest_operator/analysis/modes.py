@@ -34,6 +34,8 @@ MIN_MODE_RUNS = 3
 MODE_SEPARATION = 5.0
 # Fewest runs for a segment to be read as two modes.
 MIN_LENGTH = 12
+# A change in the mix of modes is placed where it most likely lies within this many runs.
+MIX_TOLERANCE = 2
 
 
 def _best_two_clusters(ordered: FloatArray, smallest: int) -> int:
@@ -81,32 +83,66 @@ def mode_indicator(values: FloatArray) -> FloatArray | None:
     return indicator
 
 
-def _count_log_share(count: FloatArray, size: FloatArray) -> FloatArray:
-    """count * log(count / size), 0 where count is 0 (the Bernoulli log-likelihood terms)."""
-    safe = np.where(count > 0.0, count, 1.0)
-    terms: FloatArray = np.where(count > 0.0, count * np.log(safe / size), 0.0)
+def _log_beta_of_counts(
+    ones: FloatArray, zeros: FloatArray, log_factorials: FloatArray
+) -> FloatArray:
+    """log B(ones + 1, zeros + 1) = log(ones! zeros! / (ones + zeros + 1)!) for whole counts."""
+    ones_at, zeros_at = np.rint(ones).astype(np.int64), np.rint(zeros).astype(np.int64)
+    terms: FloatArray = (
+        log_factorials[ones_at] + log_factorials[zeros_at] - log_factorials[ones_at + zeros_at + 1]
+    )
     return terms
 
 
-def mix_split(indicator: FloatArray, min_size: int) -> int:
-    """Where the share of upper-mode runs most likely changes (first index of the right part).
+def mix_split_posterior(indicator: FloatArray, min_size: int) -> FloatArray:
+    """Posterior probability of each split (first index of the right part) of a 0/1 sequence.
 
-    The maximum-likelihood split of a 0/1 sequence into two Bernoulli parts, each holding at
-    least `min_size` runs; the earliest of equally likely splits wins.
+    Entry i is for the split at `min_size` + i. Two Bernoulli parts with unknown shares, each
+    share uniform on [0, 1] and integrated out (a Beta function of each part's counts), and a
+    uniform prior over the splits that leave at least `min_size` runs on each side.
     """
     length = indicator.size
     sizes = np.arange(min_size, length - min_size + 1, dtype=np.float64)
     ones = np.cumsum(indicator)
     left = ones[min_size - 1 : length - min_size]
     right = ones[-1] - left
-    rest = length - sizes
-    likelihood = (
-        _count_log_share(left, sizes)
-        + _count_log_share(sizes - left, sizes)
-        + _count_log_share(right, rest)
-        + _count_log_share(rest - right, rest)
+    log_factorials = np.concatenate(([0.0], np.cumsum(np.log(np.arange(1.0, length + 2.0)))))
+    log_posterior = _log_beta_of_counts(left, sizes - left, log_factorials) + _log_beta_of_counts(
+        right, length - sizes - right, log_factorials
     )
-    return min_size + int(np.argmax(likelihood))
+    weights = np.exp(log_posterior - log_posterior.max())
+    posterior: FloatArray = weights / weights.sum()
+    return posterior
+
+
+def _minority_share(part: FloatArray) -> float:
+    """Share of the runs of `part` in its less frequent mode."""
+    upper = float(part.mean())
+    return min(upper, 1.0 - upper)
+
+
+def mix_split(indicator: FloatArray, min_size: int, tolerance: int = MIX_TOLERANCE) -> int:
+    """Where the share of upper-mode runs changes (first index of the right part).
+
+    A change in a share cannot be placed to the run: near it, runs of either mode are likely on
+    both sides, and the likelihood is flat and ragged over several runs (the most likely split
+    jumps to whichever nearby run happens to be in the new majority mode). So the split
+    reported is the centre of the window of 2 `tolerance` + 1 splits that holds the most
+    posterior mass (`mix_split_posterior`): the Bayes choice when a placement counts if it is
+    within `tolerance` runs of the change. A switch from one mode to the other (each part in
+    one mode but for fewer than `MIN_MODE_SHARE` of its runs: flaky runs, not a mix) is a
+    level shift, not a change in a mix: it is placed at its most likely split, its first run.
+    Each part holds at least `min_size` runs; the earliest of equally good splits wins.
+    """
+    posterior = mix_split_posterior(indicator, min_size)
+    likeliest = min_size + int(np.argmax(posterior))
+    if (
+        max(_minority_share(indicator[:likeliest]), _minority_share(indicator[likeliest:]))
+        < MIN_MODE_SHARE
+    ):
+        return likeliest
+    mass = np.convolve(posterior, np.ones(2 * tolerance + 1), mode="same")
+    return min_size + int(np.argmax(mass))
 
 
 def trailing_run(indicator: FloatArray) -> int:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from perftest_operator.analysis.modes import mix_split, mode_indicator
+from perftest_operator.analysis.modes import MIN_MODE_RUNS, mix_split, mode_indicator
 from perftest_operator.analysis.placement import DEFAULT_SEPARATION, place_split
 from perftest_operator.analysis.ranktest import (
     Interior,
@@ -59,7 +59,12 @@ def significant_splits(
         )
         if split is None or split.p_value > alpha:
             interior_alpha = alpha * INTERIOR_ALPHA_SHARE
-            interior = interior_of_ranks(ranks, min_size=min_size, alpha=interior_alpha, rng=rng)
+            # a share of modes is not read from fewer than MIN_MODE_RUNS runs: one or two runs
+            # after a transient change in the mix are no evidence that the mix returned
+            interior_size = min_size if modes is None else max(min_size, MIN_MODE_RUNS)
+            interior = interior_of_ranks(
+                ranks, min_size=interior_size, alpha=interior_alpha, rng=rng
+            )
             if interior is not None and interior.p_value <= interior_alpha:
                 pending.extend(_cut_interior(segment, start, interior, min_size, separation, found))
             continue

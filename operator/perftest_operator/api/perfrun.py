@@ -14,6 +14,10 @@ from perftest_operator.api.fields import dig
 TEST_LABEL = f"{GROUP}/test"
 RUN_NUMBER_LABEL = f"{GROUP}/run-number"
 TRIGGER_LABEL = f"{GROUP}/trigger"
+# Set once a run has finished: the operator's watch leaves such runs out, so a long history
+# costs nothing at start-up or in memory (label selector `FINISHED_LABEL!=true`).
+FINISHED_LABEL = f"{GROUP}/finished"
+UNFINISHED_RUNS_SELECTOR = f"{FINISHED_LABEL}!=true"
 RUN_NOW_ANNOTATION = f"{GROUP}/run-now"
 
 
@@ -186,3 +190,22 @@ def build_perfrun(
         },
         "spec": spec,
     }
+
+
+def finished_run_metadata(run: Mapping[str, Any], finalizer: str) -> dict[str, Any] | None:
+    """The metadata patch that marks a finished run as such, or None when it is marked already.
+
+    kopf's finalizer goes in the same write: once the label takes the run out of the watch,
+    kopf would never see it again to remove its finalizer, and a later deletion would hang.
+    """
+    meta = run.get("metadata") or {}
+    if (meta.get("labels") or {}).get(FINISHED_LABEL) == "true":
+        return None
+    patch: dict[str, Any] = {
+        "labels": {FINISHED_LABEL: "true"},
+        "resourceVersion": meta.get("resourceVersion"),
+    }
+    finalizers = list(meta.get("finalizers") or [])
+    if finalizer in finalizers:
+        patch["finalizers"] = [f for f in finalizers if f != finalizer]
+    return patch

@@ -34,6 +34,8 @@ class Settings:
     peering_lifetime_seconds: float = 60.0
     # For tests and demos: a file holding an RFC 3339 time that schedules take as now.
     clock_file: str | None = None
+    # Handlers run at once (threads): each mostly waits on the API server, so more than cores.
+    workers: int = 20
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
@@ -49,14 +51,18 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(PREFIX + name) or str(default)
+    if not raw.isdigit() or int(raw) < 1:
+        raise SpecError(PREFIX + name, "must be a positive integer")
+    return int(raw)
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Settings from an environment mapping; raises SpecError naming the bad variable."""
     url = env.get(PREFIX + "DEFAULT_PROMETHEUS_URL") or None
     if url is not None:
         url = parse_prometheus_url(url, PREFIX + "DEFAULT_PROMETHEUS_URL")
-    attempts_raw = env.get(PREFIX + "MISSING_METRIC_ATTEMPTS") or "5"
-    if not attempts_raw.isdigit() or int(attempts_raw) < 1:
-        raise SpecError(PREFIX + "MISSING_METRIC_ATTEMPTS", "must be a positive integer")
     namespaces = tuple(
         ns.strip() for ns in (env.get(PREFIX + "NAMESPACES") or "").split(",") if ns.strip()
     )
@@ -67,8 +73,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         peering_lifetime_seconds=_seconds(env, "PEERING_LIFETIME", 60.0),
         collect_backoff_seconds=_seconds(env, "COLLECT_BACKOFF", 5.0),
         collect_backoff_max_seconds=_seconds(env, "COLLECT_BACKOFF_MAX", 300.0),
-        missing_metric_attempts=int(attempts_raw),
+        missing_metric_attempts=_positive_int(env, "MISSING_METRIC_ATTEMPTS", 5),
         namespaces=namespaces,
         job_service_account=env.get(PREFIX + "JOB_SERVICE_ACCOUNT") or None,
         clock_file=env.get(PREFIX + "CLOCK_FILE") or None,
+        workers=_positive_int(env, "WORKERS", 20),
     )

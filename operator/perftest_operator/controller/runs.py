@@ -675,14 +675,27 @@ STEPS: dict[RunPhase, Step] = {
 }
 
 
+# Writes of a step that found the run changed, before it waits for the next tick.
+CONFLICT_ATTEMPTS = 3
+
+
 def advance_run(ctx: Context, namespace: str, name: str) -> RunPhase | None:
-    """Take a PerfRun as far as it can go now; returns its phase (None if it is gone)."""
+    """Take a PerfRun as far as it can go now; returns its phase (None if it is gone).
+
+    When another thread of this process is advancing the run already, returns None at once.
+    """
+    with ctx.run_locks.holding(namespace, name) as held:
+        return _advance_run(ctx.for_step(), namespace, name) if held else None
+
+
+def _advance_run(ctx: Context, namespace: str, name: str) -> RunPhase | None:
     run = ctx.api.get_perfrun(namespace, name)
     if run is None:
         return None
     status: dict[str, Any] = dict(run.get("status") or {})
     phase = derive_run_phase(status)
     moved = False
+    conflicts = 0
     version = run["metadata"].get("resourceVersion")
     while phase in STEPS:
         change = STEPS[phase](ctx, run, status)
@@ -693,11 +706,20 @@ def advance_run(ctx: Context, namespace: str, name: str) -> RunPhase | None:
         patch = {**change, "phase": status["phase"]}
         try:
             # Only over the status this step read: another writer (a Replace, a second
-            # replica) wins, and the next tick starts from what it wrote.
+            # replica) wins, and the step starts again from what it wrote.
             written = ctx.api.patch_perfrun_status(namespace, name, patch, resource_version=version)
         except Conflict:
+            conflicts += 1
             logger.info("PerfRun %s/%s changed during a step; looking again", namespace, name)
-            break
+            # Mostly kopf's own bookkeeping on a new run (its annotations, its finalizer): look
+            # again now rather than a poll interval later. Steps are safe to repeat.
+            fresh = ctx.api.get_perfrun(namespace, name) if conflicts < CONFLICT_ATTEMPTS else None
+            if fresh is None:
+                break
+            run, status = fresh, dict(fresh.get("status") or {})
+            phase = derive_run_phase(status)
+            version = run["metadata"].get("resourceVersion")
+            continue
         version = written.get("metadata", {}).get("resourceVersion")
         moved = True
         new_phase = derive_run_phase(status)

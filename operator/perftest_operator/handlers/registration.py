@@ -7,20 +7,32 @@ from typing import Any
 
 import kopf
 
-from perftest_operator import GROUP, VERSION
-from perftest_operator.api.perfrun import Trigger, trigger_from_diff
+from perftest_operator import FINALIZER, GROUP, VERSION
+from perftest_operator.api.perfrun import (
+    FINISHED_LABEL,
+    UNFINISHED_RUNS_SELECTOR,
+    Trigger,
+    trigger_from_diff,
+)
 from perftest_operator.api.status import TERMINAL_RUN_PHASES, derive_run_phase
 from perftest_operator.controller.context import Context
+from perftest_operator.controller.finished import mark_run_finished
+from perftest_operator.controller.job_events import job_changed
 from perftest_operator.controller.runs import advance_run
 from perftest_operator.controller.schedule import tick_test
 from perftest_operator.controller.stop import forget_run
 from perftest_operator.controller.tests import reconcile_test
+from perftest_operator.runner.manifests import MANAGED_BY_LABEL, MANAGER
 
 KOPF_PREFIX = f"kopf.{GROUP}"
 
 
 def _run_is_active(status: kopf.Status, **_: Any) -> bool:
     return derive_run_phase(status).value not in TERMINAL_RUN_PHASES
+
+
+def _run_is_finished_unmarked(status: kopf.Status, labels: kopf.Labels, **_: Any) -> bool:
+    return not _run_is_active(status) and labels.get(FINISHED_LABEL) != "true"
 
 
 def _runs_by_itself(spec: kopf.Spec, **_: Any) -> bool:
@@ -39,12 +51,17 @@ def register_handlers(registry: kopf.OperatorRegistry, ctx: Context) -> None:
         settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
             prefix=KOPF_PREFIX, key="last-handled-configuration"
         )
-        settings.persistence.finalizer = f"{GROUP}/finalizer"
+        settings.persistence.finalizer = FINALIZER
+        # Server-side filters: finished PerfRuns (the history, thousands of them) never reach
+        # the operator's watch, and of all Jobs only ours do.
+        settings.watching.label_selectors[GROUP, "perfruns"] = UNFINISHED_RUNS_SELECTOR
+        settings.watching.label_selectors["batch", "jobs"] = f"{MANAGED_BY_LABEL}={MANAGER}"
         # Our own Events say what happened; kopf's per-handler Events would only add noise.
         settings.posting.level = logging.WARNING
         settings.watching.server_timeout = 300
         settings.watching.client_timeout = 330
         settings.peering.lifetime = max(1, round(ctx.settings.peering_lifetime_seconds))
+        settings.execution.max_workers = ctx.settings.workers
         # kopf's finalizer for the PerfRun timer is released only once the timer has exited;
         # it looks every `cancellation_polling` seconds (default 60): a deleted PerfRun would
         # linger a minute.
@@ -57,7 +74,7 @@ def register_handlers(registry: kopf.OperatorRegistry, ctx: Context) -> None:
         return info
 
     def reconcile(body: kopf.Body, trigger: Trigger | None) -> None:
-        retry = reconcile_test(ctx, body, trigger)
+        retry = reconcile_test(ctx.for_step(), body, trigger)
         if retry is not None:
             # The status says what is wrong; kopf calls the handler again after the delay.
             raise kopf.TemporaryError("the target cannot be used yet", delay=retry)
@@ -83,7 +100,7 @@ def register_handlers(registry: kopf.OperatorRegistry, ctx: Context) -> None:
         registry=registry,
     )
     def perftest_tick(body: kopf.Body, **_: Any) -> None:
-        tick_test(ctx, body)
+        tick_test(ctx.for_step(), body)
 
     # optional: no finalizer, so a PerfRun or PerfTest can always be deleted, even with the
     # operator gone (then a remote Job runs to its deadline and goes with its TTL).
@@ -107,3 +124,13 @@ def register_handlers(registry: kopf.OperatorRegistry, ctx: Context) -> None:
     def perfrun_tick(name: str, namespace: str | None, **_: Any) -> None:
         if namespace:  # PerfRuns are namespaced; the guard only satisfies kopf's signature
             advance_run(ctx, namespace, name)
+
+    @kopf.on.event(GROUP, VERSION, "perfruns", when=_run_is_finished_unmarked, registry=registry)
+    def perfrun_finished(body: kopf.Body, **_: Any) -> None:
+        mark_run_finished(ctx, body)
+
+    # The Jobs on the hub: a finished one moves its run on at once (remote targets' Jobs are
+    # followed by the run's timer).
+    @kopf.on.event("batch", "v1", "jobs", labels={MANAGED_BY_LABEL: MANAGER}, registry=registry)
+    def job_event(body: kopf.Body, **_: Any) -> None:
+        job_changed(ctx, body)

@@ -90,9 +90,14 @@ class KubeApi:
         self.rbac: Any = group(kubernetes.client.RbacAuthorizationV1Api(api_client))
 
     @classmethod
-    def from_environment(cls, kubeconfig: str | None = None) -> KubeApi:
-        """In-cluster credentials when running in a pod, else the kubeconfig (or $KUBECONFIG)."""
+    def from_environment(cls, kubeconfig: str | None = None, *, connections: int = 10) -> KubeApi:
+        """In-cluster credentials when running in a pod, else the kubeconfig (or $KUBECONFIG).
+
+        `connections`: kept open to the API server; as many as handlers run at once, or each
+        one over the pool opens (and closes) a connection per request.
+        """
         configuration = kubernetes.client.Configuration()
+        configuration.connection_pool_maxsize = connections
         loader: Any = kubernetes.config  # its loaders are untyped
         try:
             if kubeconfig:
@@ -209,6 +214,28 @@ class KubeApi:
             return _json(
                 self.custom.patch_namespaced_custom_object_status(
                     GROUP, VERSION, namespace, PERFRUNS, name, patch, _preload_content=False
+                )
+            )
+        except ApiException as exc:
+            if exc.status == 409:
+                raise Conflict(f"PerfRun {namespace}/{name} changed") from None
+            raise
+
+    def patch_perfrun_metadata(
+        self, namespace: str, name: str, metadata: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """Merge `metadata` into the PerfRun's (None if it is gone); Conflict on a stale
+        `resourceVersion` in it."""
+        try:
+            return _or_none(
+                lambda: self.custom.patch_namespaced_custom_object(
+                    GROUP,
+                    VERSION,
+                    namespace,
+                    PERFRUNS,
+                    name,
+                    {"metadata": dict(metadata)},
+                    _preload_content=False,
                 )
             )
         except ApiException as exc:

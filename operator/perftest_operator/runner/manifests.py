@@ -48,6 +48,7 @@ TEST_LABEL = "perftest.dev/test"
 RUN_LABEL = "perftest.dev/run"
 RUN_UID_ANNOTATION = "perftest.dev/run-uid"
 RUN_NAMESPACE_ANNOTATION = "perftest.dev/run-namespace"
+RUN_NAME_ANNOTATION = "perftest.dev/run-name"  # the whole name; RUN_LABEL may be shortened
 MANAGER = "perftest-operator"
 
 # activeDeadlineSeconds = timeout * (1 + proportional) + fixed. kube-burner's own --timeout
@@ -99,7 +100,11 @@ def _metadata(spec: PerfTestSpec, run: RunRef, owner: OwnerRef | None) -> dict[s
         "name": run_resource_name(run.run),
         "namespace": namespace,
         "labels": run_labels(run),
-        "annotations": {RUN_UID_ANNOTATION: run.uid, RUN_NAMESPACE_ANNOTATION: run.namespace},
+        "annotations": {
+            RUN_UID_ANNOTATION: run.uid,
+            RUN_NAMESPACE_ANNOTATION: run.namespace,
+            RUN_NAME_ANNOTATION: run.run,
+        },
     }
     if owner is not None:
         if namespace != run.namespace:

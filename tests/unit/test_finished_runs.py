@@ -1,0 +1,125 @@
+"""Finished PerfRuns leave the operator's watch; a finished hub Job moves its run on at once."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from perftest_operator import FINALIZER
+from perftest_operator.api.perfrun import (
+    FINISHED_LABEL,
+    UNFINISHED_RUNS_SELECTOR,
+    finished_run_metadata,
+)
+from perftest_operator.api.spec import parse_perftest_spec
+from perftest_operator.controller.context import RunLocks
+from perftest_operator.controller.job_events import run_of_finished_job
+from perftest_operator.runner.manifests import (
+    RUN_NAME_ANNOTATION,
+    RUN_NAMESPACE_ANNOTATION,
+    build_job,
+)
+from perftest_operator.runner.refs import RunRef
+
+
+def run(labels: dict[str, str], finalizers: list[str]) -> dict[str, Any]:
+    return {
+        "metadata": {
+            "name": "nightly-7",
+            "namespace": "team-a",
+            "resourceVersion": "42",
+            "labels": labels,
+            "finalizers": finalizers,
+        },
+        "status": {"phase": "Succeeded"},
+    }
+
+
+def test_a_finished_run_is_labelled_and_loses_only_kopfs_finalizer() -> None:
+    patch = finished_run_metadata(
+        run({"perftest.dev/test": "nightly"}, ["example.com/keep", FINALIZER]), FINALIZER
+    )
+    assert patch == {
+        "labels": {FINISHED_LABEL: "true"},
+        "resourceVersion": "42",
+        "finalizers": ["example.com/keep"],
+    }
+
+
+def test_a_run_without_kopfs_finalizer_keeps_its_finalizers_untouched() -> None:
+    patch = finished_run_metadata(run({}, ["example.com/keep"]), FINALIZER)
+    assert patch is not None and "finalizers" not in patch
+
+
+def test_a_marked_run_needs_no_patch() -> None:
+    assert finished_run_metadata(run({FINISHED_LABEL: "true"}, [FINALIZER]), FINALIZER) is None
+
+
+def test_the_watch_selector_names_the_label() -> None:
+    # `!=` also matches runs without the label: one made by hand is watched from the start.
+    key, _, value = UNFINISHED_RUNS_SELECTOR.partition("!=")
+    assert (key, value) == (FINISHED_LABEL, "true")
+
+
+def job(conditions: list[dict[str, str]], annotations: dict[str, str]) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "nightly-7", "namespace": "bench", "annotations": annotations},
+        "status": {"startTime": "2026-11-28T10:00:00Z", "conditions": conditions},
+    }
+
+
+OURS = {RUN_NAMESPACE_ANNOTATION: "team-a", RUN_NAME_ANNOTATION: "nightly-7"}
+COMPLETE = [{"type": "Complete", "status": "True"}]
+FAILED = [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]
+
+
+def test_a_finished_job_names_its_run() -> None:
+    assert run_of_finished_job(job(COMPLETE, OURS)) == ("team-a", "nightly-7")
+    assert run_of_finished_job(job(FAILED, OURS)) == ("team-a", "nightly-7")
+
+
+def test_a_running_job_or_one_without_annotations_names_none() -> None:
+    assert run_of_finished_job(job([], OURS)) is None
+    assert run_of_finished_job(job(COMPLETE, {RUN_NAMESPACE_ANNOTATION: "team-a"})) is None
+
+
+def test_a_job_the_builder_made_leads_back_to_its_run() -> None:
+    spec = parse_perftest_spec(
+        {
+            "target": {"namespace": "bench"},  # the Job in another namespace than the run
+            "workload": {"name": "cluster-density-v2", "iterations": 9},
+            "prometheus": {"url": "http://127.0.0.1:9090"},
+        }
+    )
+    long_name = "nightly-" + "x" * 70  # longer than a label value holds
+    ref = RunRef(test="nightly", run=long_name, uid="0b5d2e3c", namespace="team-a")
+    built = build_job(spec, ref, owner=None)
+    assert run_of_finished_job(built) is None  # not finished yet
+    built["status"] = {"startTime": "2026-11-28T10:00:00Z", "conditions": COMPLETE}
+    assert run_of_finished_job(built) == ("team-a", long_name)
+
+
+def test_a_run_is_held_by_one_caller_at_a_time() -> None:
+    locks = RunLocks()
+    inside = threading.Event()
+    release = threading.Event()
+    seen: list[bool] = []
+
+    def first() -> None:
+        with locks.holding("team-a", "nightly-7") as held:
+            seen.append(held)
+            inside.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert inside.wait(5)
+    with locks.holding("team-a", "nightly-7") as held:
+        seen.append(held)
+    with locks.holding("team-a", "nightly-8") as other:
+        seen.append(other)
+    release.set()
+    thread.join(5)
+    with locks.holding("team-a", "nightly-7") as again:
+        seen.append(again)
+    assert seen == [True, False, True, True]

@@ -675,7 +675,8 @@ STEPS: dict[RunPhase, Step] = {
 }
 
 
-# Writes of a step that found the run changed, before it waits for the next tick.
+# Attempts at a step's write (and re-runs of a step) when the run changed meanwhile; then the
+# next tick looks again.
 CONFLICT_ATTEMPTS = 3
 
 
@@ -692,10 +693,11 @@ def _advance_run(ctx: Context, namespace: str, name: str) -> RunPhase | None:
     run = ctx.api.get_perfrun(namespace, name)
     if run is None:
         return None
-    status: dict[str, Any] = dict(run.get("status") or {})
+    stored: dict[str, Any] = dict(run.get("status") or {})  # as the API server holds it
+    status = dict(stored)
     phase = derive_run_phase(status)
     moved = False
-    conflicts = 0
+    reruns = 0
     version = run["metadata"].get("resourceVersion")
     while phase in STEPS:
         change = STEPS[phase](ctx, run, status)
@@ -704,22 +706,18 @@ def _advance_run(ctx: Context, namespace: str, name: str) -> RunPhase | None:
         status.update(change)
         status["phase"] = derive_run_phase(status).value
         patch = {**change, "phase": status["phase"]}
-        try:
-            # Only over the status this step read: another writer (a Replace, a second
-            # replica) wins, and the step starts again from what it wrote.
-            written = ctx.api.patch_perfrun_status(namespace, name, patch, resource_version=version)
-        except Conflict:
-            conflicts += 1
-            logger.info("PerfRun %s/%s changed during a step; looking again", namespace, name)
-            # Mostly kopf's own bookkeeping on a new run (its annotations, its finalizer): look
-            # again now rather than a poll interval later. Steps are safe to repeat.
-            fresh = ctx.api.get_perfrun(namespace, name) if conflicts < CONFLICT_ATTEMPTS else None
-            if fresh is None:
+        written, fresh = write_step(ctx, namespace, name, patch, version, stored)
+        if written is None:
+            reruns += 1
+            if fresh is None or reruns >= CONFLICT_ATTEMPTS:
                 break
-            run, status = fresh, dict(fresh.get("status") or {})
-            phase = derive_run_phase(status)
+            # Another writer (a Replace, a second replica) moved the run: start from its status.
+            logger.info("PerfRun %s/%s changed during a step; looking again", namespace, name)
+            run, stored = fresh, dict(fresh.get("status") or {})
+            status, phase = dict(stored), derive_run_phase(stored)
             version = run["metadata"].get("resourceVersion")
             continue
+        stored = dict(written.get("status") or {})
         version = written.get("metadata", {}).get("resourceVersion")
         moved = True
         new_phase = derive_run_phase(status)
@@ -732,6 +730,35 @@ def _advance_run(ctx: Context, namespace: str, name: str) -> RunPhase | None:
     if moved:
         sync_test_status(ctx, namespace, run["spec"]["testName"])
     return phase
+
+
+def write_step(
+    ctx: Context,
+    namespace: str,
+    name: str,
+    patch: Mapping[str, Any],
+    version: str | None,
+    stored: Mapping[str, Any],
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Write a step's result over the status it was computed from: (the run written, None),
+    or (None, the run as another writer left it), or (None, None) when it is gone.
+
+    Only over that status: a Replace or a second replica that wrote in between wins. A write
+    refused only because the metadata changed (kopf's annotations or finalizer on a new run)
+    is sent again: the step's result stands, and is not computed twice (no second query).
+    """
+    for _ in range(CONFLICT_ATTEMPTS):
+        try:
+            written = ctx.api.patch_perfrun_status(namespace, name, patch, resource_version=version)
+            return written, None
+        except Conflict:
+            fresh = ctx.api.get_perfrun(namespace, name)
+            if fresh is None:
+                return None, None
+            if (fresh.get("status") or {}) != stored:
+                return None, fresh
+            version = fresh["metadata"].get("resourceVersion")
+    return None, None
 
 
 def _prune(ctx: Context, run: Mapping[str, Any]) -> None:

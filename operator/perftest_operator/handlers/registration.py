@@ -17,7 +17,7 @@ from perftest_operator.api.perfrun import (
 from perftest_operator.api.status import TERMINAL_RUN_PHASES, derive_run_phase
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.finished import mark_run_finished
-from perftest_operator.controller.job_events import job_changed
+from perftest_operator.controller.job_events import job_changed, run_of_finished_job
 from perftest_operator.controller.runs import advance_run
 from perftest_operator.controller.schedule import tick_test
 from perftest_operator.controller.stop import forget_run
@@ -33,6 +33,11 @@ def _run_is_active(status: kopf.Status, **_: Any) -> bool:
 
 def _run_is_finished_unmarked(status: kopf.Status, labels: kopf.Labels, **_: Any) -> bool:
     return not _run_is_active(status) and labels.get(FINISHED_LABEL) != "true"
+
+
+def _job_has_finished(body: kopf.Body, **_: Any) -> bool:
+    # Not a thread for each of a running Job's events (its pod, its status): only the last.
+    return run_of_finished_job(body) is not None
 
 
 def _runs_by_itself(spec: kopf.Spec, **_: Any) -> bool:
@@ -131,6 +136,13 @@ def register_handlers(registry: kopf.OperatorRegistry, ctx: Context) -> None:
 
     # The Jobs on the hub: a finished one moves its run on at once (remote targets' Jobs are
     # followed by the run's timer).
-    @kopf.on.event("batch", "v1", "jobs", labels={MANAGED_BY_LABEL: MANAGER}, registry=registry)
+    @kopf.on.event(
+        "batch",
+        "v1",
+        "jobs",
+        labels={MANAGED_BY_LABEL: MANAGER},
+        when=_job_has_finished,
+        registry=registry,
+    )
     def job_event(body: kopf.Body, **_: Any) -> None:
         job_changed(ctx, body)

@@ -78,7 +78,12 @@ class StepReads:
 
     def create_perfrun(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
         run, created = self._api.create_perfrun(body)
-        self._forget_runs(run["metadata"]["namespace"])
+        key = (str(run["metadata"]["namespace"]), str((run.get("spec") or {}).get("testName")))
+        runs = self._runs.get(key)
+        if created and runs is not None:
+            runs.append(run)  # the history as a new read would give it, without the read
+        else:
+            self._forget_runs(key[0])
         return run, created
 
     def delete_perfrun(self, namespace: str, name: str) -> bool:

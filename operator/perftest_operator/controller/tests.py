@@ -148,9 +148,9 @@ def reconcile_test(ctx: Context, test: Mapping[str, Any], trigger: Trigger | Non
         spec, _ = load_test_spec(ctx, test)
         if trigger is Trigger.RUN_NOW and _ready_for_this_generation(test):
             # The target was checked for this spec; the run reads it again anyway (and says
-            # so on the PerfRun when it does not answer): not twice per run-now.
+            # so on the PerfRun when it does not answer): not twice per run-now. The status
+            # is written by the run's first step, a moment later, not twice either.
             start_run(ctx, test, trigger, spec=spec)
-            sync_test_status(ctx, namespace, name)
             return None
         where = _check_target(ctx, namespace, spec)
     except (SpecError, TargetUnreachable) as exc:

@@ -1,4 +1,5 @@
-"""The operator's metrics as the controller counts them: PerfRuns driven through advance_run.
+"""The controller on an in-memory hub: the operator's metrics as it counts them (PerfRuns
+driven through advance_run), and what a run-now reads.
 
 The hub is an in-memory fake of KubeApi (the reads and writes one run makes on its own
 cluster); Prometheus is a small HTTP server on 127.0.0.1 that answers range queries, so the
@@ -25,6 +26,7 @@ from perftest_operator.api.settings import Settings
 from perftest_operator.api.status import Reason, RunCondition, RunPhase
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.runs import advance_run
+from perftest_operator.controller.tests import reconcile_test
 from perftest_operator.telemetry.metrics import OperatorMetrics
 
 NAMESPACE = "perf"
@@ -431,3 +433,36 @@ def test_metrics_never_show_tokens_or_kubeconfigs(prometheus: FakePrometheus) ->
     assert "kubeconfig" not in exposed.lower() and "bearer" not in exposed.lower()
     # Run names never become labels either.
     assert not [run for run in hub.perfruns if f'"{run}"' in exposed]
+
+
+def test_a_run_now_on_a_test_ready_for_its_spec_starts_a_run_without_reading_the_target(
+    prometheus: FakePrometheus,
+) -> None:
+    # Allow: the first run is still pending when the run-nows come
+    hub = hub_with(perftest("nightly", prometheus.url, concurrencyPolicy="Allow"))
+    target_reads: list[str] = []
+
+    def list_nodes() -> list[dict[str, Any]]:
+        target_reads.append("nodes")
+        return []
+
+    hub.list_nodes = list_nodes  # type: ignore[method-assign]
+    ctx = context(hub)
+    created = hub.get_perftest(NAMESPACE, "nightly")
+    assert created is not None
+    assert reconcile_test(ctx, created, Trigger.CREATED) is None
+    assert target_reads == ["nodes"]  # checked once for this spec
+    assert len(hub.perfruns) == 1
+
+    ready = hub.get_perftest(NAMESPACE, "nightly")
+    assert ready is not None
+    ready["metadata"]["annotations"] = {"perftest.dev/run-now": "again"}
+    assert reconcile_test(ctx, ready, Trigger.RUN_NOW) is None
+    assert target_reads == ["nodes"]  # not again: the run reads the target when it starts
+    assert len(hub.perfruns) == 2
+
+    ready["metadata"]["generation"] = 2  # a new spec is checked again
+    ready["metadata"]["annotations"] = {"perftest.dev/run-now": "once-more"}
+    assert reconcile_test(ctx, ready, Trigger.RUN_NOW) is None
+    assert target_reads == ["nodes", "nodes"]
+    assert len(hub.perfruns) == 3

@@ -116,22 +116,23 @@ def _check_target(ctx: Context, namespace: str, spec: PerfTestSpec) -> str:
     return f"{where} answers ({facts.platform.platform.value})"
 
 
-def _ready_for_this_generation(test: Mapping[str, Any]) -> bool:
-    condition = find_condition(
+def _ready_condition(test: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    return find_condition(
         (test.get("status") or {}).get("conditions"), PerfTestCondition.READY.value
     )
-    generation = (test.get("metadata") or {}).get("generation")
+
+
+def _ready_for_this_generation(test: Mapping[str, Any]) -> bool:
+    condition = _ready_condition(test)
     return (
         condition is not None
         and condition.get("status") == TRUE
-        and condition.get("observedGeneration") == generation
+        and condition.get("observedGeneration") == (test.get("metadata") or {}).get("generation")
     )
 
 
 def _ready_reason(test: Mapping[str, Any]) -> str | None:
-    condition = find_condition(
-        (test.get("status") or {}).get("conditions"), PerfTestCondition.READY.value
-    )
+    condition = _ready_condition(test)
     return None if condition is None else str(condition.get("reason"))
 
 

@@ -232,7 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         load_started = time.monotonic()
         emulator = stack.enter_context(
-            EmulatorProcess(workdir / "emulator", seed=seed_file, startup_timeout=900)
+            EmulatorProcess(
+                workdir / "emulator", seed=seed_file, startup_timeout=900, log_requests=False
+            )
         )
         seed_seconds = time.monotonic() - load_started
         assert emulator.pid is not None

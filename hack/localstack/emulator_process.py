@@ -69,9 +69,12 @@ class EmulatorProcess:
         port: int = 0,
         startup_timeout: float = 30.0,
         seed: Path | None = None,
+        log_requests: bool = True,
     ) -> None:
-        """`seed`: a JSON-lines file of objects to store before serving (`emulator_seed`)."""
+        """`seed`: a JSON-lines file of objects to store before serving (`emulator_seed`);
+        `log_requests`: a line per request in the log (off for benchmarks)."""
         self.name = name
+        self.log_requests = log_requests
         self.port = port
         self.startup_timeout = startup_timeout
         self.seed = seed
@@ -101,6 +104,8 @@ class EmulatorProcess:
         ]  # fmt: skip
         if self.seed is not None:
             command += ["--seed", str(self.seed)]
+        if not self.log_requests:
+            command.append("--no-request-log")
         with log_file.open("ab") as output:
             self._process = subprocess.Popen(
                 command,

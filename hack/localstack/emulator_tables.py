@@ -350,8 +350,20 @@ def build_table(
     }
 
 
-def wants_table(accept: str) -> bool:
-    """Whether an Accept header asks for `as=Table` (as `kubectl get` does)."""
+def build_metadata_list(
+    objects: Sequence[Mapping[str, Any]], *, list_metadata: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A `PartialObjectMetadataList`: each object's metadata only (names, labels, owners)."""
+    return {
+        "kind": "PartialObjectMetadataList",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": dict(list_metadata),
+        "items": [_row_object(obj, "Metadata") for obj in objects],
+    }
+
+
+def _asks_for(accept: str, kind: str) -> bool:
+    """Whether an Accept header asks for `as=<kind>` of meta.k8s.io."""
     for media_range in accept.split(","):
         parameters = {
             key.strip(): value.strip()
@@ -359,6 +371,16 @@ def wants_table(accept: str) -> bool:
             if "=" in part
             for key, value in [part.split("=", 1)]
         }
-        if parameters.get("as") == "Table" and parameters.get("g", "meta.k8s.io") == "meta.k8s.io":
+        if parameters.get("as") == kind and parameters.get("g", "meta.k8s.io") == "meta.k8s.io":
             return True
     return False
+
+
+def wants_table(accept: str) -> bool:
+    """Whether an Accept header asks for `as=Table` (as `kubectl get` does)."""
+    return _asks_for(accept, "Table")
+
+
+def wants_metadata_list(accept: str) -> bool:
+    """Whether an Accept header asks for `as=PartialObjectMetadataList` (metadata-only lists)."""
+    return _asks_for(accept, "PartialObjectMetadataList")

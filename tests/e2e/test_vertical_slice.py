@@ -127,6 +127,16 @@ def test_kernel_regression_is_reported_at_the_first_bad_run(
     final = snapshots[len(READ_ONLY_LATENCY)]["test"]["status"]
     assert final["runs"] == {"total": 15, "succeeded": 15, "failed": 0}
     assert len(kube.jobs()) == 15, "exactly one Job per run"
+    # kopf keeps no state on the runs (no create/update/delete handler for them): each run
+    # costs no extra write of kopf's annotations, and a finished run keeps no finalizer.
+    wait_for(
+        lambda: all(not run["metadata"].get("finalizers") for run in kube.perfruns()),
+        timeout=30,
+        what="the finished runs to lose kopf's finalizer",
+    )
+    for run in kube.perfruns():
+        annotations = run["metadata"].get("annotations") or {}
+        assert not [key for key in annotations if key.startswith("kopf.")], annotations
 
 
 def test_failed_job_fails_the_run_without_a_verdict(

@@ -1142,6 +1142,27 @@ def test_server_side_table_for_a_list(
     assert row["object"]["metadata"]["namespace"] == ns
 
 
+def test_metadata_only_list(
+    emulator: RunningEmulator, api: kubernetes.client.ApiClient, ns: str
+) -> None:
+    core = kubernetes.client.CoreV1Api(api)
+    for name in ("m-1", "m-2"):
+        core.create_namespaced_config_map(
+            ns, {"metadata": {"name": name, "labels": {"l": name}}, "data": {"k": "v"}}
+        )
+    listed = get_json(
+        emulator,
+        f"/api/v1/namespaces/{ns}/configmaps?labelSelector=l%3Dm-2",
+        accept="application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
+    )
+    assert listed["kind"] == "PartialObjectMetadataList"
+    assert listed["metadata"]["resourceVersion"]
+    [item] = listed["items"]
+    assert item["kind"] == "PartialObjectMetadata"
+    assert item["metadata"]["name"] == "m-2"
+    assert "data" not in item
+
+
 def test_list_pages_with_limit_and_continue(api: kubernetes.client.ApiClient, ns: str) -> None:
     core = kubernetes.client.CoreV1Api(api)
     for index in range(5):

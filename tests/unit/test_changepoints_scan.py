@@ -1,15 +1,21 @@
-"""Scan p-values without permutations and interior (transient) changes of the change-point detector."""
+"""Scan p-values (analytic and permuted) and interior changes of the change-point detector."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from changepoint_kinds import labelled_series
 
-from perftest_operator.analysis import detect_change_points
+from perftest_operator.analysis import detect_change_points, ranktest
 from perftest_operator.analysis.ranktest import (
     KUIPER_CORRECTION,
     analytic_scan_p_value,
+    binomial_tails,
+    centred_ranks,
     kuiper_p_value,
+    split_of_ranks,
 )
 from perftest_operator.api.kpi import Direction
 
@@ -99,3 +105,72 @@ def test_quiet_noise_gets_no_interior_change(seed: int) -> None:
     values = np.random.default_rng([seed, 4]).standard_normal(int(40 + 5 * seed)) + 50.0
 
     assert detect_change_points(values, direction=LOWER, threshold_percent=0) == []
+
+
+# --- Monte Carlo error of permuted scan p-values ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("count", "trials", "share"),
+    [(0, 700, 0.01), (3, 16, 0.01), (10, 1000, 0.01), (4, 499, 0.007), (0, 5, 0.0), (5, 5, 1.0)],
+)
+def test_binomial_tails_match_the_sums_of_the_binomial_probabilities(
+    count: int, trials: int, share: float
+) -> None:
+    def chance(k: int) -> float:
+        return math.comb(trials, k) * share**k * (1.0 - share) ** (trials - k)
+
+    at_most, at_least = binomial_tails(count, trials, share)
+
+    assert at_most == pytest.approx(sum(chance(k) for k in range(count + 1)), abs=1e-12)
+    assert at_least == pytest.approx(sum(chance(k) for k in range(count, trials + 1)), abs=1e-12)
+
+
+def _significant_share(centered: np.ndarray, draws: int) -> float:
+    """Share of permutation streams (seeds 0..draws-1) on which the split test rejects at 0.01."""
+    significant = 0
+    for seed in range(draws):
+        generator = np.random.default_rng(seed)
+        split = split_of_ranks(
+            centered, min_size=1, alpha=0.01, permutations=499, rng=lambda g=generator: g
+        )
+        significant += split is not None and split.p_value <= 0.01
+    return significant / draws
+
+
+@pytest.mark.parametrize("seed", [997, 1167])
+def test_a_short_step_whose_exact_p_value_is_just_below_alpha_is_found_whatever_the_stream(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a 30-run heavy-tailed step from the held-out generator, weak enough that its scan p-value
+    # lies between 0.003 and 0.008 (checked here with 20,000 permutations)
+    centered = centred_ranks(labelled_series(seed, "heavy-step").values)
+    reference = np.random.default_rng(1)
+    exact = split_of_ranks(
+        centered, min_size=1, alpha=1.0, permutations=20_000, rng=lambda: reference
+    )
+    assert exact is not None
+    assert centered.size == 30 and 0.003 < exact.p_value < 0.008
+
+    assert _significant_share(centered, 40) == 1.0
+    # 499 permutations alone miss it on some streams: the extension is what finds it
+    monkeypatch.setattr(ranktest, "MONTE_CARLO_EXTENSION", 1)
+    assert _significant_share(centered, 40) < 0.95
+
+
+def test_the_extended_permutation_test_keeps_its_level_on_shuffled_quiet_runs() -> None:
+    values = labelled_series(5, "stable").values[:30]
+    shuffles = np.random.default_rng(11)
+    significant = 0
+    for seed in range(300):
+        generator = np.random.default_rng(seed)
+        split = split_of_ranks(
+            centred_ranks(shuffles.permutation(values)),
+            min_size=1,
+            alpha=0.01,
+            permutations=499,
+            rng=lambda g=generator: g,
+        )
+        significant += split is not None and split.p_value <= 0.01
+    # 300 exchangeable series at alpha 0.01: 3 expected; 9 or more has a chance below 0.5%
+    assert significant <= 8

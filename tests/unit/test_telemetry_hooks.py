@@ -21,7 +21,7 @@ from typing import Any, cast
 import pytest
 
 from perftest_operator.api.conditions import TRUE, format_time, set_condition
-from perftest_operator.api.perfrun import Trigger, build_perfrun
+from perftest_operator.api.perfrun import FINISHED_LABEL, Trigger, build_perfrun
 from perftest_operator.api.settings import Settings
 from perftest_operator.api.status import Reason, RunCondition, RunPhase
 from perftest_operator.controller.context import Context
@@ -67,6 +67,16 @@ class FakeHub:
             for run in self.perfruns.values()
             if run["spec"]["testName"] == test and namespace == NAMESPACE
         ]
+
+    def list_unfinished_perfruns(self, namespace: str, test: str) -> list[dict[str, Any]]:
+        return [
+            run
+            for run in self.list_perfruns(namespace, test)
+            if (run["metadata"].get("labels") or {}).get(FINISHED_LABEL) != "true"
+        ]
+
+    def list_perfrun_metadata(self, namespace: str, test: str) -> list[dict[str, Any]]:
+        return [{"metadata": run["metadata"]} for run in self.list_perfruns(namespace, test)]
 
     def create_perfrun(self, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         name = body["metadata"]["name"]

@@ -7,10 +7,10 @@ always gives the same answer. The method, in three steps:
    standardised Mann-Whitney statistic is largest, keep the split if its scan p-value (which
    accounts for scanning every position: Siegmund's analytic approximation for the maximum of a
    standardised Brownian bridge, or seeded permutations for segments under 40 runs or heavily
-   tied ones) is at most `alpha`, and recurse into both parts. Where no single split is
-   significant, an interior part that returns to the old level (a transient change) is looked
-   for by the range of the rank CUSUM (Kuiper's statistic, at a tenth of `alpha`) and cut out
-   at both ends.
+   tied ones, drawn until their count settles which side of `alpha` the p-value lies on) is at
+   most `alpha`, and recurse into both parts. Where no single split is significant, an
+   interior part that returns to the old level (a transient change) is looked for by the range
+   of the rank CUSUM (Kuiper's statistic, at a tenth of `alpha`) and cut out at both ends.
    Ranks make it scale-free and robust to single flaky runs and to runs flipping between modes.
    Where a segment's values fall into two clearly separated modes (`modes`), both tests run on
    the segment's mode-indicator sequence instead (the change is in the mix of modes, and the
@@ -61,7 +61,7 @@ import numpy.typing as npt
 
 from perftest_operator.analysis.effect import distinct_indices
 from perftest_operator.analysis.medians import median
-from perftest_operator.analysis.modes import mode_indicator, newest_mode_departure
+from perftest_operator.analysis.modes import SegmentModes, newest_mode_departure
 from perftest_operator.analysis.placement import DEFAULT_SEPARATION, split_cost
 from perftest_operator.analysis.segmentation import significant_splits
 from perftest_operator.analysis.series import FloatArray, as_finite_series
@@ -124,24 +124,43 @@ def _is_material(percent: float, threshold_percent: float) -> bool:
     return percent != 0.0 and abs(percent) >= threshold_percent * (1.0 - _THRESHOLD_TOLERANCE)
 
 
-def _segment_medians(series: FloatArray, indices: Sequence[int]) -> list[float]:
-    """Median of each segment when `series` is cut before each of `indices`."""
-    bounds = [0, *indices, series.size]
-    return [median(series[start:end]) for start, end in itertools.pairwise(bounds)]
+class _SegmentMedians:
+    """Medians of segments of one series, each computed once (the materiality check, the
+    anchoring and the result ask about the same segments)."""
+
+    def __init__(self, series: FloatArray) -> None:
+        self._series = series
+        self._known: dict[tuple[int, int], float] = {}
+
+    def of(self, start: int, end: int) -> float:
+        """The median of `series[start:end]`."""
+        known = self._known.get((start, end))
+        if known is None:
+            known = self._known[start, end] = median(self._series[start:end])
+        return known
+
+    def around(self, start: int, index: int, end: int) -> tuple[float, float]:
+        """The medians of `series[start:index]` and `series[index:end]`."""
+        return self.of(start, index), self.of(index, end)
+
+    def between(self, indices: Sequence[int]) -> list[float]:
+        """Median of each segment when the series is cut before each of `indices`."""
+        bounds = [0, *indices, self._series.size]
+        return [self.of(start, end) for start, end in itertools.pairwise(bounds)]
 
 
-def _percents(series: FloatArray, indices: Sequence[int]) -> list[float]:
-    medians = _segment_medians(series, indices)
-    return [change_percent(before, after) for before, after in itertools.pairwise(medians)]
+def _percents(medians: _SegmentMedians, indices: Sequence[int]) -> list[float]:
+    pairs = itertools.pairwise(medians.between(indices))
+    return [change_percent(before, after) for before, after in pairs]
 
 
 def _material_indices(
-    series: FloatArray, indices: list[int], threshold_percent: float
+    medians: _SegmentMedians, indices: list[int], threshold_percent: float
 ) -> list[int]:
     """`indices` without the changes below threshold, dropping the smallest one at a time."""
     kept = list(indices)
     while kept:
-        percents = [abs(p) for p in _percents(series, kept)]
+        percents = [abs(p) for p in _percents(medians, kept)]
         weakest = int(np.argmin(percents))
         if _is_material(percents[weakest], threshold_percent):
             break
@@ -150,7 +169,11 @@ def _material_indices(
 
 
 def _anchored(
-    series: FloatArray, indices: list[int], p_values: dict[int, float], settings: TailSettings
+    series: FloatArray,
+    indices: list[int],
+    p_values: dict[int, float],
+    settings: TailSettings,
+    medians: _SegmentMedians,
 ) -> list[int]:
     """`indices` moved to where the newest-runs check first flagged them (`first_flagged_index`).
 
@@ -159,20 +182,20 @@ def _anchored(
     """
     anchored: list[int] = []
     bounds = [0, *indices, series.size]
-    medians = _segment_medians(series, indices)
+    centres = medians.between(indices)
     for position, index in enumerate(indices):
         start, end = bounds[position], bounds[position + 2]
         first = first_flagged_index(
             series[start:end],
             index - start,
-            medians[position + 1] > medians[position],
+            centres[position + 1] > centres[position],
             settings,
             window=ANCHOR_WINDOW,
             horizon=ANCHOR_HORIZON,
         )
         moved = index if first is None else start + first
         if not (anchored[-1] if anchored else 0) < moved < end or not _fits_about_as_well(
-            series[start:end], index - start, moved - start
+            series, (start, end), index, moved, medians
         ):
             moved = index
         p_values[moved] = p_values[index]
@@ -180,22 +203,30 @@ def _anchored(
     return anchored
 
 
-def _fits_about_as_well(segment: FloatArray, index: int, other: int) -> bool:
-    """Whether splitting `segment` at `other` fits nearly as well as at `index` (see above)."""
+def _fits_about_as_well(
+    series: FloatArray, bounds: tuple[int, int], index: int, other: int, medians: _SegmentMedians
+) -> bool:
+    """Whether splitting `series[start:end]` at `other` fits nearly as well as at `index` (see
+    above); `bounds` is (start, end), and the indices are into the whole series."""
     if other == index:
         return True
-    allowance = ANCHOR_COST_SPREADS * robust_spread(segment[:index]) * abs(other - index)
-    return split_cost(segment, other) <= split_cost(segment, index) + allowance
+    start, end = bounds
+    segment = series[start:end]
+    allowance = ANCHOR_COST_SPREADS * robust_spread(series[start:index]) * abs(other - index)
+    moved_cost = split_cost(segment, other - start, medians.around(start, other, end))
+    cost = split_cost(segment, index - start, medians.around(start, index, end))
+    return moved_cost <= cost + allowance
 
 
 def _with_borrowed_noise(
-    settings: TailSettings, series: FloatArray, indices: list[int]
+    settings: TailSettings, series: FloatArray, indices: list[int], medians: _SegmentMedians
 ) -> TailSettings:
     """`settings` with the relative noise of the segment before the newest one (see `tail`)."""
     if not indices:
         return settings
-    before = series[(indices[-2] if len(indices) > 1 else 0) : indices[-1]]
-    centre = median(before)
+    start = indices[-2] if len(indices) > 1 else 0
+    before = series[start : indices[-1]]
+    centre = medians.of(start, indices[-1])
     if before.size < SHORT_REFERENCE or centre == 0.0:
         return settings
     relative = robust_spread(before) / abs(centre)
@@ -246,6 +277,7 @@ def detect_change_points(
     series = as_finite_series(values)
     if series.size < 2:
         return []
+    modes_of = SegmentModes(series)
     splits = significant_splits(
         series,
         min_size=min_size,
@@ -253,10 +285,14 @@ def detect_change_points(
         permutations=permutations,
         seed=seed,
         separation=separation,
+        modes_of=modes_of,
     )
     p_values = {split.index: split.p_value for split in splits}
+    medians = _SegmentMedians(series)
     indices = _material_indices(
-        series, distinct_indices(series, [s.index for s in splits]), threshold_percent
+        medians,
+        distinct_indices(series, [s.index for s in splits], modes_of=modes_of),
+        threshold_percent,
     )
 
     tail = TailSettings(
@@ -268,8 +304,8 @@ def detect_change_points(
         seed=seed,
     )
     regime_start = indices[-1] if indices else 0
-    modes = mode_indicator(series)
-    newest = _with_borrowed_noise(tail, series, indices)
+    modes = modes_of.of(0, series.size)
+    newest = _with_borrowed_noise(tail, series, indices, medians)
     departure = (
         newest_departure(series[regime_start:], newest)
         if modes is None
@@ -278,12 +314,11 @@ def detect_change_points(
     if departure is not None:
         index = regime_start + departure.index
         candidate = [*indices, index]
-        if _is_material(_percents(series, candidate)[-1], threshold_percent):
+        if _is_material(_percents(medians, candidate)[-1], threshold_percent):
             indices = candidate
             p_values[index] = departure.p_value
-    indices = _anchored(series, indices, p_values, tail)
+    indices = _anchored(series, indices, p_values, tail, medians)
 
-    medians = _segment_medians(series, indices)
     return [
         ChangePoint(
             index=index,
@@ -293,5 +328,7 @@ def detect_change_points(
             regression=is_regression(before, after, direction),
             confidence=1.0 - p_values[index],
         )
-        for index, (before, after) in zip(indices, itertools.pairwise(medians), strict=True)
+        for index, (before, after) in zip(
+            indices, itertools.pairwise(medians.between(indices)), strict=True
+        )
     ]

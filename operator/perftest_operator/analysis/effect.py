@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from perftest_operator.analysis.medians import median
-from perftest_operator.analysis.modes import mode_indicator
+from perftest_operator.analysis.modes import SegmentModes
 from perftest_operator.analysis.series import FloatArray
 from perftest_operator.analysis.tail import robust_spread
 
@@ -33,12 +33,13 @@ def _segments(series: FloatArray, indices: Sequence[int]) -> list[FloatArray]:
     return [series[start:end] for start, end in itertools.pairwise(bounds)]
 
 
-def _effects(series: FloatArray, indices: Sequence[int]) -> list[float]:
+def _effects(series: FloatArray, indices: Sequence[int], modes_of: SegmentModes) -> list[float]:
     """Each change's shift in pooled noise spreads; inf where it cannot be measured so."""
     scaled = np.log(series) if series.min() > 0.0 else series
     segments = _segments(scaled, indices)
     centres = [median(segment) for segment in segments]
-    two_modes = [mode_indicator(segment) is not None for segment in _segments(series, indices)]
+    bounds = [0, *indices, series.size]
+    two_modes = [modes_of.of(start, end) is not None for start, end in itertools.pairwise(bounds)]
     one_mode = [
         segment - centre
         for segment, centre, flips in zip(segments, centres, two_modes, strict=True)
@@ -53,16 +54,22 @@ def _effects(series: FloatArray, indices: Sequence[int]) -> list[float]:
 
 
 def distinct_indices(
-    series: FloatArray, indices: list[int], min_effect: float = MIN_EFFECT
+    series: FloatArray,
+    indices: list[int],
+    min_effect: float = MIN_EFFECT,
+    modes_of: SegmentModes | None = None,
 ) -> list[int]:
     """`indices` without the shifts of less than `min_effect` pooled noise spreads.
 
     The smallest such shift is dropped first and its segments merged; the noise and the
     medians are recomputed each time (a dropped false split no longer shrinks the noise).
+    `modes_of` (of `series`) may come from the caller, who has asked about these segments.
     """
+    if modes_of is None:
+        modes_of = SegmentModes(series)
     kept = list(indices)
     while kept:
-        effects = _effects(series, kept)
+        effects = _effects(series, kept, modes_of)
         weakest = int(np.argmin(effects))
         if effects[weakest] >= min_effect:
             break

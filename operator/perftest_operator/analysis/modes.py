@@ -12,12 +12,14 @@ not a departure, a run of one mode too long for its share is.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
 
-from perftest_operator.analysis.series import FloatArray
+from perftest_operator.analysis.series import FloatArray, sorted_copy
 from perftest_operator.analysis.tail import (
+    IQR_TO_SIGMA,
     Departure,
     TailSettings,
     newest_departure,
@@ -38,19 +40,40 @@ MIN_LENGTH = 12
 MIX_TOLERANCE = 2
 
 
+@functools.lru_cache(maxsize=256)
+def _cluster_sizes(length: int, smallest: int) -> tuple[FloatArray, FloatArray]:
+    """Sizes of the lower and the upper cluster at each allowed split; read-only, per length."""
+    lower = np.arange(smallest, length - smallest + 1, dtype=np.float64)
+    upper = length - lower
+    lower.flags.writeable = False
+    upper.flags.writeable = False
+    return lower, upper
+
+
 def _best_two_clusters(ordered: FloatArray, smallest: int) -> int:
     """Size of the lower cluster of the 2-means split of sorted values (least squared error)."""
     length = ordered.size
     sums = ordered.cumsum()
     squares = (ordered**2).cumsum()
-    sizes = np.arange(smallest, length - smallest + 1)
+    lower_size, upper_size = _cluster_sizes(length, smallest)
     left_sum, left_sq = (
         sums[smallest - 1 : length - smallest],
         squares[smallest - 1 : length - smallest],
     )
     right_sum, right_sq = sums[-1] - left_sum, squares[-1] - left_sq
-    error = (left_sq - left_sum**2 / sizes) + (right_sq - right_sum**2 / (length - sizes))
+    error = (left_sq - left_sum**2 / lower_size) + (right_sq - right_sum**2 / upper_size)
     return smallest + int(error.argmin())
+
+
+def _within_spreads(gap: float, ordered: FloatArray) -> bool:
+    """gap < `MODE_SEPARATION` * `sorted_spread(ordered)`, tried on the spread's IQR half first.
+
+    The spread is the larger of a scaled MAD and a scaled IQR; the IQR needs no further sort.
+    """
+    iqr = sorted_quantile(ordered, 0.75) - sorted_quantile(ordered, 0.25)
+    if gap < MODE_SEPARATION * (iqr / IQR_TO_SIGMA):
+        return True
+    return gap < MODE_SEPARATION * sorted_spread(ordered)
 
 
 def mode_indicator(values: FloatArray) -> FloatArray | None:
@@ -67,20 +90,38 @@ def mode_indicator(values: FloatArray) -> FloatArray | None:
     if length < max(MIN_LENGTH, 2 * smallest):
         return None
     scaled = np.log(values) if values.min() > 0.0 else values
-    ordered = np.sort(scaled)
+    ordered = sorted_copy(scaled)
     lower_size = _best_two_clusters(ordered, smallest)
     lower, upper = ordered[:lower_size], ordered[lower_size:]
     gap = sorted_quantile(upper, 0.5) - sorted_quantile(lower, 0.5)
     # gap < MODE_SEPARATION * the larger spread; the upper cluster's is not needed when the
     # lower one's already rules the modes out
-    if (
-        gap <= 0.0
-        or gap < MODE_SEPARATION * sorted_spread(lower)
-        or gap < MODE_SEPARATION * sorted_spread(upper)
-    ):
+    if gap <= 0.0 or _within_spreads(gap, lower) or _within_spreads(gap, upper):
         return None
     indicator: FloatArray = (scaled >= upper[0]).astype(np.float64)
     return indicator
+
+
+class SegmentModes:
+    """`mode_indicator` of segments of one series, each segment computed once (read-only arrays).
+
+    The segmentation, the materiality check and the newest-runs check all ask about the same
+    segments of a history.
+    """
+
+    def __init__(self, series: FloatArray) -> None:
+        self._series = series
+        self._known: dict[tuple[int, int], FloatArray | None] = {}
+
+    def of(self, start: int, end: int) -> FloatArray | None:
+        """`mode_indicator(series[start:end])`."""
+        key = (start, end)
+        if key not in self._known:
+            indicator = mode_indicator(self._series[start:end])
+            if indicator is not None:
+                indicator.flags.writeable = False
+            self._known[key] = indicator
+        return self._known[key]
 
 
 def _log_beta_of_counts(
@@ -103,7 +144,7 @@ def mix_split_posterior(indicator: FloatArray, min_size: int) -> FloatArray:
     """
     length = indicator.size
     sizes = np.arange(min_size, length - min_size + 1, dtype=np.float64)
-    ones = np.cumsum(indicator)
+    ones = indicator.cumsum()
     left = ones[min_size - 1 : length - min_size]
     right = ones[-1] - left
     log_factorials = np.concatenate(([0.0], np.cumsum(np.log(np.arange(1.0, length + 2.0)))))
@@ -117,7 +158,7 @@ def mix_split_posterior(indicator: FloatArray, min_size: int) -> FloatArray:
 
 def _minority_share(part: FloatArray) -> float:
     """Share of the runs of `part` in its less frequent mode."""
-    upper = float(part.mean())
+    upper = float(np.add.reduce(part)) / part.size  # as numpy's mean
     return min(upper, 1.0 - upper)
 
 
@@ -135,14 +176,14 @@ def mix_split(indicator: FloatArray, min_size: int, tolerance: int = MIX_TOLERAN
     Each part holds at least `min_size` runs; the earliest of equally good splits wins.
     """
     posterior = mix_split_posterior(indicator, min_size)
-    likeliest = min_size + int(np.argmax(posterior))
+    likeliest = min_size + int(posterior.argmax())
     if (
         max(_minority_share(indicator[:likeliest]), _minority_share(indicator[likeliest:]))
         < MIN_MODE_SHARE
     ):
         return likeliest
     mass = np.convolve(posterior, np.ones(2 * tolerance + 1), mode="same")
-    return min_size + int(np.argmax(mass))
+    return min_size + int(mass.argmax())
 
 
 def trailing_run(indicator: FloatArray) -> int:

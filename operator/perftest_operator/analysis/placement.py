@@ -47,10 +47,16 @@ def median_split(values: FloatArray, min_size: int, start: int) -> int:
     return index
 
 
-def split_cost(values: FloatArray, index: int) -> float:
-    """Total absolute deviation of the two parts of `values` split at `index` from their medians."""
+def split_cost(values: FloatArray, index: int, medians: tuple[float, float] | None = None) -> float:
+    """Total absolute deviation of the two parts of `values` split at `index` from their medians.
+
+    `medians` may give those of the two parts when the caller knows them.
+    """
     left, right = values[:index], values[index:]
-    return float(np.sum(np.abs(left - median(left))) + np.sum(np.abs(right - median(right))))
+    left_median, right_median = (median(left), median(right)) if medians is None else medians
+    return float(
+        np.add.reduce(np.abs(left - left_median)) + np.add.reduce(np.abs(right - right_median))
+    )
 
 
 def _spreads_away(values: FloatArray, centre: float, spread: float) -> FloatArray:
@@ -82,7 +88,7 @@ def moved_runs_fit(
     from_before = _spreads_away(moved, centres[0], spreads[0])
     from_after = _spreads_away(moved, centres[1], spreads[1])
     joined, left = (from_after, from_before) if to_after else (from_before, from_after)
-    return bool(np.sum(joined) < np.sum(left))
+    return bool(np.add.reduce(joined) < np.add.reduce(left))
 
 
 def place_split(values: FloatArray, rank_index: int, min_size: int, separation: float) -> int:

@@ -20,6 +20,13 @@ from perftest_operator.analysis.series import FloatArray
 # insignificant segment stops after a few dozen permutations.
 PERMUTATION_BATCH = 100
 FIRST_PERMUTATION_BATCH = 16
+# A permutation p-value near alpha carries Monte Carlo error (at 499 permutations, a split whose
+# exact p-value is 0.007 is missed about one time in four), so the split test draws more, up to
+# MONTE_CARLO_EXTENSION times as many, until its count of permutations at least as strong is
+# implausible (chance at most MONTE_CARLO_RISK) for a p-value on the other side of alpha: a
+# sequential Monte Carlo test with a bounded resampling risk (after Gandy, JASA 2009).
+MONTE_CARLO_EXTENSION = 10
+MONTE_CARLO_RISK = 1e-3
 # The analytic scan p-value is used from this many values on, when ties keep at least this share
 # of the untied rank variance; shorter or heavily tied segments are permuted. Below 40 values the
 # analytic tails (conservative by design) miss clear changes of short segments: a new level of
@@ -49,7 +56,7 @@ GeneratorSource = Callable[[], np.random.Generator]
 def midranks(values: FloatArray) -> FloatArray:
     """Ranks 1..n of `values`; tied values share the mean of their ranks."""
     length = values.size
-    order = np.argsort(values)
+    order = values.argsort()
     ordered = values[order]
     first_of_group = np.empty(length, dtype=bool)
     first_of_group[:1] = True
@@ -62,7 +69,7 @@ def midranks(values: FloatArray) -> FloatArray:
     ends = np.concatenate((starts[1:], [length]))
     counts = ends - starts
     group_rank = ends.astype(np.float64) - (counts - 1) / 2.0
-    ranks[order] = np.repeat(group_rank, counts)
+    ranks[order] = group_rank.repeat(counts)
     return ranks
 
 
@@ -135,23 +142,27 @@ def hoeffding_bound(
     return min(1.0, float(np.sum(2.0 * np.exp(-exponents))))
 
 
-def _normal_cdf(x: FloatArray) -> FloatArray:
-    """Standard normal distribution function (Abramowitz and Stegun 7.1.26, error < 1.5e-7)."""
-    t = 1.0 / (1.0 + 0.3275911 * np.abs(x) / np.sqrt(2.0))
-    poly = t * (
-        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
-    )
-    erf_abs = 1.0 - poly * np.exp(-(x**2) / 2.0)
-    cdf: FloatArray = 0.5 * (1.0 + np.sign(x) * erf_abs)
-    return cdf
+_SQRT_2 = math.sqrt(2.0)
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+# Abramowitz and Stegun 7.1.26 (erf to within 1.5e-7): p and a1..a5
+_ERF_P = 0.3275911
+_ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 
 
 def _overshoot(x: FloatArray) -> FloatArray:
-    """Siegmund's approximation of the overshoot factor nu(x) of a discretely sampled process."""
+    """Siegmund's approximation of the overshoot factor nu(x) of a discretely sampled process.
+
+    nu(x) = (2 / x) (Phi(x / 2) - 1/2) / ((x / 2) Phi(x / 2) + phi(x / 2)) for x > 0, with the
+    normal distribution function Phi by Abramowitz and Stegun 7.1.26, which shares its
+    exponential with the density phi (and needs no sign, x being positive).
+    """
     half = x / 2.0
-    density = np.exp(-(half**2) / 2.0) / math.sqrt(2.0 * math.pi)
-    cdf = _normal_cdf(half)
-    nu: FloatArray = (2.0 / x) * (cdf - 0.5) / (half * cdf + density)
+    gaussian = np.exp(half * half * -0.5)
+    t = 1.0 / (1.0 + _ERF_P * half / _SQRT_2)
+    a1, a2, a3, a4, a5 = _ERF_A
+    poly = t * (a1 + t * (a2 + t * (a3 + t * (a4 + t * a5))))
+    cdf = 0.5 * (1.0 + (1.0 - poly * gaussian))
+    nu: FloatArray = (2.0 / x) * (cdf - 0.5) / (half * cdf + gaussian / _SQRT_2PI)
     return nu
 
 
@@ -171,7 +182,7 @@ def analytic_scan_p_value(z: float, length: int, min_size: int) -> float:
     first_terms = weights[:half] * _overshoot(OVERSHOOT_SCALE * b * roots[:half])
     terms = np.concatenate((first_terms, first_terms[: count - half][::-1]))
     density = math.exp(-(b**2) / 2.0) / math.sqrt(2.0 * math.pi)
-    total = b * density * float(np.sum(terms))
+    total = b * density * float(np.add.reduce(terms))
     return min(1.0, total)
 
 
@@ -198,7 +209,7 @@ def kuiper_p_value(statistic: float) -> float:
     """Chance that the range of a standard Brownian bridge exceeds `statistic` (Kuiper)."""
     squares = _KUIPER_SQUARES
     terms = (4.0 * squares * statistic**2 - 1.0) * np.exp(-2.0 * squares * statistic**2)
-    return min(1.0, max(0.0, 2.0 * float(np.sum(terms))))
+    return min(1.0, max(0.0, 2.0 * float(np.add.reduce(terms))))
 
 
 def interior_segment(
@@ -263,11 +274,13 @@ def best_split(
     """The strongest split of `values` with at least `min_size` values on each side, or None.
 
     The p-value is a permutation p-value of the largest standardised rank statistic over all
-    allowed splits, so scanning many split positions is already paid for. Permuting stops early
-    once the p-value cannot fall to `alpha` or below (the split is then reported with the p-value
-    seen so far, which is above `alpha`). When `hoeffding_bound` is already smaller than the
-    smallest p-value the permutations could show, that bound is the p-value and no permutation
-    is drawn: an obvious change in a long series costs O(n).
+    allowed splits, so scanning many split positions is already paid for. At least
+    `permutations` are drawn before a split is called significant, and up to
+    `MONTE_CARLO_EXTENSION` times as many while the count of permutations at least as strong
+    leaves it open which side of `alpha` the p-value lies on; permuting stops early once that
+    count settles it (the p-value reported is the one seen so far). When `hoeffding_bound` is
+    already smaller than the smallest p-value the permutations could show, that bound is the
+    p-value and no permutation is drawn: an obvious change in a long series costs O(n).
     """
     return split_of_ranks(
         centred_ranks(values),
@@ -310,11 +323,35 @@ def split_of_ranks(
 
     exceed = 0
     done = 0
-    while done < permutations:
-        batch = min(_batch_size(done), permutations - done)
+    most = permutations * MONTE_CARLO_EXTENSION
+    while done < most:
+        batch = min(_batch_size(done), most - done)
         shuffled = rng().permuted(np.broadcast_to(centered, (batch, length)), axis=1)
         exceed += int(np.count_nonzero(_max_abs_z(shuffled, scales, min_size) >= observed))
         done += batch
-        if (exceed + 1) / (permutations + 1) > alpha:
-            break
+        if (exceed + 1) / (most + 1) > alpha:
+            break  # the p-value can no longer fall to alpha
+        below, above = binomial_tails(exceed, done, alpha)
+        if above <= MONTE_CARLO_RISK or (done >= permutations and below <= MONTE_CARLO_RISK):
+            break  # settled: that many exceedances are implausible on the other side of alpha
     return Split(index=best + min_size, z=z, p_value=(exceed + 1) / (done + 1))
+
+
+def binomial_tails(count: int, trials: int, share: float) -> tuple[float, float]:
+    """P(X <= count) and P(X >= count) for X binomial with `trials` draws of chance `share`."""
+    if not 0.0 < share < 1.0:  # X is certain: 0 or `trials`
+        certain = trials if share >= 1.0 else 0
+        return float(certain <= count), float(certain >= count)
+    log_share, log_rest = math.log(share), math.log1p(-share)
+    pmf = np.exp(
+        [
+            math.lgamma(trials + 1)
+            - math.lgamma(k + 1)
+            - math.lgamma(trials - k + 1)
+            + k * log_share
+            + (trials - k) * log_rest
+            for k in range(count + 1)
+        ]
+    )
+    at_most = min(1.0, float(pmf.sum()))
+    return at_most, min(1.0, max(0.0, 1.0 - at_most + float(pmf[-1])))

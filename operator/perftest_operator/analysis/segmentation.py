@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from perftest_operator.analysis.modes import MIN_MODE_RUNS, mix_split, mode_indicator
+from perftest_operator.analysis.modes import MIN_MODE_RUNS, SegmentModes, mix_split
 from perftest_operator.analysis.placement import DEFAULT_SEPARATION, place_split
 from perftest_operator.analysis.ranktest import (
     Interior,
@@ -37,6 +37,7 @@ def significant_splits(
     permutations: int,
     seed: int,
     separation: float = DEFAULT_SEPARATION,
+    modes_of: SegmentModes | None = None,
 ) -> list[SignificantSplit]:
     """All splits found by splitting segments in two while the split is significant, by index.
 
@@ -45,14 +46,17 @@ def significant_splits(
 
     Each segment's permutations are seeded by (seed, start, end), so a segment gets the same
     answer whatever order the recursion visits it in. Both tests of a segment share its ranks.
+    `modes_of` (of `values`) may come from the caller, who then gets each segment's modes too.
     """
+    if modes_of is None:
+        modes_of = SegmentModes(values)
     found: list[SignificantSplit] = []
     pending = [(0, values.size)]
     while pending:
         start, end = pending.pop()
         rng = _SegmentGenerator(seed, start, end)
         segment = values[start:end]
-        modes = mode_indicator(segment)
+        modes = modes_of.of(start, end)
         ranks = centred_ranks(segment if modes is None else modes)
         split = split_of_ranks(
             ranks, min_size=min_size, alpha=alpha, permutations=permutations, rng=rng

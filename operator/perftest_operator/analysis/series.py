@@ -12,6 +12,13 @@ from perftest_operator.api.errors import AnalysisError
 FloatArray = npt.NDArray[np.float64]
 
 
+def sorted_copy(values: FloatArray) -> FloatArray:
+    """`np.sort(values)` without its dispatch: a copy sorted in place, by the same algorithm."""
+    ordered = values.copy()
+    ordered.sort()
+    return ordered
+
+
 def as_finite_series(values: Sequence[float] | npt.ArrayLike) -> FloatArray:
     """A new float64 copy of `values`; AnalysisError if not 1-D or if any value is NaN/Inf."""
     try:

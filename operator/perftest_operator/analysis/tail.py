@@ -19,13 +19,16 @@ say little about the noise, and the segment before them says more.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from perftest_operator.analysis.ranktest import midranks
-from perftest_operator.analysis.series import FloatArray
+from perftest_operator.analysis.series import FloatArray, sorted_copy
 
 MAD_TO_SIGMA = 1.4826
 IQR_TO_SIGMA = 1.349
@@ -71,14 +74,16 @@ def sorted_quantile(ordered: FloatArray, share: float) -> float:
     """The `share` quantile of sorted values (linear interpolation, as numpy's default)."""
     position = share * (ordered.size - 1)
     low = int(position)
-    high = min(low + 1, ordered.size - 1)
-    return float(ordered[low] + (position - low) * (ordered[high] - ordered[low]))
+    lower, upper = ordered.item(low), ordered.item(min(low + 1, ordered.size - 1))
+    return lower + (position - low) * (upper - lower)  # Python floats: numpy's IEEE operations
 
 
 def sorted_spread(ordered: FloatArray) -> float:
     """`robust_spread` of values that are already sorted."""
     median = sorted_quantile(ordered, 0.5)
-    mad = sorted_quantile(np.sort(np.abs(ordered - median)), 0.5) * MAD_TO_SIGMA
+    deviations = np.abs(ordered - median)
+    deviations.sort()
+    mad = sorted_quantile(deviations, 0.5) * MAD_TO_SIGMA
     iqr = sorted_quantile(ordered, 0.75) - sorted_quantile(ordered, 0.25)
     return max(mad, iqr / IQR_TO_SIGMA)
 
@@ -88,7 +93,7 @@ def robust_spread(values: FloatArray) -> float:
 
     The larger of the MAD and the IQR, both scaled to a normal sigma.
     """
-    return sorted_spread(np.sort(values))
+    return sorted_spread(sorted_copy(values))
 
 
 def _rank_sum_p_value(
@@ -126,23 +131,80 @@ def newest_departure(
 
 
 class _ReferenceCentres:
-    """Median and robust spread of the first runs of a regime, each count of runs sorted once.
+    """Median, robust spread and extremes of the first runs of a regime, each count computed once.
 
     The replay checks prefixes of one regime, and the reference of a departure starting at a
     given run is the same runs whichever prefix it is checked in.
     """
 
-    def __init__(self, regime: FloatArray) -> None:
+    def __init__(self, regime: FloatArray, extremes: int) -> None:
         self._regime = regime
         self._known: dict[int, tuple[float, float]] = {}
+        self._extremes = _PrefixExtremes(regime, extremes)
 
     def of_first(self, count: int) -> tuple[float, float]:
         """(median, `robust_spread`) of the first `count` runs."""
         known = self._known.get(count)
         if known is None:
-            ordered = np.sort(self._regime[:count])
+            ordered = sorted_copy(self._regime[:count])
             known = self._known[count] = (sorted_quantile(ordered, 0.5), sorted_spread(ordered))
         return known
+
+    def extremes_of_first(self, count: int) -> tuple[list[float], list[float]]:
+        """The largest and the smallest of the first `count` runs (`_PrefixExtremes`)."""
+        return self._extremes.of_first(count)
+
+
+class _PrefixExtremes:
+    """The `size` largest and the `size` smallest of the first runs of a regime (ascending lists).
+
+    Growing counts (a replay) add the new runs one at a time; a jump or a smaller count sorts.
+    """
+
+    _MOST_ADDED = 16  # more new runs than this are sorted rather than added one at a time
+
+    def __init__(self, regime: FloatArray, size: int) -> None:
+        self._regime = regime
+        self._size = size
+        self._count = 0
+        self._largest: list[float] = []
+        self._smallest: list[float] = []
+
+    def of_first(self, count: int) -> tuple[list[float], list[float]]:
+        """(largest, smallest) of the first `count` runs; shared lists, not to be changed."""
+        if count < self._count or count - self._count > self._MOST_ADDED:
+            ordered = sorted_copy(self._regime[:count])
+            self._largest = ordered[max(0, count - self._size) :].tolist()
+            self._smallest = ordered[: self._size].tolist()
+        else:
+            for value in self._regime[self._count : count].tolist():
+                _keep_extremes(self._largest, self._smallest, value, self._size)
+        self._count = count
+        return self._largest, self._smallest
+
+
+def _keep_extremes(largest: list[float], smallest: list[float], value: float, size: int) -> None:
+    """Add `value` to the ascending lists of the `size` largest and smallest values seen."""
+    if size <= 0:
+        return
+    if len(largest) < size or value > largest[0]:
+        bisect.insort(largest, value)
+        if len(largest) > size:
+            del largest[0]
+    if len(smallest) < size or value < smallest[-1]:
+        bisect.insort(smallest, value)
+        if len(smallest) > size:
+            del smallest[-1]
+
+
+def _at_least(ordered: list[float], bound: float) -> int:
+    """How many of `ordered` (ascending) are at or above `bound`."""
+    return len(ordered) - bisect.bisect_left(ordered, bound)
+
+
+def _at_most(ordered: list[float], bound: float) -> int:
+    """How many of `ordered` (ascending) are at or below `bound`."""
+    return bisect.bisect_right(ordered, bound)
 
 
 def _departing_newest(
@@ -155,67 +217,81 @@ def _departing_newest(
     """How many newest runs depart (the most that do) and whether upward; None if none do.
 
     Only counts from max(`fewest`, `settings.min_size`) up are tried. `centres` may come from
-    a longer regime that `regime` is a prefix of.
+    a longer regime that `regime` is a prefix of, made with `max_rivals` + 1 extremes.
     """
     longest = min(regime.size - settings.min_reference, settings.max_newest)
-    fewest = max(fewest, settings.min_size)
-    if longest < fewest or not _newest_is_extreme(regime, longest, max_rivals):
+    fewest = max(fewest, settings.min_size, 1)
+    if longest < fewest:
         return None
     if centres is None:
-        centres = _ReferenceCentres(regime)
-    counts, above, below = _rivals(regime, longest, fewest)
-    for newest, above_count, below_count in zip(counts, above, below, strict=True):
-        if min(above_count, below_count) > max_rivals:
+        centres = _ReferenceCentres(regime, max_rivals + 1)
+    largest, smallest = centres.extremes_of_first(regime.size - longest)
+    newest_first = regime[regime.size - longest :][::-1].tolist()
+    # a cheap necessary condition: every reference holds the runs before the longest newest
+    # ones, and every set of newest runs holds the newest run
+    if min(_at_least(largest, newest_first[0]), _at_most(smallest, newest_first[0])) > max_rivals:
+        return None
+    extremes = (list(largest), list(smallest))
+    for newest, above, below in _rivals(newest_first, fewest, extremes, max_rivals + 1):
+        if min(above, below) > max_rivals:
             continue
-        upward = above_count <= below_count
-        reference = regime.size - newest
-        centre, spread = centres.of_first(reference)
-        if reference < SHORT_REFERENCE:
-            spread = max(spread, settings.relative_spread_floor * abs(centre))
-        deviation = (regime[-newest:] - centre) * (1.0 if upward else -1.0)
-        beyond_all = min(above_count, below_count) == 0 and newest >= RANKED_MIN_RUNS
-        departs = (
-            deviation[0] > FIRST_FLOOR * spread
-            and bool((deviation > LATER_FLOOR * spread).all())
-            and (
-                beyond_all
-                or float(deviation.mean()) > settings.z_limit / math.sqrt(newest) * spread
-            )
-        )
-        if departs:
+        upward = above <= below
+        if _departs(regime, newest, upward, centres, settings, beyond_all=min(above, below) == 0):
             return newest, upward
     return None
 
 
+def _departs(
+    regime: FloatArray,
+    newest: int,
+    upward: bool,
+    centres: _ReferenceCentres,
+    settings: TailSettings,
+    *,
+    beyond_all: bool,
+) -> bool:
+    """Whether the newest `newest` runs lie far enough from the runs before them (see above)."""
+    reference = regime.size - newest
+    centre, spread = centres.of_first(reference)
+    if reference < SHORT_REFERENCE:
+        spread = max(spread, settings.relative_spread_floor * abs(centre))
+    sign = 1.0 if upward else -1.0
+    latest = regime[reference:].tolist()
+    if not (latest[0] - centre) * sign > FIRST_FLOOR * spread:
+        return False
+    later_floor = LATER_FLOOR * spread
+    if not all((value - centre) * sign > later_floor for value in latest):
+        return False
+    if beyond_all and newest >= RANKED_MIN_RUNS:
+        return True
+    mean = float(np.add.reduce((regime[reference:] - centre) * sign)) / newest  # as numpy's mean
+    return mean > settings.z_limit / math.sqrt(newest) * spread
+
+
 def _rivals(
-    regime: FloatArray, longest: int, fewest: int
-) -> tuple[list[int], list[int], list[int]]:
-    """For each count k of newest runs, from `longest` down to `fewest`: the reference runs (all
-    before the newest k) at or above the lowest of them, and at or below the highest of them.
+    newest_first: list[float], fewest: int, extremes: tuple[list[float], list[float]], cap: int
+) -> Iterator[tuple[int, int, int]]:
+    """For each count k of newest runs, from all of `newest_first` (newest run first) down to
+    `fewest`: k, the reference runs (all before the newest k) at or above the lowest of them,
+    and those at or below the highest of them, each counted up to `cap` only.
 
-    All counts at once (a k-by-n comparison), so the counts that cannot depart cost no loop.
+    `extremes` holds the `cap` largest and smallest runs (ascending) before all of
+    `newest_first`; it is updated in place as the reference gains runs. Up to `cap`, those
+    tell the counts exactly: if a run at or above a bound is not among the `cap` largest, all
+    `cap` of those are at or above it too.
     """
-    counts = np.arange(longest, fewest - 1, -1)
-    newest_first = regime[::-1][:longest]
-    lowest = np.minimum.accumulate(newest_first)[counts - 1]
-    highest = np.maximum.accumulate(newest_first)[counts - 1]
-    in_reference = np.arange(regime.size) < (regime.size - counts)[:, np.newaxis]
-    above = np.count_nonzero((regime >= lowest[:, np.newaxis]) & in_reference, axis=1)
-    below = np.count_nonzero((regime <= highest[:, np.newaxis]) & in_reference, axis=1)
-    return counts.tolist(), above.tolist(), below.tolist()
-
-
-def _newest_is_extreme(regime: FloatArray, longest: int, max_rivals: int) -> bool:
-    """A cheap necessary condition: few of the oldest runs are as extreme as the newest run.
-
-    Every reference holds the runs before the `longest` newest ones, and every set of newest
-    runs holds the newest run, so without this no departure can have `max_rivals` or fewer.
-    """
-    oldest, last = regime[:-longest], regime[-1]
-    return (
-        int(np.count_nonzero(oldest >= last)) <= max_rivals
-        or int(np.count_nonzero(oldest <= last)) <= max_rivals
-    )
+    largest, smallest = extremes
+    lowest = list(itertools.accumulate(newest_first, min))
+    highest = list(itertools.accumulate(newest_first, max))
+    longest = len(newest_first)
+    for newest in range(longest, fewest - 1, -1):
+        if newest < longest:  # the reference gains the run just before the newest ones
+            _keep_extremes(largest, smallest, newest_first[newest], cap)
+        yield (
+            newest,
+            _at_least(largest, lowest[newest - 1]),
+            _at_most(smallest, highest[newest - 1]),
+        )
 
 
 def first_flagged_index(
@@ -237,7 +313,7 @@ def first_flagged_index(
     """
     first_end = max(index - window + 1, settings.min_reference + settings.min_size)
     previous: int | None = None
-    centres = _ReferenceCentres(regime)
+    centres = _ReferenceCentres(regime, MAX_RIVALS + 1)
     for end in range(first_end, min(regime.size, index + horizon) + 1):
         # departures starting after index + window do not count: fewer newest runs need no trying
         fewest = end - (index + window)

@@ -174,9 +174,12 @@ def _owned_by_job(api: KubeApi, config_map: Mapping[str, Any], job: Mapping[str,
         api.set_owner(config_map["metadata"]["namespace"], config_map["metadata"]["name"], owner)
 
 
-def _prepare_target(api: KubeApi, namespace: str, *, remote: bool, openshift: bool) -> None:
+def _prepare_target(
+    api: KubeApi, namespace: str, *, remote: bool, openshift: bool, run_namespace: str
+) -> None:
     """The run namespace, and on a remote target kube-burner's ServiceAccount and RBAC."""
-    api.ensure_namespace(namespace)
+    if remote or namespace != run_namespace:  # else the PerfRun itself lives in it
+        api.ensure_namespace(namespace)
     if remote:
         for body in build_target_rbac(namespace, openshift=openshift):
             api.apply_rbac_object(body)
@@ -226,7 +229,13 @@ def start_job(
         return _fail_before_job(run, status, Reason.INVALID_SPEC.value, str(exc))
     try:
         with reaching_target():
-            _prepare_target(api, namespace, remote=remote, openshift=profile.openshift)
+            _prepare_target(
+                api,
+                namespace,
+                remote=remote,
+                openshift=profile.openshift,
+                run_namespace=meta["namespace"],
+            )
             api.create_config_map(config_map)
             created = api.create_job(job)
             if remote:

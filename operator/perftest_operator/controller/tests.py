@@ -236,8 +236,10 @@ def start_run(
     if label is None:
         run_now = (meta.get("annotations") or {}).get(RUN_NOW_ANNOTATION)
         label = trigger_id(trigger, generation=int(meta.get("generation") or 1), run_now=run_now)
-    runs = ctx.api.list_perfruns(meta["namespace"], meta["name"])
-    for run in runs:
+    # Names and labels of the whole history, whole objects of the unfinished runs only: the
+    # history of a long-lived test is large, and starting a run needs none of its results.
+    known = ctx.api.list_perfrun_metadata(meta["namespace"], meta["name"])
+    for run in known:
         if (run["metadata"].get("labels") or {}).get(TRIGGER_LABEL) == label:
             return str(run["metadata"]["name"])  # this trigger was handled before a restart
     if spec.suspend:
@@ -251,7 +253,7 @@ def start_run(
         return None
     active = [
         r
-        for r in runs
+        for r in ctx.api.list_unfinished_perfruns(meta["namespace"], meta["name"])
         if derive_run_phase(r.get("status") or {}).value not in TERMINAL_RUN_PHASES
         and r["metadata"]["name"] != finishing
     ]
@@ -267,6 +269,7 @@ def start_run(
         )
         return None
     if skip_unchanged and spec.trigger.skip_unchanged:
+        runs = ctx.api.list_perfruns(meta["namespace"], meta["name"])
         unchanged = _unchanged_since_last_success(ctx, test, spec, runs)
         if unchanged is not None:
             post_event(
@@ -274,7 +277,7 @@ def start_run(
             )
             return None
     body = build_perfrun(
-        test, next_run_number(runs), trigger, label, retry_of=retry_of, confirms=confirms
+        test, next_run_number(known), trigger, label, retry_of=retry_of, confirms=confirms
     )
     if active and spec.concurrency_policy is ConcurrencyPolicy.REPLACE:
         for old in active:

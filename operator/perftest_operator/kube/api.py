@@ -4,19 +4,36 @@ from __future__ import annotations
 
 import base64
 import functools
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import kubernetes
+import orjson
 from kubernetes.client.exceptions import ApiException
 
 from perftest_operator import GROUP, VERSION
-from perftest_operator.api.perfrun import TEST_LABEL, perfrun_test_label
+from perftest_operator.api.perfrun import (
+    TEST_LABEL,
+    UNFINISHED_RUNS_SELECTOR,
+    perfrun_test_label,
+)
 from perftest_operator.runner.refs import OwnerRef
 
 PERFTESTS = "perftests"
 PERFRUNS = "perfruns"
+
+
+# Lists answered as metadata only (the API server's PartialObjectMetadataList).
+METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+
+
+def _owned_by_test(metadata: Mapping[str, Any], test: str) -> bool:
+    """Whether a PerfRun's metadata names `test`: as its owner, or (a PerfRun made by hand,
+    without one) in a test label that holds the whole name rather than its first 63 characters."""
+    owners = [ref for ref in metadata.get("ownerReferences") or [] if ref.get("kind") == "PerfTest"]
+    if owners:
+        return any(ref.get("name") == test for ref in owners)
+    return (metadata.get("labels") or {}).get(TEST_LABEL) == test
 
 
 class Conflict(Exception):
@@ -24,7 +41,7 @@ class Conflict(Exception):
 
 
 def _json(response: Any) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(response.data)
+    data: dict[str, Any] = orjson.loads(response.data)
     return data
 
 
@@ -41,7 +58,7 @@ def _or_none(call: Callable[[], Any]) -> dict[str, Any] | None:
 def _deleted(call: Callable[[], Any]) -> bool:
     """Run a DELETE; False when the object was already gone (404)."""
     try:
-        call()
+        _drain(call())
         return True
     except ApiException as exc:
         if exc.status == 404:
@@ -49,14 +66,23 @@ def _deleted(call: Callable[[], Any]) -> bool:
         raise
 
 
-class _TimedApi:
-    """One of the client's API groups with a request timeout on every call.
+def _drain(response: Any) -> None:
+    """Read an answer that is not needed, so that its connection goes back to the pool."""
+    _ = response.data
 
-    The client's own default is no timeout at all: a target whose address black-holes packets
-    would hold an operator worker for minutes.
+
+class _LeanApi:
+    """One of the client's API groups, called without its argument models, with a timeout.
+
+    The client's methods check every argument with pydantic and turn a dict body into its
+    model and back (an Event or a Job: a third of the operator's time per request at scale);
+    the operator's bodies are plain dicts that the API server validates anyway, so each call
+    goes to the method's unchecked function. A `timeout` is set on every call: the client's
+    own default is none at all, and a target whose address black-holes packets would hold an
+    operator worker for minutes.
     """
 
-    def __init__(self, api: Any, timeout: tuple[float, float]) -> None:
+    def __init__(self, api: Any, timeout: tuple[float, float] | None) -> None:
         self._api = api
         self._timeout = timeout
 
@@ -64,7 +90,11 @@ class _TimedApi:
         attribute = getattr(self._api, name)
         if not callable(attribute):
             return attribute
-        return functools.partial(attribute, _request_timeout=self._timeout)
+        unchecked = getattr(getattr(type(self._api), name, None), "raw_function", None)
+        call = attribute if unchecked is None else functools.partial(unchecked, self._api)
+        if self._timeout is None:
+            return call
+        return functools.partial(call, _request_timeout=self._timeout)
 
 
 class KubeApi:
@@ -81,7 +111,7 @@ class KubeApi:
         self.request_timeout = request_timeout
 
         def group(api: Any) -> Any:
-            return api if request_timeout is None else _TimedApi(api, request_timeout)
+            return _LeanApi(api, request_timeout)
 
         # Typed as Any: the operator passes and receives plain dicts, not the client's models.
         self.core: Any = group(kubernetes.client.CoreV1Api(api_client))
@@ -124,22 +154,51 @@ class KubeApi:
         )
 
     def list_perfruns(self, namespace: str, test: str) -> list[dict[str, Any]]:
+        """The test's whole history."""
+        return [
+            item
+            for item in self._list_perfruns(namespace, test)
+            # the label holds at most 63 characters of the name; spec.testName holds all of it
+            if (item.get("spec") or {}).get("testName") == test
+        ]
+
+    def list_unfinished_perfruns(self, namespace: str, test: str) -> list[dict[str, Any]]:
+        """The test's PerfRuns not marked finished yet: the active ones and any just finished."""
+        return [
+            item
+            for item in self._list_perfruns(namespace, test, UNFINISHED_RUNS_SELECTOR)
+            if (item.get("spec") or {}).get("testName") == test
+        ]
+
+    def list_perfrun_metadata(self, namespace: str, test: str) -> list[dict[str, Any]]:
+        """The metadata of the test's PerfRuns (names, labels), without their specs or statuses.
+
+        A fifth of the bytes of the whole history, for what needs only names and labels.
+        """
+        return [
+            item
+            for item in self._list_perfruns(namespace, test, metadata_only=True)
+            if _owned_by_test(item.get("metadata") or {}, test)
+        ]
+
+    def _list_perfruns(
+        self, namespace: str, test: str, selector: str = "", *, metadata_only: bool = False
+    ) -> list[dict[str, Any]]:
+        labels = ",".join(filter(None, [f"{TEST_LABEL}={perfrun_test_label(test)}", selector]))
+        headers = {"Accept": METADATA_LIST_ACCEPT} if metadata_only else None
         result = _json(
             self.custom.list_namespaced_custom_object(
                 GROUP,
                 VERSION,
                 namespace,
                 PERFRUNS,
-                label_selector=f"{TEST_LABEL}={perfrun_test_label(test)}",
+                label_selector=labels,
+                _headers=headers,
                 _preload_content=False,
             )
         )
-        # The label holds at most 63 characters of the name; spec.testName holds all of it.
-        return [
-            item
-            for item in result.get("items", [])
-            if (item.get("spec") or {}).get("testName") == test
-        ]
+        items: list[dict[str, Any]] = result.get("items") or []
+        return items
 
     def create_perfrun(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
         """The PerfRun and whether this call created it (False: it existed already)."""
@@ -253,8 +312,11 @@ class KubeApi:
             if exc.status != 404:
                 raise
         try:
-            self.core.create_namespace(
-                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+            _drain(
+                self.core.create_namespace(
+                    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+                    _preload_content=False,
+                )
             )
         except ApiException as exc:
             if exc.status != 409:
@@ -263,7 +325,11 @@ class KubeApi:
     def create_config_map(self, body: Mapping[str, Any]) -> bool:
         """Create it; False when it already existed (a repeated step after a restart)."""
         try:
-            self.core.create_namespaced_config_map(body["metadata"]["namespace"], dict(body))
+            _drain(
+                self.core.create_namespaced_config_map(
+                    body["metadata"]["namespace"], dict(body), _preload_content=False
+                )
+            )
             return True
         except ApiException as exc:
             if exc.status == 409:
@@ -273,12 +339,20 @@ class KubeApi:
     def set_owner(self, namespace: str, config_map: str, owner: OwnerRef) -> None:
         """Make `owner` the controller of a ConfigMap (garbage-collected with it)."""
         patch = {"metadata": {"ownerReferences": [owner.reference()]}}
-        self.core.patch_namespaced_config_map(config_map, namespace, patch, _preload_content=False)
+        _drain(
+            self.core.patch_namespaced_config_map(
+                config_map, namespace, patch, _preload_content=False
+            )
+        )
 
     def create_job(self, body: Mapping[str, Any]) -> bool:
         """Create it; False when it already existed, so a restart never launches a second Job."""
         try:
-            self.batch.create_namespaced_job(body["metadata"]["namespace"], dict(body))
+            _drain(
+                self.batch.create_namespaced_job(
+                    body["metadata"]["namespace"], dict(body), _preload_content=False
+                )
+            )
             return True
         except ApiException as exc:
             if exc.status == 409:
@@ -355,13 +429,15 @@ class KubeApi:
 
     def server_version(self) -> dict[str, Any]:
         """The body of GET /version."""
-        version: Any = kubernetes.client.VersionApi(self.api_client)
-        if self.request_timeout is not None:
-            version = _TimedApi(version, self.request_timeout)
+        version = _LeanApi(kubernetes.client.VersionApi(self.api_client), self.request_timeout)
         return _json(version.get_code(_preload_content=False))
 
     def create_event(self, body: Mapping[str, Any]) -> None:
-        self.core.create_namespaced_event(body["metadata"]["namespace"], dict(body))
+        _drain(
+            self.core.create_namespaced_event(
+                body["metadata"]["namespace"], dict(body), _preload_content=False
+            )
+        )
 
     # --- kube-burner's ServiceAccount and RBAC on a remote target ------------------------------
 
@@ -375,7 +451,11 @@ class KubeApi:
         if kind == "ServiceAccount":
             namespace = body["metadata"]["namespace"]
             try:
-                self.core.create_namespaced_service_account(namespace, dict(body))
+                _drain(
+                    self.core.create_namespaced_service_account(
+                        namespace, dict(body), _preload_content=False
+                    )
+                )
             except ApiException as exc:
                 if exc.status != 409:
                     raise
@@ -391,11 +471,11 @@ class KubeApi:
             ),
         }[kind]
         try:
-            create(dict(body))
+            _drain(create(dict(body), _preload_content=False))
         except ApiException as exc:
             if exc.status != 409:
                 raise
-            replace(name, dict(body))
+            _drain(replace(name, dict(body), _preload_content=False))
 
     def get_namespaced_object(
         self, group: str, version: str, namespace: str, plural: str, name: str

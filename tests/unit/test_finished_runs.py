@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
+
 from perftest_operator import FINALIZER
 from perftest_operator.api.perfrun import (
     FINISHED_LABEL,
@@ -99,27 +101,42 @@ def test_a_job_the_builder_made_leads_back_to_its_run() -> None:
     assert run_of_finished_job(built) == ("team-a", long_name)
 
 
-def test_a_run_is_held_by_one_caller_at_a_time() -> None:
+def test_a_run_is_held_by_one_caller_at_a_time_and_a_turned_away_caller_is_served() -> None:
     locks = RunLocks()
     inside = threading.Event()
     release = threading.Event()
-    seen: list[bool] = []
+    steps: list[str] = []
 
-    def first() -> None:
-        with locks.holding("team-a", "nightly-7") as held:
-            seen.append(held)
-            inside.set()
-            release.wait(5)
+    def slow_step() -> str:
+        steps.append("first")
+        inside.set()
+        release.wait(5)
+        return "first"
 
-    thread = threading.Thread(target=first)
+    results: list[str | None] = []
+    thread = threading.Thread(
+        target=lambda: results.append(locks.run_exclusively("team-a", "nightly-7", slow_step))
+    )
     thread.start()
     assert inside.wait(5)
-    with locks.holding("team-a", "nightly-7") as held:
-        seen.append(held)
-    with locks.holding("team-a", "nightly-8") as other:
-        seen.append(other)
+    # Held: turned away at once, but the holder owes this caller one more step.
+    assert locks.run_exclusively("team-a", "nightly-7", lambda: steps.append("x") or "x") is None
+    assert locks.run_exclusively("team-a", "nightly-7", lambda: steps.append("y") or "y") is None
+    # Another run is not held.
+    assert locks.run_exclusively("team-a", "nightly-8", lambda: "other") == "other"
     release.set()
     thread.join(5)
-    with locks.holding("team-a", "nightly-7") as again:
-        seen.append(again)
-    assert seen == [True, False, True, True]
+    assert steps == ["first", "first"], "one more step for the callers turned away, not two"
+    assert results == ["first"]
+    assert locks.run_exclusively("team-a", "nightly-7", lambda: "free") == "free"
+
+
+def test_a_failed_step_lets_the_run_go() -> None:
+    locks = RunLocks()
+
+    def failing() -> None:
+        raise RuntimeError("API down")
+
+    with pytest.raises(RuntimeError):
+        locks.run_exclusively("team-a", "nightly-7", failing)
+    assert locks.run_exclusively("team-a", "nightly-7", lambda: "again") == "again"

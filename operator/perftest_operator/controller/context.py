@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import cast
+from typing import TypeVar, cast
 
 from perftest_operator.api.settings import Settings
 from perftest_operator.kube.api import KubeApi
 from perftest_operator.kube.cached import StepReads
 from perftest_operator.kube.targets import TargetClients
 from perftest_operator.telemetry.metrics import OperatorMetrics
+
+T = TypeVar("T")
 
 
 class RunLocks:
@@ -22,20 +23,34 @@ class RunLocks:
     def __init__(self) -> None:
         self._guard = threading.Lock()
         self._busy: set[tuple[str, str]] = set()
+        self._asked_again: set[tuple[str, str]] = set()
 
-    @contextlib.contextmanager
-    def holding(self, namespace: str, name: str) -> Iterator[bool]:
-        """Yields True with the run held, or False at once when another caller holds it."""
+    def run_exclusively(self, namespace: str, name: str, step: Callable[[], T]) -> T | None:
+        """`step()` with the run held; None at once when another caller holds it.
+
+        A caller turned away has news (a Job that finished while the holder was looking at
+        it), so the holder runs `step` once more before letting go: nothing waits for the
+        run's next timer tick because it came at the wrong moment.
+        """
         key = (namespace, name)
         with self._guard:
-            acquired = key not in self._busy
+            if key in self._busy:
+                self._asked_again.add(key)
+                return None
             self._busy.add(key)
         try:
-            yield acquired
-        finally:
-            if acquired:
+            while True:
+                result = step()
                 with self._guard:
-                    self._busy.discard(key)
+                    if key not in self._asked_again:
+                        self._busy.discard(key)
+                        return result
+                    self._asked_again.discard(key)
+        except BaseException:
+            with self._guard:
+                self._busy.discard(key)
+                self._asked_again.discard(key)
+            raise
 
 
 @dataclass(frozen=True)

@@ -692,10 +692,12 @@ CONFLICT_ATTEMPTS = 3
 def advance_run(ctx: Context, namespace: str, name: str) -> RunPhase | None:
     """Take a PerfRun as far as it can go now; returns its phase (None if it is gone).
 
-    When another thread of this process is advancing the run already, returns None at once.
+    When another thread of this process is advancing the run already, returns None at once
+    (that thread then advances it once more).
     """
-    with ctx.run_locks.holding(namespace, name) as held:
-        return _advance_run(ctx.for_step(), namespace, name) if held else None
+    return ctx.run_locks.run_exclusively(
+        namespace, name, lambda: _advance_run(ctx.for_step(), namespace, name)
+    )
 
 
 def _advance_run(ctx: Context, namespace: str, name: str) -> RunPhase | None:

@@ -36,6 +36,11 @@ def _owned_by_test(metadata: Mapping[str, Any], test: str) -> bool:
     return (metadata.get("labels") or {}).get(TEST_LABEL) == test
 
 
+def _named_for(runs: list[dict[str, Any]], test: str) -> list[dict[str, Any]]:
+    """The PerfRuns whose spec names `test` (the test label holds only 63 characters of it)."""
+    return [run for run in runs if (run.get("spec") or {}).get("testName") == test]
+
+
 class Conflict(Exception):
     """The object changed since it was read (HTTP 409 on a write with a resourceVersion)."""
 
@@ -155,20 +160,11 @@ class KubeApi:
 
     def list_perfruns(self, namespace: str, test: str) -> list[dict[str, Any]]:
         """The test's whole history."""
-        return [
-            item
-            for item in self._list_perfruns(namespace, test)
-            # the label holds at most 63 characters of the name; spec.testName holds all of it
-            if (item.get("spec") or {}).get("testName") == test
-        ]
+        return _named_for(self._list_perfruns(namespace, test), test)
 
     def list_unfinished_perfruns(self, namespace: str, test: str) -> list[dict[str, Any]]:
         """The test's PerfRuns not marked finished yet: the active ones and any just finished."""
-        return [
-            item
-            for item in self._list_perfruns(namespace, test, UNFINISHED_RUNS_SELECTOR)
-            if (item.get("spec") or {}).get("testName") == test
-        ]
+        return _named_for(self._list_perfruns(namespace, test, UNFINISHED_RUNS_SELECTOR), test)
 
     def list_perfrun_metadata(self, namespace: str, test: str) -> list[dict[str, Any]]:
         """The metadata of the test's PerfRuns (names, labels), without their specs or statuses.

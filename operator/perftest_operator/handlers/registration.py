@@ -22,6 +22,7 @@ from perftest_operator.controller.runs import advance_run
 from perftest_operator.controller.schedule import tick_test
 from perftest_operator.controller.stop import forget_run
 from perftest_operator.controller.tests import reconcile_test
+from perftest_operator.handlers.diffbase import ChangedKindsDiffBaseStorage
 from perftest_operator.runner.manifests import MANAGED_BY_LABEL, MANAGER
 
 KOPF_PREFIX = f"kopf.{GROUP}"
@@ -57,8 +58,10 @@ def register_handlers(registry: kopf.OperatorRegistry, ctx: Context) -> None:
         # stays ours, and kopf ignores every annotation under its prefix when it compares
         # objects, so it must not be perftest.dev/ (that would hide perftest.dev/run-now).
         settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
-        settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-            prefix=KOPF_PREFIX, key="last-handled-configuration"
+        settings.persistence.diffbase_storage = ChangedKindsDiffBaseStorage(
+            changed_kinds={"PerfTest"},  # the only kind with create/update/delete handlers
+            prefix=KOPF_PREFIX,
+            key="last-handled-configuration",
         )
         settings.persistence.finalizer = FINALIZER
         # Server-side filters: finished PerfRuns (the history, thousands of them) never reach

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import functools
+import math
+import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,6 +25,9 @@ from perftest_operator.runner.refs import OwnerRef
 PERFTESTS = "perftests"
 PERFRUNS = "perfruns"
 
+
+# How often the credentials of the operator's own kubeconfig or service account are looked at.
+CREDENTIAL_REFRESH_SECONDS = 10.0
 
 # Lists answered as metadata only (the API server's PartialObjectMetadataList).
 METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
@@ -69,6 +75,41 @@ def _deleted(call: Callable[[], Any]) -> bool:
         if exc.status == 404:
             return False
         raise
+
+
+def throttle_credential_refresh(
+    configuration: kubernetes.client.Configuration,
+    *,
+    every: float = CREDENTIAL_REFRESH_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Let the loader's credential hook run at most once per `every` seconds.
+
+    The client calls the hook before every request. The loaders' hooks re-read a token only
+    once it expires (in-cluster: each minute), but also apply the server address, certificates
+    and proxy again each time, scanning the environment for proxy variables: about a twentieth
+    of the operator's time under load, for nothing. A token is still read again at most
+    `every` seconds after it was due.
+    """
+    if configuration.refresh_api_key_hook is None:
+        return
+    hook = [configuration.refresh_api_key_hook]
+    last = [-math.inf]
+    lock = threading.Lock()  # kopf's handler threads share the client
+
+    def refresh(config: kubernetes.client.Configuration) -> None:
+        with lock:
+            now = clock()
+            if now - last[0] < every:
+                return
+            last[0] = now
+            hook[0](config)
+            # The loaders install their hook again each time it runs: keep it behind this one.
+            if config.refresh_api_key_hook not in (refresh, None):
+                hook[0] = config.refresh_api_key_hook
+            config.refresh_api_key_hook = refresh
+
+    configuration.refresh_api_key_hook = refresh
 
 
 def _drain(response: Any) -> None:
@@ -140,6 +181,7 @@ class KubeApi:
             loader.load_incluster_config(client_configuration=configuration)
         except kubernetes.config.ConfigException:
             loader.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+        throttle_credential_refresh(configuration)
         return cls(kubernetes.client.ApiClient(configuration))
 
     # --- PerfTests and PerfRuns -------------------------------------------------------------

@@ -1,0 +1,83 @@
+"""The client's per-request credential hook runs at most once per interval (no server needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import kubernetes
+import pytest
+import yaml
+
+from perftest_operator.kube.api import KubeApi, throttle_credential_refresh
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_hook_runs_once_per_interval_and_again_when_it_is_due() -> None:
+    configuration = kubernetes.client.Configuration()
+    configuration.api_key = {"BearerToken": "first"}
+    calls: list[float] = []
+    clock = FakeClock()
+
+    def hook(config: kubernetes.client.Configuration) -> None:
+        calls.append(clock.now)
+        config.api_key["BearerToken"] = f"token-{len(calls)}"
+
+    configuration.refresh_api_key_hook = hook
+    throttle_credential_refresh(configuration, every=10.0, clock=clock)
+
+    seen = []
+    for now in (1000.0, 1001.0, 1009.9, 1010.0, 1015.0, 1020.5):
+        clock.now = now
+        seen.append(configuration.get_api_key_with_prefix("BearerToken"))
+    assert calls == [1000.0, 1010.0, 1020.5]
+    assert seen == ["token-1", "token-1", "token-1", "token-2", "token-2", "token-3"]
+
+
+def test_a_configuration_without_a_hook_is_left_alone() -> None:
+    configuration = kubernetes.client.Configuration()
+    throttle_credential_refresh(configuration)
+    assert configuration.refresh_api_key_hook is None
+
+
+def _token_kubeconfig(path: Path) -> Path:
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:6443"}}],
+        "users": [{"name": "u", "user": {"token": "planted-token"}}],
+        "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "x",
+    }
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_the_kubeconfig_loader_applies_its_settings_once_not_per_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loader_class: Any = kubernetes.config.kube_config.KubeConfigLoader
+    applied: list[object] = []
+    original = loader_class._set_config
+
+    def counting_set_config(self: Any, configuration: Any) -> None:
+        applied.append(configuration)
+        original(self, configuration)
+
+    monkeypatch.setattr(loader_class, "_set_config", counting_set_config)
+    api = KubeApi.from_environment(str(_token_kubeconfig(tmp_path / "kubeconfig")))
+    configuration = api.api_client.configuration
+    applied.clear()  # the load itself
+
+    tokens = {configuration.get_api_key_with_prefix("BearerToken") for _ in range(50)}
+
+    assert tokens == {"Bearer planted-token"}
+    assert len(applied) == 1  # the first request; the other 49 within the interval skip it
+    assert configuration.host == "https://127.0.0.1:6443"

@@ -520,7 +520,11 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         labels: LabelSelector,
         fields: FieldSelector,
     ) -> dict[str, Any] | None:
-        """The event a watcher sees: a change that makes an object (stop) match is ADDED (DELETED)."""
+        """The event a watcher sees: a change that makes an object (stop) match is ADDED (DELETED).
+
+        As the API server's watch cache does, an object that stops matching is sent as DELETED
+        with its previous content (the content that matched) at the change's resourceVersion.
+        """
         if change.storage != served.storage:
             return None
         if namespace is not None and change.new["metadata"].get("namespace") != namespace:
@@ -528,7 +532,14 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         matches_now = self._state.selects(change.new, labels, fields)
         matched_before = change.old is not None and self._state.selects(change.old, labels, fields)
         if change.type == "MODIFIED" and matches_now != matched_before:
-            event_type = "ADDED" if matches_now else "DELETED"
+            if not matches_now and change.old is not None:
+                left = served.from_storage(change.old)
+                left["metadata"] = {
+                    **left["metadata"],
+                    "resourceVersion": change.new["metadata"]["resourceVersion"],
+                }
+                return {"type": "DELETED", "object": left}
+            event_type = "ADDED"
         elif matches_now or (change.type == "DELETED" and matched_before):
             event_type = change.type
         else:

@@ -1205,6 +1205,22 @@ def test_watch_resumes_from_a_resource_version_and_honours_the_timeout(
     assert watch(resource_version=since, label_selector="w=1") == [
         ("ADDED", "new"), ("MODIFIED", "old"), ("DELETED", "new"), ("DELETED", "old"),
     ]  # fmt: skip
+    # An object that stops matching goes as DELETED with the content that matched (the API
+    # server's watch cache does the same), at the resourceVersion of the change.
+    relabelled = core.read_namespaced_config_map("new", ns).metadata.resource_version
+    [left] = [
+        event["object"]
+        for event in kubernetes.watch.Watch().stream(
+            core.list_namespaced_config_map,
+            ns,
+            resource_version=since,
+            label_selector="w=1",
+            timeout_seconds=1,
+        )
+        if event["type"] == "DELETED" and event["object"].metadata.name == "new"
+    ]
+    assert left.metadata.labels == {"w": "1"}
+    assert left.metadata.resource_version == relabelled
     assert watch() == [("ADDED", "new")]  # no resourceVersion: what exists now
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import kopf
+import kubernetes
 import pytest
 
 from perftest_operator import FINALIZER
@@ -13,9 +15,13 @@ from perftest_operator.api.perfrun import (
     UNFINISHED_RUNS_SELECTOR,
     finished_run_metadata,
 )
+from perftest_operator.api.settings import load_settings
 from perftest_operator.api.spec import parse_perftest_spec
-from perftest_operator.controller.context import RunLocks
+from perftest_operator.api.status import RunCondition
+from perftest_operator.controller.context import Context, RunLocks
 from perftest_operator.controller.job_events import run_of_finished_job
+from perftest_operator.handlers.registration import register_handlers
+from perftest_operator.kube.api import KubeApi
 from perftest_operator.runner.manifests import (
     RUN_NAME_ANNOTATION,
     RUN_NAMESPACE_ANNOTATION,
@@ -140,3 +146,48 @@ def test_a_failed_step_lets_the_run_go() -> None:
     with pytest.raises(RuntimeError):
         locks.run_exclusively("team-a", "nightly-7", failing)
     assert locks.run_exclusively("team-a", "nightly-7", lambda: "again") == "again"
+
+
+def _finished_run_filter() -> Any:
+    """The `when` filter kopf applies before calling the handler that marks finished runs."""
+    registry = kopf.OperatorRegistry()
+    api = KubeApi(kubernetes.client.ApiClient(kubernetes.client.Configuration()))
+    register_handlers(registry, Context(api=api, settings=load_settings({})))
+    # kopf keeps on.event handlers in its "watching" registry (no public accessor lists them).
+    [handler] = [
+        handler
+        for handler in registry._watching.get_all_handlers()
+        if handler.id.endswith("perfrun_finished")
+    ]
+    return handler.when
+
+
+RUN_SUCCEEDED = {"conditions": [{"type": RunCondition.ANALYZED.value, "status": "True"}]}
+RUN_FAILED = {"conditions": [{"type": RunCondition.JOB_COMPLETED.value, "status": "False"}]}
+RUN_RUNNING = {"job": {"name": "nightly-7"}}
+
+
+@pytest.mark.parametrize(
+    ("event_type", "labels", "status", "marks"),
+    [
+        ("MODIFIED", {}, RUN_SUCCEEDED, True),
+        (None, {}, RUN_FAILED, True),  # seen when kopf lists the runs at start-up
+        ("MODIFIED", {}, RUN_RUNNING, False),
+        ("MODIFIED", {FINISHED_LABEL: "true"}, RUN_SUCCEEDED, False),
+        # The label took it out of the watch: the API server sends what matched before.
+        ("DELETED", {}, RUN_SUCCEEDED, False),
+    ],
+)
+def test_a_run_is_marked_finished_once_and_not_again_as_it_leaves_the_watch(
+    event_type: str | None, labels: dict[str, str], status: dict[str, Any], marks: bool
+) -> None:
+    when = _finished_run_filter()
+    body = {"metadata": {"name": "nightly-7", "labels": labels}, "status": status}
+    kwargs = {
+        "type": event_type,
+        "event": {"type": event_type, "object": body},
+        "body": kopf.Body(body),
+        "labels": body["metadata"]["labels"],
+        "status": body["status"],
+    }
+    assert when(**kwargs) is marks

@@ -200,3 +200,11 @@ def test_a_retry_and_a_confirming_run_name_the_run_they_are_for() -> None:
     confirm = build_perfrun(TEST, 6, Trigger.CONFIRM, "confirm-x-1", confirms="api-latency-4")
     assert confirm["spec"]["confirms"] == "api-latency-4"
     assert "retryOf" not in confirm["spec"]
+
+
+def test_a_perfrun_is_created_with_the_finalizer_it_is_given_only() -> None:
+    run = build_perfrun(TEST, 4, Trigger.RUN_NOW, "run-now-abc", finalizer="perftest.dev/finalizer")
+    assert run["metadata"]["finalizers"] == ["perftest.dev/finalizer"]
+    plain = build_perfrun(TEST, 4, Trigger.RUN_NOW, "run-now-abc")
+    assert "finalizers" not in plain["metadata"]
+    assert {**plain["metadata"], "finalizers": ["perftest.dev/finalizer"]} == run["metadata"]

@@ -148,11 +148,14 @@ def build_perfrun(
     *,
     retry_of: str | None = None,
     confirms: str | None = None,
+    finalizer: str | None = None,
 ) -> dict[str, Any]:
     """The PerfRun that the operator creates for a PerfTest, owned by it.
 
     `retry_of` names the failed run this one retries, `confirms` the run whose change point it
-    helps confirm (spec.retryOf, spec.confirms). A purely computational function.
+    helps confirm (spec.retryOf, spec.confirms). `finalizer`: the operator's, which kopf puts on
+    every active run for its timer; created with it, the run needs no write (and the operator
+    no watch event) to add it. A purely computational function.
     """
     meta = test["metadata"]
     spec: dict[str, Any] = {
@@ -164,10 +167,12 @@ def build_perfrun(
         spec["retryOf"] = retry_of
     if confirms is not None:
         spec["confirms"] = confirms
+    finalizers = {"finalizers": [finalizer]} if finalizer is not None else {}
     return {
         "apiVersion": API_VERSION,
         "kind": "PerfRun",
         "metadata": {
+            **finalizers,
             "name": perfrun_name(meta["name"], number),
             "namespace": meta["namespace"],
             "labels": {

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from perftest_operator import FINALIZER
 from perftest_operator.api.conditions import FALSE, TRUE, find_condition
 from perftest_operator.api.errors import (
     SpecError,
@@ -277,7 +278,13 @@ def start_run(
             )
             return None
     body = build_perfrun(
-        test, next_run_number(known), trigger, label, retry_of=retry_of, confirms=confirms
+        test,
+        next_run_number(known),
+        trigger,
+        label,
+        retry_of=retry_of,
+        confirms=confirms,
+        finalizer=FINALIZER,
     )
     if active and spec.concurrency_policy is ConcurrencyPolicy.REPLACE:
         for old in active:

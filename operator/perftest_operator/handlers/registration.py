@@ -32,7 +32,13 @@ def _run_is_active(status: kopf.Status, **_: Any) -> bool:
     return derive_run_phase(status).value not in TERMINAL_RUN_PHASES
 
 
-def _run_is_finished_unmarked(status: kopf.Status, labels: kopf.Labels, **_: Any) -> bool:
+def _run_is_finished_unmarked(
+    status: kopf.Status, labels: kopf.Labels, type: str | None, **_: Any
+) -> bool:
+    # A run the label takes out of the watch arrives once more, as DELETED with its content
+    # from before the label (the API server's watch cache sends what matched): already marked.
+    if type == "DELETED":
+        return False
     return not _run_is_active(status) and labels.get(FINISHED_LABEL) != "true"
 
 

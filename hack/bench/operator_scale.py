@@ -32,7 +32,12 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]  # scale_* modules, then hack/ for 
 
 import kubernetes  # noqa: E402
 import yaml  # noqa: E402
-from scale_load import BENCH_USER_AGENT, ScaleLoad, bench_api_client  # noqa: E402
+from scale_load import (  # noqa: E402
+    BENCH_USER_AGENT,
+    RUNS_PER_TEST_SLACK,
+    ScaleLoad,
+    bench_api_client,
+)
 from scale_measure import (  # noqa: E402
     cpu_seconds,
     emulator_requests,
@@ -64,7 +69,7 @@ from localstack.prometheus import (  # noqa: E402
 
 REPO = HERE.parent.parent
 CRDS = [REPO / "crds" / "perftests.perftest.dev.yaml", REPO / "crds" / "perfruns.perftest.dev.yaml"]
-MAX_WINDOWS = 64  # distinct Job windows backfilled; runs beyond that reuse them
+MAX_WINDOWS = 64  # distinct Job windows backfilled (more when a test gets more runs)
 
 
 def say(message: str) -> None:
@@ -191,9 +196,10 @@ def main(argv: list[str] | None = None) -> int:
             workdir = args.workdir
             workdir.mkdir(parents=True, exist_ok=True)
         total = args.warmup + args.runs
+        runs_per_test = math.ceil(total / args.tests)
         now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
         windows = replay_windows(
-            1 + min(total, MAX_WINDOWS - 1),
+            1 + max(min(total, MAX_WINDOWS - 1), runs_per_test + RUNS_PER_TEST_SLACK),
             end=now - datetime.timedelta(hours=1),
             rng=rng,
             read_only=0.9,
@@ -241,7 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         say(f"Emulator seeded and serving in {seed_seconds:.1f} s")
 
         client = bench_api_client(str(emulator.kubeconfig))
-        load = stack.enter_context(ScaleLoad(client, tests, windows).running())
+        load = stack.enter_context(
+            ScaleLoad(client, tests, windows, runs_per_test=runs_per_test).running()
+        )
         operator = OperatorProcess(
             emulator.kubeconfig,
             workdir / "operator.log",

@@ -25,6 +25,7 @@ MANAGED_BY = "app.kubernetes.io/managed-by=perftest-operator"
 RUN_LABEL = "perftest.dev/run"
 TEST_LABEL = "perftest.dev/test"
 TestKey = tuple[str, str]  # namespace, PerfTest name
+RUNS_PER_TEST_SLACK = 3  # the idle queue gives some tests a few runs more than the average
 RunKey = tuple[str, str]  # namespace, PerfRun name
 
 
@@ -67,8 +68,10 @@ class ScaleLoad:
         tests: list[TestRef],
         windows: list[ReplayRun],
         *,
+        runs_per_test: int = 1,
         completers: int = 4,
     ) -> None:
+        """`runs_per_test`: about how many runs each test will get (each needs a later window)."""
         self.custom = kubernetes.client.CustomObjectsApi(api_client)
         self.jobs = SimulatedJobController(api_client, lambda _: None)  # only its finish()
         self.tests = tests
@@ -84,6 +87,11 @@ class ScaleLoad:
         )
         self._in_flight: dict[RunKey, TestKey] = {}
         self._handled_jobs: set[RunKey] = set()
+        # A history is in time order: each test's runs get ever later windows, tests spread
+        # over the windows of each round.
+        self._stride = max(1, (len(windows) - 1) // (runs_per_test + RUNS_PER_TEST_SLACK))
+        self._position = {(t.namespace, t.name): i for i, t in enumerate(tests)}
+        self._runs_of: collections.Counter[TestKey] = collections.Counter()
         self._stop = threading.Event()
         self._pool = concurrent.futures.ThreadPoolExecutor(completers, "complete-job")
         self._threads = [
@@ -164,10 +172,23 @@ class ScaleLoad:
             if trigger >= 0:
                 self._in_flight[run_key] = test_key
                 self.seen.job_seen[trigger] = arrived
-        self._pool.submit(self._complete, job, run_key, trigger)
+            window = self._next_window(test_key)
+        self._pool.submit(self._complete, job, run_key, trigger, window)
 
-    def _complete(self, job: dict[str, Any], run_key: RunKey, trigger: int) -> None:
-        window = self.windows[1 + max(trigger, 0) % (len(self.windows) - 1)]
+    def _next_window(self, test: TestKey) -> ReplayRun:
+        """The window of the test's next run, later than those of its earlier runs."""
+        run = self._runs_of[test]
+        self._runs_of[test] += 1
+        index = 1 + run * self._stride + self._position.get(test, 0) % self._stride
+        if index >= len(self.windows):
+            # Its verdict would name an earlier run (the newest in time): the test stalls.
+            self.seen.errors.append(f"{test}: run {run + 1} has no later window left")
+            index = len(self.windows) - 1
+        return self.windows[index]
+
+    def _complete(
+        self, job: dict[str, Any], run_key: RunKey, trigger: int, window: ReplayRun
+    ) -> None:
         try:
             self.jobs.finish(job, JobScript(start=window.start, end=window.end, exit_code=0))
         except Exception as exc:

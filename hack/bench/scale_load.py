@@ -25,8 +25,8 @@ MANAGED_BY = "app.kubernetes.io/managed-by=perftest-operator"
 RUN_LABEL = "perftest.dev/run"
 TEST_LABEL = "perftest.dev/test"
 TestKey = tuple[str, str]  # namespace, PerfTest name
-RUNS_PER_TEST_SLACK = 3  # the idle queue gives some tests a few runs more than the average
 RunKey = tuple[str, str]  # namespace, PerfRun name
+RUNS_PER_TEST_SLACK = 3  # the idle queue gives some tests a few runs more than the average
 
 
 def bench_api_client(kubeconfig: str) -> kubernetes.client.ApiClient:

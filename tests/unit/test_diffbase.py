@@ -6,14 +6,11 @@ import copy
 from typing import Any
 
 import kopf
-import kubernetes
 import pytest
+from registered import registered_handlers
 
-from perftest_operator.api.settings import load_settings
-from perftest_operator.controller.context import Context
 from perftest_operator.handlers.diffbase import ChangedKindsDiffBaseStorage
-from perftest_operator.handlers.registration import KOPF_PREFIX, register_handlers
-from perftest_operator.kube.api import KubeApi
+from perftest_operator.handlers.registration import KOPF_PREFIX
 
 KEY = "last-handled-configuration"
 
@@ -105,9 +102,7 @@ def test_kinds_without_change_handlers_get_an_empty_essence(kind: str) -> None:
 
 def test_the_perftest_is_the_only_kind_with_change_handlers() -> None:
     """The storage is told which kinds compare essences; the registry must agree."""
-    registry = kopf.OperatorRegistry()
-    api = KubeApi(kubernetes.client.ApiClient(kubernetes.client.Configuration()))
-    register_handlers(registry, Context(api=api, settings=load_settings({})))
+    registry = registered_handlers()
 
     # kopf keeps create/update/delete/resume handlers in its "changing" registry (no public
     # accessor lists them).

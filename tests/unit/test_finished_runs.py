@@ -6,8 +6,8 @@ import threading
 from typing import Any
 
 import kopf
-import kubernetes
 import pytest
+from registered import registered_handlers
 
 from perftest_operator import FINALIZER
 from perftest_operator.api.perfrun import (
@@ -15,13 +15,10 @@ from perftest_operator.api.perfrun import (
     UNFINISHED_RUNS_SELECTOR,
     finished_run_metadata,
 )
-from perftest_operator.api.settings import load_settings
 from perftest_operator.api.spec import parse_perftest_spec
 from perftest_operator.api.status import RunCondition
-from perftest_operator.controller.context import Context, RunLocks
+from perftest_operator.controller.context import RunLocks
 from perftest_operator.controller.job_events import run_of_finished_job
-from perftest_operator.handlers.registration import register_handlers
-from perftest_operator.kube.api import KubeApi
 from perftest_operator.runner.manifests import (
     RUN_NAME_ANNOTATION,
     RUN_NAMESPACE_ANNOTATION,
@@ -150,9 +147,7 @@ def test_a_failed_step_lets_the_run_go() -> None:
 
 def _finished_run_filter() -> Any:
     """The `when` filter kopf applies before calling the handler that marks finished runs."""
-    registry = kopf.OperatorRegistry()
-    api = KubeApi(kubernetes.client.ApiClient(kubernetes.client.Configuration()))
-    register_handlers(registry, Context(api=api, settings=load_settings({})))
+    registry = registered_handlers()
     # kopf keeps on.event handlers in its "watching" registry (no public accessor lists them).
     [handler] = [
         handler

@@ -28,7 +28,8 @@ always gives the same answer. The method, in three steps:
    the smallest such change and merge its segments (medians are recomputed each time).
 3. The newest runs (`tail`): a scan test cannot call a change on one or two new runs, so the
    newest k runs of the last segment are also compared with the runs before them (all beyond
-   max(`tail_z` / sqrt(k), 2.5) robust spreads, MAD or IQR, from their median, and at most one
+   max(`tail_z` / sqrt(k), 2.5) spreads from their median (the standard deviation, or the
+   larger of MAD and IQR where that is smaller: flaky runs do not widen it), and at most one
    earlier run as extreme); a reference of fewer than ten runs estimates its spread poorly, so
    its spread is at least the relative spread of the segment before it (the noise of a KPI
    does not shrink because its level moved). Where the history flips between two clear modes
@@ -70,6 +71,7 @@ from perftest_operator.analysis.tail import (
     TailSettings,
     first_flagged_index,
     newest_departure,
+    noise_spread,
     robust_spread,
 )
 from perftest_operator.api.kpi import Direction
@@ -229,7 +231,7 @@ def _with_borrowed_noise(
     centre = medians.of(start, indices[-1])
     if before.size < SHORT_REFERENCE or centre == 0.0:
         return settings
-    relative = robust_spread(before) / abs(centre)
+    relative = noise_spread(before) / abs(centre)
     return dataclasses.replace(settings, relative_spread_floor=relative)
 
 
@@ -267,7 +269,7 @@ def detect_change_points(
     `threshold_percent`: smallest |change_percent| reported. `min_size`: fewest runs a segment
     may have; 1 lets the newest run alone raise a (provisional) change. `alpha`: largest scan
     p-value that counts; `permutations` and `seed` drive the permutation test. `min_reference`:
-    fewest runs the newest runs are compared with; `tail_z`: how many robust spreads away the
+    fewest runs the newest runs are compared with; `tail_z`: how many spreads away the
     newest runs must be; `max_newest`: the most newest runs that test looks at. `separation`:
     how many robust spreads apart the two parts of a split must be for the split to be placed
     by their medians rather than by the rank scan.

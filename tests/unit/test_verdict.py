@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import statistics
 from collections.abc import Mapping, Sequence
 
 import pytest
@@ -372,3 +373,50 @@ def test_the_message_of_a_change_from_zero_says_so() -> None:
     verdict = evaluate_history(history, [READ_ONLY], STORY_SETTINGS)
 
     assert verdict.message == "readOnlyAPICallsLatency from zero at run x-11 (0 → 2)"
+
+
+# A step the newest-runs check first places a run early (night 9, already high): on all 12 runs
+# the series alone places it at night 10.
+EARLY_STEP = [1.017, 1.005, 1.007, 1.015, 1.028, 1.014, 1.032, 1.009, 1.043, 1.25, 1.299, 1.294]
+
+
+def test_a_change_point_the_previous_verdict_reported_stays_at_its_run() -> None:
+    history = history_of({READ_ONLY.name: EARLY_STEP})
+    first = evaluate_history(history[:10], [READ_ONLY], STORY_SETTINGS)
+    assert [p.run for p in first.change_points] == ["x-9"]
+
+    alone = evaluate_history(history, [READ_ONLY], STORY_SETTINGS)
+    kept = evaluate_history(history, [READ_ONLY], STORY_SETTINGS, {(READ_ONLY.name, "x-9")})
+
+    assert [p.run for p in alone.change_points] == ["x-10"]
+    assert [(p.run, p.index, p.regression) for p in kept.change_points] == [("x-9", 8, True)]
+    [point] = kept.change_points
+    assert point.before == pytest.approx(statistics.median(EARLY_STEP[:8]))
+    assert point.after == pytest.approx(statistics.median(EARLY_STEP[8:]))
+
+
+@pytest.mark.parametrize(
+    "reported",
+    [
+        {("podsPerSecond", "x-9")},  # another metric's change point
+        {(READ_ONLY.name, "x-7")},  # three runs away: that report was wrong, not a run early
+        {(READ_ONLY.name, "x-99")},  # a run no longer in the history
+    ],
+)
+def test_a_previous_change_point_elsewhere_does_not_move_one(
+    reported: set[tuple[str, str]],
+) -> None:
+    history = history_of({READ_ONLY.name: EARLY_STEP})
+
+    verdict = evaluate_history(history, [READ_ONLY], STORY_SETTINGS, reported)
+
+    assert [p.run for p in verdict.change_points] == ["x-10"]
+
+
+def test_a_previous_change_point_does_not_make_a_change_where_there_is_none() -> None:
+    history = history_of({READ_ONLY.name: [1.0, 1.01, 0.99, 1.0, 1.02, 0.98, 1.0, 1.01]})
+
+    verdict = evaluate_history(history, [READ_ONLY], STORY_SETTINGS, {(READ_ONLY.name, "x-5")})
+
+    assert verdict.change_points == ()
+    assert verdict.result is VerdictResult.PASS

@@ -1,7 +1,7 @@
 """Change points of one KPI history: where the level moved, by how much, and whether it got worse.
 
 A purely computational module with no side effects; all randomness is seeded, so the same history
-always gives the same answer. The method, in three steps:
+always gives the same answer. The method, step by step:
 
 1. Binary segmentation with a rank scan test (`ranktest`): split the series where the
    standardised Mann-Whitney statistic is largest, keep the split if its scan p-value (which
@@ -43,6 +43,11 @@ always gives the same answer. The method, in three steps:
    runs after it, a flag counting once the next prefix flags the same run), when that run is
    at most `ANCHOR_WINDOW` runs away, the change goes the same way and the split fits about as
    well there. This depends only on those prefixes, so the index reported first is kept.
+5. What the caller reported before: the replay cannot always tell which run a shorter history
+   reported (the scan may have placed the change a run away there), so a caller that keeps its
+   earlier answers (the operator, in the PerfTest's status) passes their indices as
+   `reported`; a change found at most `REPORTED_WINDOW` runs from one of them, going the same
+   way and still material there, is reported at that index.
 
 `confidence` is 1 - p-value: the scan test's p-value for step 1, and for step 3 the one-sided
 rank-sum p-value of the newest runs within their segment (one run above seven earlier ones gives
@@ -89,6 +94,9 @@ ANCHOR_HORIZON = 9
 # ... and only when the fit is about as good there: each run moved across the split may add at
 # most this many robust spreads to the total absolute deviation from the segment medians.
 ANCHOR_COST_SPREADS = 1.0
+# A change found at most REPORTED_WINDOW runs from where the caller reported one is kept there
+# (the scorer's margin: farther away, the earlier report was wrong, not a run early or late).
+REPORTED_WINDOW = 2
 # A change exactly at the threshold counts even if float rounding puts it a hair below.
 _THRESHOLD_TOLERANCE = 1e-9
 
@@ -133,6 +141,11 @@ class _SegmentMedians:
     def __init__(self, series: FloatArray) -> None:
         self._series = series
         self._known: dict[tuple[int, int], float] = {}
+
+    @property
+    def size(self) -> int:
+        """How many runs the series has."""
+        return int(self._series.size)
 
     def of(self, start: int, end: int) -> float:
         """The median of `series[start:end]`."""
@@ -220,6 +233,45 @@ def _fits_about_as_well(
     return moved_cost <= cost + allowance
 
 
+def _kept_where_reported(
+    indices: list[int],
+    reported: Sequence[int],
+    p_values: dict[int, float],
+    medians: _SegmentMedians,
+    threshold_percent: float,
+) -> list[int]:
+    """`indices` moved to the nearest `reported` index at most `REPORTED_WINDOW` runs away where
+    the change goes the same way and is material (step 5); `p_values` gets each moved index."""
+    if not reported:
+        return indices
+    size = medians.size
+    kept: list[int] = []
+    for position, index in enumerate(indices):
+        start = kept[-1] if kept else 0
+        end = indices[position + 1] if position + 1 < len(indices) else size
+        rise = _rises(medians.around(start, index, end))
+        near = sorted(
+            (r for r in set(reported) if abs(r - index) <= REPORTED_WINDOW and start < r < end),
+            key=lambda r: (abs(r - index), r),
+        )
+        moved = index
+        for candidate in near:
+            before, after = medians.around(start, candidate, end)
+            if _rises((before, after)) == rise and _is_material(
+                change_percent(before, after), threshold_percent
+            ):
+                moved = candidate
+                break
+        p_values[moved] = p_values[index]
+        kept.append(moved)
+    return kept
+
+
+def _rises(medians: tuple[float, float]) -> bool:
+    before, after = medians
+    return after > before
+
+
 def _with_borrowed_noise(
     settings: TailSettings, series: FloatArray, indices: list[int], medians: _SegmentMedians
 ) -> TailSettings:
@@ -263,6 +315,7 @@ def detect_change_points(
     tail_z: float = DEFAULT_TAIL_Z,
     max_newest: int = DEFAULT_MAX_NEWEST,
     separation: float = DEFAULT_SEPARATION,
+    reported: Sequence[int] = (),
 ) -> list[ChangePoint]:
     """The material change points of a KPI history (oldest value first), by index.
 
@@ -272,7 +325,8 @@ def detect_change_points(
     fewest runs the newest runs are compared with; `tail_z`: how many spreads away the
     newest runs must be; `max_newest`: the most newest runs that test looks at. `separation`:
     how many robust spreads apart the two parts of a split must be for the split to be placed
-    by their medians rather than by the rank scan.
+    by their medians rather than by the rank scan. `reported`: indices of the change points an
+    earlier call reported on a shorter history of the same runs (step 5 above).
     Raises AnalysisError naming the index of a NaN or infinite value; ValueError on bad settings.
     """
     _validate(min_size, alpha, permutations, threshold_percent, min_reference)
@@ -320,6 +374,7 @@ def detect_change_points(
             indices = candidate
             p_values[index] = departure.p_value
     indices = _anchored(series, indices, p_values, tail, medians)
+    indices = _kept_where_reported(indices, reported, p_values, medians, threshold_percent)
 
     return [
         ChangePoint(

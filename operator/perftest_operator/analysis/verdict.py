@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
@@ -174,14 +174,19 @@ def acknowledgement_of(
 
 
 def evaluate_history(
-    history: Sequence[RunPoint], metrics: Sequence[MetricSpec], settings: AnalysisSettings
+    history: Sequence[RunPoint],
+    metrics: Sequence[MetricSpec],
+    settings: AnalysisSettings,
+    reported: Collection[tuple[str, str]] = (),
 ) -> Verdict:
     """The verdict at the newest run of `history` (succeeded runs, oldest first).
 
     Only the last `settings.lookback` runs are analysed; a metric with fewer than
     `settings.min_history` values among them is skipped. A change point that
     `settings.acknowledged` names (metric and run) carries the acknowledgement's reason: it stays
-    in the verdict, but neither makes it a Regression nor an Improvement. Raises AnalysisError if a
+    in the verdict, but neither makes it a Regression nor an Improvement. `reported`: the
+    (metric, run) change points of the previous verdict; a change found within a run or two of
+    one of them stays at that run (`detect_change_points`' `reported`). Raises AnalysisError if a
     value is NaN or infinite (the message names the metric and the run).
     """
     offset = max(0, len(history) - settings.lookback)
@@ -194,8 +199,16 @@ def evaluate_history(
         if len(values) < settings.min_history:
             continue
         analysed += 1
+        reported_runs = {run for name, run in reported if name == metric.name}
         for point in detect_change_points(
-            values, direction=metric.direction, threshold_percent=metric.threshold_percent
+            values,
+            direction=metric.direction,
+            threshold_percent=metric.threshold_percent,
+            reported=[
+                index
+                for index, position in enumerate(positions)
+                if history[position].run in reported_runs
+            ],
         ):
             position = positions[point.index]
             found.append(

@@ -66,7 +66,7 @@ from perftest_operator.controller.targets import reaching_target, read_target, t
 from perftest_operator.controller.tests import load_test_spec, sync_test_status
 from perftest_operator.events import NORMAL, WARNING, post_event
 from perftest_operator.history.perfruns import history_points
-from perftest_operator.history.withdrawn import withdrawn_change_points
+from perftest_operator.history.withdrawn import reported_change_points, withdrawn_change_points
 from perftest_operator.kube.api import Conflict, KubeApi
 from perftest_operator.metrics.window import RunWindow, query_window
 from perftest_operator.runner.manifests import (
@@ -494,11 +494,16 @@ def _is_outlier(run: Mapping[str, Any]) -> bool:
 
 
 def _evaluate(
-    runs: Sequence[Mapping[str, Any]], spec: PerfTestSpec, newest: str
+    runs: Sequence[Mapping[str, Any]],
+    spec: PerfTestSpec,
+    newest: str,
+    previous: Mapping[str, Any] | None,
 ) -> tuple[Verdict, list[RunPoint]]:
+    """The verdict on `runs`; change points stay where the `previous` verdict placed them."""
     history = history_points([r for r in runs if not _is_outlier(r)])
+    reported = reported_change_points(previous)
     try:
-        return evaluate_history(history, spec.metrics, spec.analysis), history
+        return evaluate_history(history, spec.metrics, spec.analysis, reported), history
     except AnalysisError as exc:
         return inconclusive(newest, str(exc), evaluated_runs=len(history)), history
 
@@ -543,9 +548,9 @@ def analyse(ctx: Context, run: Mapping[str, Any], status: dict[str, Any]) -> dic
         if r["metadata"]["name"] != name
     ]
     runs.append({**run, "status": status})
-    with ctx.telemetry.analysis_timer():
-        verdict, history = _evaluate(runs, spec, name)
     previous = (test.get("status") or {}).get("verdict")
+    with ctx.telemetry.analysis_timer():
+        verdict, history = _evaluate(runs, spec, name, previous)
     change: dict[str, Any] = {}
     # Change points whose alarm waits for (or was raised by) the confirmation runs.
     deferred: set[str] = set()
@@ -560,7 +565,7 @@ def analyse(ctx: Context, run: Mapping[str, Any], status: dict[str, Any]) -> dic
                 for r in runs:
                     if r["metadata"]["name"] == suspect:
                         r["status"] = {**(r.get("status") or {}), "confirmation": confirmation}
-                verdict, history = _evaluate(runs, spec, name)
+                verdict, history = _evaluate(runs, spec, name, previous)
             ctx.api.patch_perfrun_status(
                 meta["namespace"], str(suspect), {"confirmation": confirmation}
             )
@@ -653,10 +658,7 @@ def _announce_verdict(
         once=name,
     )
     # Raise an alarm once per change point, not again on every later run that still shows it.
-    known = {
-        (cp.get("metric"), cp.get("run"))
-        for cp in ((test.get("status") or {}).get("verdict") or {}).get("changePoints") or []
-    }
+    known = reported_change_points((test.get("status") or {}).get("verdict"))
     for point in verdict.change_points:
         if (point.metric, point.run) in known or point.run in deferred or point.acknowledged:
             continue

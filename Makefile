@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 KUBECONFIG ?= $(HOME)/.kube/config
 
-.PHONY: install demo run test test-unit test-integration test-e2e lint format bench bench-operator install-crds uninstall-crds render clean
+.PHONY: install demo run test test-unit test-integration test-e2e lint format bench bench-operator bench-growing install-crds uninstall-crds render clean
 .PHONY: tools image helm-lint helm-template chart-sync
 
 $(STAMP): pyproject.toml
@@ -73,6 +73,11 @@ bench: $(STAMP) $(BENCH_OTAVA)/.installed $(BENCH_SPA)/.installed ## our detecto
 	$(PY) hack/bench/bench.py --corpus $(CORPUS) --rounds $(BENCH_ROUNDS) \
 		--threshold-percent $(BENCH_THRESHOLD) --ours-python $(PY) \
 		--otava-python $(BENCH_OTAVA)/bin/python --spa-python $(BENCH_SPA)/bin/python
+
+# Histories grown one run at a time, as the operator sees them: how late a step is reported,
+# whether its index stays, how often a history without a change shows one on the way.
+bench-growing: $(STAMP) ## growing histories: late and moved change points, false alarms on the way
+	$(PY) hack/bench/growing_histories.py
 
 # The real operator against the emulator and Prometheus: 1,000 PerfTests with 100 runs of history
 # each, runs completing at 10/s. BENCH_OPERATOR_ARGS: e.g. --tests 200 --json figures.json

@@ -31,6 +31,8 @@ def withdrawn_change_points(
     A purely computational function with no side effects. Earlier withdrawals are carried on
     while their run is still in the analysed history, unless the change point came back. A change
     point whose run has left the history (lookback) is not withdrawn: it is only out of sight.
+    The reason is a flaky run, or the run the change moved to when `verdict` newly shows one of
+    the same metric, the same way, at most `MOVED_WITHIN` runs away.
     """
     previous = previous_verdict or {}
     shown = {(point.metric, point.run) for point in verdict.change_points}

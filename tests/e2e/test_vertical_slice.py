@@ -14,7 +14,13 @@ from kubernetes.client.exceptions import ApiException
 from localstack.jobs import SimulatedJobController
 from localstack.objects import Kube, perftest_body, wait_for
 from localstack.prometheus import HeaderRecordingProxy, ReplayRun, replayed_prometheus
-from localstack.story import FIRST_BAD_RUN, READ_ONLY_LATENCY, replay_script, story_runs
+from localstack.story import (
+    EARLY_STEP_LATENCY,
+    FIRST_BAD_RUN,
+    READ_ONLY_LATENCY,
+    replay_script,
+    story_runs,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.prometheus]
 
@@ -425,12 +431,9 @@ def test_a_change_point_stays_at_the_run_the_alarm_named(
     kube: Kube, start_operator: Any, tmp_path: Any
 ) -> None:
     """Later nights may fit a step a run later; the run the alarm named stays the one named."""
-    # Night 10 reports the step at night 9 (1.043, already high); on the 12 nights the series
-    # alone places it at night 10, which would withdraw night 9 as a flaky run and raise a
-    # second alarm for the same step.
-    latency = [1.017, 1.005, 1.007, 1.015, 1.028, 1.014, 1.032, 1.009, 1.043, 1.25, 1.299, 1.294]
-
-    verdicts = nightly_verdicts(kube, start_operator, tmp_path, latency)
+    # Night 10 reports the step at night 9; on the 12 nights the series alone places it at
+    # night 10, which would withdraw night 9 as a flaky run and raise a second alarm for it.
+    verdicts = nightly_verdicts(kube, start_operator, tmp_path, list(EARLY_STEP_LATENCY))
 
     assert [verdicts[n]["changePoints"] for n in range(1, 10)] == [[]] * 9
     for night in (10, 11, 12):

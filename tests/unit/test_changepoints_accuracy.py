@@ -95,8 +95,10 @@ def test_a_large_shift_on_noisy_runs_is_placed_within_a_run_of_the_truth(noise: 
     assert len(off) <= 2, off
 
 
-def _detect(values: np.ndarray, reported: Sequence[int]) -> list[int]:
-    points = detect_change_points(values, direction=LOWER, threshold_percent=5, reported=reported)
+def _detect(values: np.ndarray, reported: Sequence[int], threshold: float = 5) -> list[int]:
+    points = detect_change_points(
+        values, direction=LOWER, threshold_percent=threshold, reported=reported
+    )
     return [p.index for p in points]
 
 
@@ -175,24 +177,16 @@ def test_a_step_stays_where_first_reported_when_the_earlier_answers_are_passed_b
 
 
 def test_a_reported_index_moves_a_change_only_when_near_and_still_material() -> None:
-    values, _ = ten_percent_step(471)  # the whole series places the step at 16
-    assert [
-        p.index for p in detect_change_points(values, direction=LOWER, threshold_percent=5)
-    ] == [16]
+    values, _ = ten_percent_step(471)
+    assert _detect(values, ()) == [16]  # where the whole series places the step
 
-    def found(reported: list[int], threshold: float = 5) -> list[int]:
-        points = detect_change_points(
-            values, direction=LOWER, threshold_percent=threshold, reported=reported
-        )
-        return [p.index for p in points]
-
-    assert found([15]) == [15]
-    assert found([18]) == [18]
-    assert found([13]) == [16]  # three runs away
-    assert found([15, 17]) == [15]  # the nearer, then the earlier
+    assert _detect(values, [15]) == [15]
+    assert _detect(values, [18]) == [18]
+    assert _detect(values, [13]) == [16]  # three runs away
+    assert _detect(values, [15, 17]) == [15]  # the nearer, then the earlier
     # a threshold between the change at 15 (+9.77 %) and at 16 (+9.82 %): 15 falls short of it
-    assert found([15], threshold=9.8) == [16]
-    assert found([15], threshold=9.7) == [15]
+    assert _detect(values, [15], threshold=9.8) == [16]
+    assert _detect(values, [15], threshold=9.7) == [15]
 
 
 def test_the_noise_spread_is_the_standard_deviation_unless_the_robust_spread_is_smaller() -> None:

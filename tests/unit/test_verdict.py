@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from localstack.story import READ_ONLY_LATENCY
+from localstack.story import EARLY_STEP_LATENCY, READ_ONLY_LATENCY
 from perftest_operator.analysis import (
     MetricChangePoint,
     RunPoint,
@@ -375,9 +375,7 @@ def test_the_message_of_a_change_from_zero_says_so() -> None:
     assert verdict.message == "readOnlyAPICallsLatency from zero at run x-11 (0 → 2)"
 
 
-# A step the newest-runs check first places a run early (night 9, already high): on all 12 runs
-# the series alone places it at night 10.
-EARLY_STEP = [1.017, 1.005, 1.007, 1.015, 1.028, 1.014, 1.032, 1.009, 1.043, 1.25, 1.299, 1.294]
+EARLY_STEP = list(EARLY_STEP_LATENCY)
 
 
 def test_a_change_point_the_previous_verdict_reported_stays_at_its_run() -> None:

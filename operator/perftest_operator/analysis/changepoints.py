@@ -244,14 +244,14 @@ def _kept_where_reported(
     the change goes the same way and is material (step 5); `p_values` gets each moved index."""
     if not reported:
         return indices
-    size = medians.size
+    earlier = set(reported)
     kept: list[int] = []
     for position, index in enumerate(indices):
         start = kept[-1] if kept else 0
-        end = indices[position + 1] if position + 1 < len(indices) else size
+        end = indices[position + 1] if position + 1 < len(indices) else medians.size
         rise = _rises(medians.around(start, index, end))
         near = sorted(
-            (r for r in set(reported) if abs(r - index) <= REPORTED_WINDOW and start < r < end),
+            (r for r in earlier if abs(r - index) <= REPORTED_WINDOW and start < r < end),
             key=lambda r: (abs(r - index), r),
         )
         moved = index

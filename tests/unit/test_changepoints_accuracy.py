@@ -117,7 +117,8 @@ def test_a_ten_percent_step_grown_on_other_seeds_is_rarely_late_and_rarely_moves
     # reported one run off, or the scan's placement swinging between two neighbouring runs);
     # before the anchoring: 6 late, 191 index changes in 17 seeds. With the noise spread: 2 (one
     # of them reported 3 runs early instead) and 2. Seeds 160-1159: 13 late and index changes in
-    # 25 seeds with the robust spread, 6 and 17 with the noise spread.
+    # 25 seeds with the robust spread, 6 and 17 with the noise spread, 5 and 17 with short
+    # segments scanned on clipped values.
     report = grown_step_report(range(60, 160), _detect, keep=False)
     late, moved = report.late, report.moved
 
@@ -131,7 +132,7 @@ def test_a_step_is_seen_in_time_when_the_robust_spread_of_the_runs_before_overst
 ) -> None:
     # Seeds whose runs before the step have a MAD/IQR spread 1.2 to 1.4 times their standard
     # deviation: measured in that spread, the step was reported 3 runs late (each of them, and
-    # 13 of 1,000 seeds 160-1159; 6 of 1,000 with the noise spread)
+    # 13 of 1,000 seeds 160-1159; 6 of 1,000 with the noise spread, 5 with clipped values)
     values, true_index = ten_percent_step(seed)
     reference = values[:true_index]
     assert robust_spread(reference) > 1.2 * noise_spread(reference)
@@ -151,7 +152,7 @@ def test_a_step_is_seen_in_time_when_the_robust_spread_of_the_runs_before_overst
 
 def test_a_ten_percent_step_grown_with_the_earlier_answers_passed_back_does_not_move() -> None:
     # measured: no index changes in seeds 0-159 (2 in 60-159 without the earlier answers); in
-    # seeds 160-1159, 3 (placed 3-4 runs from the step at some length, farther than a report is
+    # seeds 160-1159, 2 (placed 4 runs from the step at some length, farther than a report is
     # kept) against 17 without them; the late ones are the same either way
     report = grown_step_report(range(60, 160), _detect, keep=True)
 
@@ -159,13 +160,13 @@ def test_a_ten_percent_step_grown_with_the_earlier_answers_passed_back_does_not_
     assert len(report.late) <= 2, report.late
 
 
-@pytest.mark.parametrize("seed", [471, 492, 602, 1024, 1039, 1106])
+@pytest.mark.parametrize("seed", [471, 492, 602, 701, 1039, 1106])
 def test_a_step_stays_where_first_reported_when_the_earlier_answers_are_passed_back(
     seed: int,
 ) -> None:
     # Seeds where the series alone places the step a run or two from where it was first
-    # reported (17 of seeds 160-1159 move; 3 when the earlier answers are passed back, where the
-    # change is placed 3-4 runs from the step at some length)
+    # reported (17 of seeds 160-1159 move; 2 when the earlier answers are passed back, where the
+    # change is placed 4 runs from the step at some length)
     values, true_index = ten_percent_step(seed)
     alone = [a for a in answers_while_growing(values, true_index, _detect, keep=False) if a]
     kept = [a for a in answers_while_growing(values, true_index, _detect, keep=True) if a]

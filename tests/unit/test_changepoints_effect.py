@@ -103,6 +103,6 @@ def test_short_segments_are_permuted_and_find_more_clear_steps(
     monkeypatch.setattr(ranktest, "ANALYTIC_MIN_LENGTH", 20)
     analytic = _hits_and_false(range(100))
 
-    # measured: 279 of 300 found permuted, 262 analytic; one false one each
+    # measured: 281 of 300 found permuted (clipped values), 265 analytic; one false one each
     assert permuted[0] >= analytic[0] + 8, (permuted, analytic)
     assert permuted[1] <= analytic[1] + 1, (permuted, analytic)

@@ -15,7 +15,7 @@ from perftest_operator.analysis.ranktest import (
     binomial_tails,
     centred_ranks,
     kuiper_p_value,
-    split_of_ranks,
+    split_of_scores,
 )
 from perftest_operator.api.kpi import Direction
 
@@ -131,7 +131,7 @@ def _significant_share(centered: np.ndarray, draws: int) -> float:
     significant = 0
     for seed in range(draws):
         generator = np.random.default_rng(seed)
-        split = split_of_ranks(
+        split = split_of_scores(
             centered, min_size=1, alpha=0.01, permutations=499, rng=lambda g=generator: g
         )
         significant += split is not None and split.p_value <= 0.01
@@ -146,7 +146,7 @@ def test_a_short_step_whose_exact_p_value_is_just_below_alpha_is_found_whatever_
     # lies between 0.003 and 0.008 (checked here with 20,000 permutations)
     centered = centred_ranks(labelled_series(seed, "heavy-step").values)
     reference = np.random.default_rng(1)
-    exact = split_of_ranks(
+    exact = split_of_scores(
         centered, min_size=1, alpha=1.0, permutations=20_000, rng=lambda: reference
     )
     assert exact is not None
@@ -164,7 +164,7 @@ def test_the_extended_permutation_test_keeps_its_level_on_shuffled_quiet_runs() 
     significant = 0
     for seed in range(300):
         generator = np.random.default_rng(seed)
-        split = split_of_ranks(
+        split = split_of_scores(
             centred_ranks(shuffles.permutation(values)),
             min_size=1,
             alpha=0.01,

@@ -12,6 +12,9 @@ always gives the same answer. The method, step by step:
    interior part that returns to the old level (a transient change) is looked for by the range
    of the rank CUSUM (Kuiper's statistic, at a tenth of `alpha`) and cut out at both ends.
    Ranks make it scale-free and robust to single flaky runs and to runs flipping between modes.
+   A segment under 40 runs is scanned on its values clipped at 1.5 robust spreads from its
+   median instead (Huber's scores, permuted: `shortscan`): on few runs ranks lose the power to
+   see a step of two or three noise spreads, and the clipping still bounds a flaky run.
    Where a segment's values fall into two clearly separated modes (`modes`), both tests run on
    the segment's mode-indicator sequence instead (the change is in the mix of modes, and the
    noise within each mode only dilutes it), and a split is placed where the change of the

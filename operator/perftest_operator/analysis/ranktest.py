@@ -2,7 +2,8 @@
 
 A purely computational module with no side effects; its permutations come from a generator seeded
 by the caller, so the same input always gives the same answer. Ranks make the test blind to the
-scale of the values and robust to outliers and to runs that flip between two modes.
+scale of the values and robust to outliers and to runs that flip between two modes. The split
+test also scans other centred scores with permutations (the clipped values of `shortscan`).
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ class Split:
     """The most likely split of a segment: `index` is the first position of the right part."""
 
     index: int
-    z: float  # standardised Mann-Whitney statistic; > 0 when the right part ranks higher
+    # standardised CUSUM of the scores at the split (of ranks: Mann-Whitney's z); > 0 when the
+    # right part scores higher
+    z: float
     p_value: float  # chance of a split at least this strong anywhere in the segment by luck
 
 
@@ -125,17 +128,15 @@ def _max_abs_z(centered: FloatArray, scales: FloatArray, min_size: int) -> Float
     return strongest
 
 
-def hoeffding_bound(
-    centered_ranks: FloatArray, scales: FloatArray, z: float, min_size: int
-) -> float:
+def hoeffding_bound(centered: FloatArray, scales: FloatArray, z: float, min_size: int) -> float:
     """An upper bound on the scan p-value that holds for any ties (no normal approximation).
 
-    The left part's rank sum at a split is a sum drawn without replacement from the centred
-    ranks, so Hoeffding's inequality bounds each split's two-sided tail; a union bound adds the
-    splits up. Loose, but tiny for the obvious changes of long series.
+    The left part's sum at a split is drawn without replacement from the centred scores (ranks
+    or values), so Hoeffding's inequality bounds each split's two-sided tail; a union bound
+    adds the splits up. Loose, but tiny for the obvious changes of long series.
     """
-    length = centered_ranks.size
-    spread = float(np.max(centered_ranks) - np.min(centered_ranks))
+    length = centered.size
+    spread = float(np.max(centered) - np.min(centered))
     left = _left_sizes(length, min_size)[0]
     smaller_side = np.minimum(left, length - left)
     exponents = 2.0 * (z * scales) ** 2 / (smaller_side * spread**2)
@@ -282,7 +283,7 @@ def best_split(
     already smaller than the smallest p-value the permutations could show, that bound is the
     p-value and no permutation is drawn: an obvious change in a long series costs O(n).
     """
-    return split_of_ranks(
+    return split_of_scores(
         centred_ranks(values),
         min_size=min_size,
         alpha=alpha,
@@ -291,36 +292,61 @@ def best_split(
     )
 
 
-def split_of_ranks(
+def split_of_scores(
     centered: FloatArray,
     *,
     min_size: int,
     alpha: float,
     permutations: int,
     rng: GeneratorSource,
+    ranked: bool = True,
 ) -> Split | None:
-    """`best_split` of the values whose `centred_ranks` are `centered`."""
+    """`best_split` of the values whose `centred_ranks` are `centered`, or of other centred
+    scores (`ranked` False: clipped values, `shortscan`).
+
+    The statistic is the largest |z| of the standardised CUSUM of the scores over all allowed
+    splits (for centred values, the largest two-sample t statistic: t^2 = (n - 2) u / (Q - u)
+    grows with the squared z u, and the total sum of squares Q is the same in every ordering).
+    The analytic tail is for ranks of a long, mildly tied segment; any other scores get a
+    permutation p-value (`hoeffding_bound` holds for any scores drawn without replacement).
+    """
     length = centered.size
-    if length < 2 * min_size:
-        return None
-    if not centered.any():
-        return None  # all values equal
+    if length < 2 * min_size or not centered.any():
+        return None  # too short, or all values equal
     square_sum = float((centered**2).sum())
     scales = _split_scales(length, square_sum, min_size)
     sums = centered.cumsum()[min_size - 1 : length - min_size]
     z_all = sums / scales
     best = int(np.abs(z_all).argmax())
-    # cumsum of the left part ranks: z > 0 means the left ranks high, so flip the sign
+    # cumsum of the left part's scores: z > 0 means the left part scores high, so flip the sign
     z = -float(z_all[best])
-    if length >= ANALYTIC_MIN_LENGTH and _ties_are_mild(length, square_sum):
+    if ranked and length >= ANALYTIC_MIN_LENGTH and _ties_are_mild(length, square_sum):
         p_value = analytic_scan_p_value(z, length, min_size)
-        return Split(index=best + min_size, z=z, p_value=p_value)
-    bound = hoeffding_bound(centered, scales, abs(z), min_size)
+    else:
+        p_value = _permuted_p_value(
+            centered, scales, abs(z), min_size, alpha=alpha, permutations=permutations, rng=rng
+        )
+    return Split(index=best + min_size, z=z, p_value=p_value)
+
+
+def _permuted_p_value(
+    centered: FloatArray,
+    scales: FloatArray,
+    observed_z: float,
+    min_size: int,
+    *,
+    alpha: float,
+    permutations: int,
+    rng: GeneratorSource,
+) -> float:
+    """The sequential permutation p-value of a scan whose largest |z| is `observed_z` (see
+    `best_split`), or `hoeffding_bound` when that is already below what permutations can show."""
+    bound = hoeffding_bound(centered, scales, observed_z, min_size)
     if bound <= 1.0 / (permutations + 1):
-        return Split(index=best + min_size, z=z, p_value=bound)
-
-    observed = abs(z) * (1.0 - 1e-12)  # ties with the observed value count as "at least as strong"
-
+        return bound
+    length = centered.size
+    # ties with the observed value count as "at least as strong"
+    observed = observed_z * (1.0 - 1e-12)
     exceed = 0
     done = 0
     most = permutations * MONTE_CARLO_EXTENSION
@@ -334,7 +360,7 @@ def split_of_ranks(
         below, above = binomial_tails(exceed, done, alpha)
         if above <= MONTE_CARLO_RISK or (done >= permutations and below <= MONTE_CARLO_RISK):
             break  # settled: that many exceedances are implausible on the other side of alpha
-    return Split(index=best + min_size, z=z, p_value=(exceed + 1) / (done + 1))
+    return (exceed + 1) / (done + 1)
 
 
 def binomial_tails(count: int, trials: int, share: float) -> tuple[float, float]:

@@ -1,4 +1,4 @@
-"""Binary segmentation of a series at statistically significant rank splits (pure, seeded)."""
+"""Binary segmentation of a series at statistically significant splits (pure, seeded)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from perftest_operator.analysis.ranktest import (
     Interior,
     centred_ranks,
     interior_of_ranks,
-    split_of_ranks,
 )
 from perftest_operator.analysis.series import FloatArray
+from perftest_operator.analysis.shortscan import split_of_segment
 
 # The interior test runs only where no single split is significant, in every such segment, so
 # it gets a share of alpha: a two-cut change is a stronger claim than a single split.
@@ -41,8 +41,9 @@ def significant_splits(
 ) -> list[SignificantSplit]:
     """All splits found by splitting segments in two while the split is significant, by index.
 
-    The rank scan decides whether a segment splits; `placement.place_split` decides where, when
-    the two parts are `separation` robust spreads apart (a clean level shift).
+    The rank scan decides whether a segment splits (a scan of clipped values for a short
+    segment: `shortscan`); `placement.place_split` decides where, when the two parts are
+    `separation` robust spreads apart (a clean level shift).
 
     Each segment's permutations are seeded by (seed, start, end), so a segment gets the same
     answer whatever order the recursion visits it in. Both tests of a segment share its ranks.
@@ -57,9 +58,10 @@ def significant_splits(
         rng = _SegmentGenerator(seed, start, end)
         segment = values[start:end]
         modes = modes_of.of(start, end)
-        ranks = centred_ranks(segment if modes is None else modes)
-        split = split_of_ranks(
-            ranks, min_size=min_size, alpha=alpha, permutations=permutations, rng=rng
+        tested = segment if modes is None else modes
+        ranks = centred_ranks(tested)
+        split = split_of_segment(
+            tested, ranks, min_size=min_size, alpha=alpha, permutations=permutations, rng=rng
         )
         if split is None or split.p_value > alpha:
             interior_alpha = alpha * INTERIOR_ALPHA_SHARE

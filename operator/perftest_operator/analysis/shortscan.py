@@ -33,6 +33,7 @@ CLIP_SPREADS = 1.5
 
 def clipped_scores(values: FloatArray) -> FloatArray | None:
     """The centred Huber scores of a short segment; None for a long one or a zero spread."""
+    # ranktest's limit, read there: from it on, the ranks and their analytic tail are used
     if values.size >= ranktest.ANALYTIC_MIN_LENGTH:
         return None
     ordered = sorted_copy(values)

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 KUBECONFIG ?= $(HOME)/.kube/config
 
-.PHONY: install demo run test test-unit test-integration test-e2e lint format bench bench-operator bench-growing install-crds uninstall-crds render clean
+.PHONY: install demo run test test-unit test-integration test-e2e lint format bench bench-operator bench-growing install-crds uninstall-crds render kube-burner-rbac clean
 .PHONY: tools image helm-lint helm-template chart-sync
 
 $(STAMP): pyproject.toml
@@ -85,6 +85,9 @@ BENCH_OPERATOR_ARGS ?=
 
 bench-operator: $(STAMP) ## the operator at scale: verdict latency, memory, API requests and queries per run, CPU
 	$(PY) hack/bench/operator_scale.py $(BENCH_OPERATOR_ARGS)
+
+kube-burner-rbac: $(STAMP) ## regenerate kube-burner's ClusterRoles (manifests/kube-burner) from the contract
+	$(VENV)/bin/perftest rbac > manifests/kube-burner/clusterrole.yaml
 
 render: $(STAMP) ## the ConfigMap and Job of the sample PerfTest
 	$(VENV)/bin/perftest render -f manifests/samples/perftest-cluster-density.yaml

@@ -17,7 +17,7 @@ import yaml
 from perftest_operator import __name__ as package_name
 from perftest_operator.api.errors import SpecError
 from perftest_operator.api.kpi import DEFAULT_THRESHOLD_PERCENT, Direction
-from perftest_operator.api.settings import load_settings
+from perftest_operator.api.settings import DEFAULT_RUNNER_IMAGE, load_settings
 from perftest_operator.api.spec import parse_perftest_spec
 from perftest_operator.telemetry.address import parse_listen_address
 
@@ -132,7 +132,9 @@ def peering_options(
 
 def command_render(args: argparse.Namespace) -> int:
     """Print the ConfigMap and Job that a run of the PerfTest in FILE would create."""
+    from perftest_operator.runner.command import contract_of
     from perftest_operator.runner.manifests import RunRef, build_config_map, build_job
+    from perftest_operator.runner.rbac import build_cluster_role, cluster_role_name, role_rules
 
     try:
         with open(args.file, encoding="utf-8") as handle:
@@ -142,6 +144,16 @@ def command_render(args: argparse.Namespace) -> int:
     tests = [doc for doc in documents if isinstance(doc, dict) and doc.get("kind") == "PerfTest"]
     if not tests:
         return _fail(f"{args.file}: no PerfTest in the file")
+    custom_files: dict[str, str] = {}
+    for item in args.custom_file or []:
+        key, equals, path = item.partition("=")
+        if not equals or not key:
+            return _fail(f"--custom-file {item}: give KEY=FILE")
+        try:
+            with open(path, encoding="utf-8") as handle:
+                custom_files[key] = handle.read()
+        except OSError as exc:
+            return _fail(f"{path}: {exc}")
     custom_config: str | None = None
     if args.custom_config:
         try:
@@ -168,9 +180,55 @@ def command_render(args: argparse.Namespace) -> int:
             uid="00000000-0000-0000-0000-000000000000",
             namespace=namespace,
         )
-        output.append(build_config_map(spec, run, custom_config=custom_config, owner=None))
-        output.append(build_job(spec, run, owner=None))
+        image = spec.workload.image or args.runner_image
+        ref = spec.workload.config_map_ref
+        files = None
+        if ref is not None and custom_config is not None:
+            files = {**custom_files, ref.key: custom_config}
+        try:
+            output.append(build_config_map(spec, run, image=image, custom_files=files, owner=None))
+            output.append(build_job(spec, run, image=image, owner=None))
+            workload = spec.workload.name
+            role = cluster_role_name(workload)
+            rules = role_rules(contract_of(spec.workload), workload)
+        except SpecError as exc:
+            return _fail(f"{args.file}: PerfTest {meta.get('name')}: {exc}")
+        if role not in {obj["metadata"]["name"] for obj in output}:
+            output.append(build_cluster_role(role, rules))
     yaml.safe_dump_all(output, sys.stdout, sort_keys=False)
+    return 0
+
+
+def command_rbac(args: argparse.Namespace) -> int:
+    """Print the ClusterRoles kube-burner's ServiceAccount needs, from the contract's calls."""
+    from perftest_operator.contract.load import load_contract
+    from perftest_operator.runner.rbac import (
+        build_cluster_role,
+        cluster_role_name,
+        role_rules,
+        shipped_cluster_roles,
+    )
+
+    try:
+        contract = load_contract(args.version)
+    except ValueError as exc:
+        return _fail(str(exc))
+    if args.workload is None:
+        roles = shipped_cluster_roles(contract)
+    else:
+        found = contract.workload(args.workload)
+        if found is None or found.refused is not None:
+            why = "unknown" if found is None else f"not run by the operator: {found.refused}"
+            return _fail(f"{args.workload}: {why}")
+        roles = [
+            build_cluster_role(cluster_role_name(found.name), role_rules(contract, found.name))
+        ]
+    header = (
+        f"# kube-burner's ClusterRoles for kube-burner-ocp {contract.version}, generated from the "
+        "contract\n# (perftest_operator/contract) by `perftest rbac`; do not edit by hand.\n"
+    )
+    sys.stdout.write(header)
+    yaml.safe_dump_all(roles, sys.stdout, sort_keys=False)
     return 0
 
 
@@ -317,12 +375,31 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--debug", action="store_true")
     run.set_defaults(handler=command_run)
 
-    render = commands.add_parser("render", help="print the ConfigMap and Job a run would create")
+    render = commands.add_parser(
+        "render", help="print the ConfigMap, Job and ClusterRole a run would create"
+    )
     render.add_argument("-f", "--file", required=True, help="YAML file with one or more PerfTests")
     render.add_argument(
         "--custom-config", help="kube-burner config file, for a PerfTest with configMapRef"
     )
+    render.add_argument(
+        "--custom-file",
+        action="append",
+        metavar="KEY=FILE",
+        help="another file of the custom workload's ConfigMap, e.g. an object template (repeatable)",
+    )
     render.add_argument("--run-number", type=int, default=1)
+    rbac = commands.add_parser(
+        "rbac", help="print the ClusterRoles kube-burner needs, per workload, from the contract"
+    )
+    rbac.add_argument("--workload", help="only this workload's (default: every runnable one)")
+    rbac.add_argument("--version", default="v1.7.3", help="kube-burner-ocp version")
+    rbac.set_defaults(handler=command_rbac)
+    render.add_argument(
+        "--runner-image",
+        default=os.environ.get("PERFTEST_RUNNER_IMAGE") or DEFAULT_RUNNER_IMAGE,
+        help="the image of the Job when the PerfTest names none (default: $PERFTEST_RUNNER_IMAGE)",
+    )
     render.set_defaults(handler=command_render)
 
     _add_analyze(commands)

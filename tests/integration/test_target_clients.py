@@ -17,6 +17,7 @@ from localstack.cluster import Cluster
 from localstack.emulator_kubeconfig import kubeconfig_document
 from perftest_operator.api.errors import TargetConfigInvalid, TargetSecretMissing
 from perftest_operator.api.spec import SecretKeyRef
+from perftest_operator.contract.load import load_contract
 from perftest_operator.kube.api import KubeApi
 from perftest_operator.kube.targets import TARGET_REQUEST_TIMEOUT, TargetClients
 from perftest_operator.runner.rbac import SERVICE_ACCOUNT, build_target_rbac
@@ -116,7 +117,7 @@ def target_namespace(target_cluster: Cluster) -> Iterator[tuple[KubeApi, str]]:
     yield api, name
     with contextlib.suppress(ApiException):
         api.core.delete_namespace(name)
-    for body in build_target_rbac(name, openshift=True):
+    for body in build_target_rbac(name, load_contract(), "node-density", openshift=True):
         if body["kind"] == "ClusterRoleBinding":
             with contextlib.suppress(ApiException):
                 api.rbac.delete_cluster_role_binding(body["metadata"]["name"])
@@ -126,7 +127,7 @@ def test_rbac_is_created_once_and_brought_up_to_date_and_a_token_is_minted(
     target_namespace: tuple[KubeApi, str],
 ) -> None:
     api, name = target_namespace
-    objects = build_target_rbac(name, openshift=True)
+    objects = build_target_rbac(name, load_contract(), "node-density", openshift=True)
     for _ in range(2):  # a repeated step after a restart changes nothing
         for body in objects:
             api.apply_rbac_object(body)

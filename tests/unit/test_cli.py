@@ -14,10 +14,11 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "manifests" / "samples" / "perftest-api-latency.yaml"
 
 
-def test_render_prints_the_configmap_and_job_of_a_run(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_render_prints_the_configmap_job_and_role_of_a_run(capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["render", "-f", str(SAMPLE), "--run-number", "3"]) == 0
     documents = list(yaml.safe_load_all(capsys.readouterr().out))
-    assert [d["kind"] for d in documents] == ["ConfigMap", "Job"]
+    assert [d["kind"] for d in documents] == ["ConfigMap", "Job", "ClusterRole"]
+    assert documents[2]["metadata"]["name"] == "perftest-kube-burner-cluster-density-v2"
     job = documents[1]
     assert job["metadata"]["name"] == "api-latency-3"
     assert job["metadata"]["namespace"] == "perf"
@@ -25,6 +26,17 @@ def test_render_prints_the_configmap_and_job_of_a_run(capsys) -> None:  # type: 
     command = [*container.get("command", []), *container.get("args", [])]
     assert "cluster-density-v2" in command
     assert "--iterations=9" in command
+    assert command[:3] == ["python3", "-m", "perftest_operator.burnerjob"]
+
+
+def test_rbac_prints_a_workloads_role_or_refuses_one_it_does_not_run(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["rbac", "--workload", "node-density"]) == 0
+    (role,) = yaml.safe_load_all(capsys.readouterr().out)
+    assert role["metadata"]["name"] == "perftest-kube-burner-node-density"
+    assert main(["rbac", "--workload", "web-burner-init"]) == 1
+    assert "not run by the operator" in capsys.readouterr().err
+    assert main(["rbac", "--version", "v0.1.0"]) == 1
+    assert "not supported" in capsys.readouterr().err
 
 
 def test_render_names_the_unusable_field(tmp_path: pathlib.Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -36,15 +36,14 @@ from perftest_operator.api.errors import SpecError
 from perftest_operator.api.fingerprint import spec_fingerprint
 from perftest_operator.api.kpi import DEFAULT_THRESHOLD_PERCENT, Aggregation, Direction, MetricSpec
 from perftest_operator.api.perfrun import ConfirmationState, Trigger, build_perfrun
-from perftest_operator.api.profiles import KUBE_BURNER_OCP_WORKLOADS
 from perftest_operator.api.schedule import DEFAULT_TIME_ZONE, parse_cron, parse_time_zone
 from perftest_operator.api.settings import PREFIX, load_settings
 from perftest_operator.api.spec import (
     DEFAULT_QUERY_TIMEOUT,
     DEFAULT_STEP,
-    DEFAULT_TIMEOUT,
     Acknowledgement,
     AnalysisSettings,
+    ChurnDeletionStrategy,
     ConcurrencyPolicy,
     HistorySettings,
     PerfTestSpec,
@@ -52,7 +51,6 @@ from perftest_operator.api.spec import (
     PrometheusSettings,
     Target,
     TriggerSettings,
-    Workload,
     parse_metric,
     parse_perftest_spec,
     parse_target,
@@ -66,6 +64,8 @@ from perftest_operator.api.status import (
     build_test_status,
 )
 from perftest_operator.cli import build_parser
+from perftest_operator.contract.load import load_contract
+from perftest_operator.runner.command import check_workload
 from perftest_operator.runner.outcome import OutcomeReason
 from perftest_operator.target.metadata import describe_changes
 
@@ -498,6 +498,7 @@ ENUMS: list[tuple[str, str, type[enum.Enum]]] = [
     ("perftests", "spec.metrics[].aggregation", Aggregation),
     ("perftests", "spec.metrics[].direction", Direction),
     ("perftests", "spec.concurrencyPolicy", ConcurrencyPolicy),
+    ("perftests", "spec.workload.churn.deletionStrategy", ChurnDeletionStrategy),
     ("perftests", "status.phase", PerfTestPhase),
     ("perftests", "status.lastRun.phase", RunPhase),
     ("perftests", "status.verdict.changePoints[].direction", Direction),
@@ -558,7 +559,6 @@ def enum_value(value: Any) -> Any:
 EXPECTED_DEFAULTS: dict[tuple[str, str], Any] = {
     ("perftests", "spec.target"): {},
     ("perftests", "spec.target.platform"): enum_value(dataclass_default(Target, "platform")),
-    ("perftests", "spec.workload.timeout"): DEFAULT_TIMEOUT,
     ("perftests", "spec.prometheus"): {},
     ("perftests", "spec.prometheus.insecureSkipVerify"): dataclass_default(
         PrometheusSettings, "insecure_skip_verify"
@@ -609,7 +609,6 @@ def test_schema_defaults_equal_the_model_defaults() -> None:
 @pytest.mark.parametrize(
     ("path", "model_seconds"),
     [
-        ("spec.workload.timeout", dataclass_default(Workload, "timeout_seconds")),
         ("spec.prometheus.step", dataclass_default(PrometheusSettings, "step_seconds")),
         (
             "spec.prometheus.queryTimeout",
@@ -670,7 +669,8 @@ def parser_accepts(parse: Callable[[], Any]) -> bool:
 
 def test_every_known_workload_name_fits_the_schema() -> None:
     node = at(schema_of("perftests"), "spec.workload.name")
-    assert [name for name in sorted(KUBE_BURNER_OCP_WORKLOADS) if not accepts(node, name)] == []
+    names = sorted(load_contract().workloads)
+    assert [name for name in names if not accepts(node, name)] == []
 
 
 @settings(max_examples=300, deadline=None)
@@ -907,7 +907,8 @@ def test_rules_beyond_openapi_are_kept_by_cel_or_the_operator(
     change(spec)
     assert schema_errors(spec_node, spec) == []
     with pytest.raises(SpecError):
-        parse_perftest_spec(spec)
+        # What the operator checks at reconcile: the spec, then the contract of its version.
+        check_workload(parse_perftest_spec(spec).workload)
     if cel_node is not None:
         assert at(spec_node, cel_node)["x-kubernetes-validations"]
 

@@ -11,7 +11,6 @@ import pytest
 
 from perftest_operator.api.errors import SpecError
 from perftest_operator.api.fingerprint import spec_fingerprint
-from perftest_operator.api.spec import DEFAULT_IMAGE
 
 
 def a_spec() -> dict[str, Any]:
@@ -52,13 +51,13 @@ def test_the_fingerprint_of_a_spec_does_not_change_between_operator_versions() -
     # Computed once by this code and kept: every stored PerfRun carries its fingerprint, so a
     # change here makes skipUnchanged rerun everything once and "what changed" name the spec.
     # Change it only together with the fingerprint's format number.
-    assert spec_fingerprint(a_spec()) == "b119c2de5ece1e7b"
+    assert spec_fingerprint(a_spec()) == "0b35b2d32fe795ec"
 
 
 def test_defaults_written_out_give_the_same_fingerprint() -> None:
     explicit = a_spec()
     explicit["target"]["platform"] = "Auto"
-    explicit["workload"].update({"image": DEFAULT_IMAGE, "timeout": "60m", "extraArgs": []})
+    explicit["workload"].update({"extraArgs": []})
     explicit["prometheus"].update({"step": "30s", "url": "http://127.0.0.1:9090/"})
     explicit["metrics"][0].update({"aggregation": "max", "direction": "LowerIsBetter"})
     assert spec_fingerprint(explicit) == spec_fingerprint(a_spec())
@@ -126,7 +125,9 @@ def test_when_and_how_runs_are_judged_leave_the_fingerprint_alone(
         setter("workload", "burst", value=50),
         setter("workload", "image", value="quay.io/kube-burner/kube-burner-ocp:v1.8.0"),
         setter("workload", "timeout", value="2h"),
-        setter("workload", "extraArgs", value=["--churn=true"]),
+        setter("workload", "extraArgs", value=["--pod-ready-threshold=1m"]),
+        setter("workload", "version", value="v1.8.1"),
+        setter("workload", "churn", value={"duration": "10m"}),
         setter("workload", value={"configMapRef": {"name": "burner", "key": "config.yml"}}),
         setter("prometheus", "url", value="http://127.0.0.1:9091"),
         lambda spec: spec["prometheus"].pop("url"),
@@ -149,6 +150,8 @@ def test_when_and_how_runs_are_judged_leave_the_fingerprint_alone(
         "image",
         "timeout",
         "extraArgs",
+        "version",
+        "churn",
         "custom config",
         "prometheus url",
         "no prometheus url",

@@ -98,7 +98,7 @@ def test_a_job_the_builder_made_leads_back_to_its_run() -> None:
     )
     long_name = "nightly-" + "x" * 70  # longer than a label value holds
     ref = RunRef(test="nightly", run=long_name, uid="0b5d2e3c", namespace="team-a")
-    built = build_job(spec, ref, owner=None)
+    built = build_job(spec, ref, image="runner:1", owner=None)
     assert run_of_finished_job(built) is None  # not finished yet
     built["status"] = {"startTime": "2026-11-28T10:00:00Z", "conditions": COMPLETE}
     assert run_of_finished_job(built) == ("team-a", long_name)

@@ -121,7 +121,7 @@ RUN = RunRef(test="api-latency", run="api-latency-1", uid="0b7c-uid", namespace=
 
 
 def container_of(spec: dict[str, Any]) -> dict[str, Any]:
-    job = build_job(parse_perftest_spec(spec), RUN, owner=None)
+    job = build_job(parse_perftest_spec(spec), RUN, image="runner:1", owner=None)
     container: dict[str, Any] = job["spec"]["template"]["spec"]["containers"][0]
     return container
 
@@ -129,19 +129,22 @@ def container_of(spec: dict[str, Any]) -> dict[str, Any]:
 def test_shell_metacharacters_stay_one_literal_argument_and_no_shell_runs() -> None:
     hostile = "--es-index=$(rm -rf /);`id`|tee x&&y>z"
     container = container_of(with_(good_spec(), "workload.extraArgs", [hostile]))
-    assert container["command"] == ["kube-burner-ocp"]
+    # The entry point execs the argv as it is (subprocess, no shell).
+    assert container["command"] == ["python3", "-m", "perftest_operator.burnerjob"]
+    assert container["args"][0] == "kube-burner-ocp"
     assert container["args"][-1] == hostile
     assert container["args"].count("--uuid=0b7c-uid") == 1
 
 
 def test_files_under_the_mounted_config_and_work_dir_are_allowed() -> None:
-    args = ["--user-metadata=/etc/kube-burner/meta.yml", "--es-index=/kube-burner/out"]
+    # Plain kube-burner init (custom configs) has --user-metadata and --user-data.
+    args = ["--user-metadata=/etc/kube-burner/meta.yml", "--user-data=/kube-burner/data.yml"]
     container = container_of(with_(custom_spec(), "workload.extraArgs", args))
     assert container["args"][-2:] == args
 
 
 def test_the_job_is_non_root_under_restricted_pod_security_and_carries_no_secret() -> None:
-    job = build_job(parse_perftest_spec(good_spec()), RUN, owner=None)
+    job = build_job(parse_perftest_spec(good_spec()), RUN, image="runner:1", owner=None)
     pod = job["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
@@ -155,7 +158,9 @@ def test_the_job_is_non_root_under_restricted_pod_security_and_carries_no_secret
     assert [e["name"] for e in container["env"]] == ["HOME"]
     assert not any("kubeconfig" in arg.lower() for arg in container["args"])
     with pytest.raises(ValueError, match="non-root"):
-        build_job(parse_perftest_spec(good_spec()), RUN, owner=None, run_as_user=0)
+        build_job(
+            parse_perftest_spec(good_spec()), RUN, image="runner:1", owner=None, run_as_user=0
+        )
 
 
 def test_tls_verification_is_on_unless_asked_off() -> None:
@@ -210,7 +215,12 @@ def test_long_names_with_dots_and_dashes_at_the_cut_give_a_valid_perfrun(name: s
     assert len(run) <= 253 and DNS_SUBDOMAIN.match(run), run
     for value in body["metadata"]["labels"].values():
         assert len(value) <= 63 and LABEL_VALUE.match(value), value
-    job = build_job(parse_perftest_spec(good_spec()), RunRef(name, run, "u", "perf"), owner=None)
+    job = build_job(
+        parse_perftest_spec(good_spec()),
+        RunRef(name, run, "u", "perf"),
+        image="runner:1",
+        owner=None,
+    )
     assert DNS_LABEL.match(job["metadata"]["name"]) and len(job["metadata"]["name"]) <= 63
     for value in job["metadata"]["labels"].values():
         assert len(value) <= 63 and LABEL_VALUE.match(value), value

@@ -334,8 +334,33 @@ def test_custom_workload_sample_ships_the_config_its_perftest_names() -> None:
     ref = perftest["spec"]["workload"]["configMapRef"]
     config_map = the_one(objects, "ConfigMap", ref["name"])
     config = (CUSTOM_WORKLOAD / "kube-burner.yml").read_text(encoding="utf-8")
-    assert config_map["data"] == {ref["key"]: config}
+    pod = (CUSTOM_WORKLOAD / "pod.yml").read_text(encoding="utf-8")
+    assert config_map["data"] == {ref["key"]: config, "pod.yml": pod}
     assert len(by_kind(objects, "ConfigMap")) == 1
+
+
+def test_custom_workload_sample_is_modest_downloads_nothing_and_cleans_up() -> None:
+    objects = kustomize(CUSTOM_WORKLOAD)
+    perftest = the_one(objects, "PerfTest")
+    config_map = the_one(objects, "ConfigMap", perftest["spec"]["workload"]["configMapRef"]["name"])
+    config = yaml.safe_load(GO_TEMPLATE_VARIABLE.sub("1", config_map["data"]["config.yml"]))
+    assert config["global"]["gc"] is True  # kube-burner's gc defaults to false (config.go:42)
+    mount = "/etc/kube-burner/"  # where the Job mounts the ConfigMap (runner.command)
+    for job in config["jobs"]:
+        for obj in job["objects"]:
+            template = obj["objectTemplate"]
+            assert template.startswith(mount), template  # no URL: nothing fetched at run time
+            body = yaml.safe_load(
+                re.sub(r"\{\{[^}]*\}\}", "x", config_map["data"][template.removeprefix(mount)])
+            )
+            iterations = perftest["spec"]["workload"]["iterations"] * obj.get("replicas", 1)
+            for container in body["spec"]["containers"]:
+                requests = container["resources"]["requests"]
+                assert (
+                    requests["cpu"].endswith("m") and int(requests["cpu"][:-1]) * iterations <= 4000
+                )
+                assert requests["memory"].endswith("Mi")
+                assert int(requests["memory"][:-2]) * iterations <= 8 * 1024
 
 
 GO_TEMPLATE_VARIABLE = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
@@ -369,7 +394,8 @@ def test_custom_workload_renders_with_perftest_render(
         str(CUSTOM_WORKLOAD / "kube-burner.yml"),
     ]
     assert main(argv) == 0
-    config_map, job = yaml.safe_load_all(capsys.readouterr().out)
+    config_map, job, role = yaml.safe_load_all(capsys.readouterr().out)
+    assert role["metadata"]["name"] == "perftest-kube-burner-custom"
     assert config_map["data"]["config.yml"] == (CUSTOM_WORKLOAD / "kube-burner.yml").read_text(
         encoding="utf-8"
     )

@@ -10,7 +10,6 @@ from perftest_operator.api.errors import SpecError
 from perftest_operator.api.kpi import Aggregation, Direction
 from perftest_operator.api.profiles import DEFAULT_METRICS, READ_ONLY_API_CALLS_LATENCY
 from perftest_operator.api.spec import (
-    DEFAULT_IMAGE,
     Acknowledgement,
     AnalysisSettings,
     ConcurrencyPolicy,
@@ -38,8 +37,11 @@ def test_minimal_spec_gets_the_documented_defaults() -> None:
     spec = parse_perftest_spec(MINIMAL)
     assert spec.target.platform is Platform.AUTO
     assert spec.target.namespace is None
-    assert spec.workload.image == DEFAULT_IMAGE
-    assert spec.workload.timeout_seconds == 3600
+    # The operator's runner image and pinned kube-burner-ocp version; a timeout the runner
+    # derives from the workload (runner.command).
+    assert (spec.workload.image, spec.workload.version) == (None, None)
+    assert spec.workload.timeout_seconds is None
+    assert spec.workload.churn is None
     assert spec.prometheus.step_seconds == 30
     assert spec.prometheus.insecure_skip_verify is False
     assert spec.metrics == DEFAULT_METRICS
@@ -151,7 +153,7 @@ def test_full_spec_is_parsed_field_by_field() -> None:
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"workload": {"name": "cluster-density-v9"}}, "spec.workload.name"),
+        ({"workload": {"name": "cluster density"}}, "spec.workload.name"),
         ({"workload": {}}, "spec.workload"),
         (
             {"workload": {"name": "node-density", "configMapRef": {"name": "c", "key": "k"}}},
@@ -231,3 +233,47 @@ def test_a_spec_without_a_prometheus_url_leaves_the_choice_to_the_target() -> No
     # The operator's default URL or the target's thanos-querier (target.endpoints) fill it in.
     spec = parse_perftest_spec({"workload": {"name": "node-density"}, "prometheus": {}})
     assert spec.prometheus.url is None
+
+
+def test_churn_is_parsed_with_the_fields_given() -> None:
+    spec = parse_perftest_spec(
+        with_changes(
+            workload={
+                "name": "cluster-density-v2",
+                "churn": {"duration": "20m", "cycles": 3, "percent": 25, "delay": "30s"},
+            }
+        )
+    )
+    churn = spec.workload.churn
+    assert churn is not None
+    assert (churn.duration_seconds, churn.cycles, churn.percent, churn.delay_seconds) == (
+        1200,
+        3,
+        25,
+        30,
+    )
+    assert churn.deletion_strategy is None
+    empty = parse_perftest_spec(with_changes(workload={"name": "cluster-density-v2", "churn": {}}))
+    assert empty.workload.churn is not None and empty.workload.churn.duration_seconds is None
+
+
+@pytest.mark.parametrize(
+    ("workload", "field"),
+    [
+        ({"name": "node-density", "churn": {"percent": 120}}, "spec.workload.churn.percent"),
+        ({"name": "node-density", "churn": {"cycles": -1}}, "spec.workload.churn.cycles"),
+        (
+            {"name": "node-density", "churn": {"deletionStrategy": "all"}},
+            "spec.workload.churn.deletionStrategy",
+        ),
+        ({"name": "node-density", "churn": {"duration": "soon"}}, "spec.workload.churn.duration"),
+        ({"name": "node-density", "churn": "yes"}, "spec.workload.churn"),
+        ({"configMapRef": {"name": "c", "key": "k"}, "churn": {}}, "spec.workload.churn"),
+        ({"name": "node-density", "version": "1.7"}, "spec.workload.version"),
+        ({"name": "Node_Density"}, "spec.workload.name"),
+    ],
+)
+def test_bad_workload_fields_name_the_field(workload: dict[str, Any], field: str) -> None:
+    with pytest.raises(SpecError) as error:
+        parse_perftest_spec(with_changes(workload=workload))
+    assert error.value.field == field

@@ -21,13 +21,13 @@ from perftest_operator.api.spec import (
     parse_perftest_spec,
 )
 from perftest_operator.api.status import Reason, spec_error_reason
+from perftest_operator.contract.load import load_contract
 from perftest_operator.runner.manifests import build_job
 from perftest_operator.runner.rbac import (
-    CLUSTER_ROLE,
     SERVICE_ACCOUNT,
-    build_cluster_role,
     build_cluster_role_binding,
     build_target_rbac,
+    shipped_cluster_roles,
 )
 from perftest_operator.runner.refs import RunRef
 from perftest_operator.target.endpoints import CaSource, TokenSource, prometheus_endpoint
@@ -40,13 +40,16 @@ DETECTED_AWS = DetectedPlatform(Platform.AWS, True, False, False, "Infrastructur
 
 
 def test_target_rbac_binds_kube_burners_account_in_its_namespace_only() -> None:
-    account, role, binding = build_target_rbac("bench-a", openshift=False)
+    account, role, binding = build_target_rbac(
+        "bench-a", load_contract(), "node-density", openshift=False
+    )
     assert account["metadata"] == {
         "name": SERVICE_ACCOUNT,
         "namespace": "bench-a",
         "labels": {"app.kubernetes.io/managed-by": "perftest-operator"},
     }
-    assert role["kind"] == "ClusterRole" and role["metadata"]["name"] == CLUSTER_ROLE
+    assert role["kind"] == "ClusterRole"
+    assert role["metadata"]["name"] == "perftest-kube-burner-node-density"
     granted = {
         (g, r): set(rule["verbs"])
         for rule in role["rules"]
@@ -54,21 +57,21 @@ def test_target_rbac_binds_kube_burners_account_in_its_namespace_only() -> None:
         for r in rule["resources"]
     }
     assert {"create", "delete"} <= granted[("", "namespaces")]
-    assert granted[("", "nodes")] == {"get", "list", "watch"}
+    assert granted[("", "nodes")] == {"list"}  # the health check and the metadata only list
     assert ("", "nodes/proxy") not in granted and all("*" not in v for v in granted.values())
-    assert binding["roleRef"]["name"] == CLUSTER_ROLE
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": "bench-a"}
     ]
     # Bindings are cluster-scoped: two run namespaces never share (and overwrite) one.
-    other = build_cluster_role_binding("bench-b", CLUSTER_ROLE)
+    other = build_cluster_role_binding("bench-b", role["metadata"]["name"])
     assert other["metadata"]["name"] != binding["metadata"]["name"]
 
 
 def test_on_openshift_the_account_may_also_query_cluster_monitoring() -> None:
-    objects = build_target_rbac("bench", openshift=True)
+    objects = build_target_rbac("bench", load_contract(), None, openshift=True)
     assert [o["roleRef"]["name"] for o in objects if o["kind"] == "ClusterRoleBinding"] == [
-        CLUSTER_ROLE,
+        "perftest-kube-burner-custom",
         "cluster-monitoring-view",
     ]
 
@@ -104,13 +107,16 @@ def test_the_recorded_target_gives_back_the_platform_it_was_built_from() -> None
 def test_the_job_takes_the_placement_it_is_given() -> None:
     spec = parse_perftest_spec({"workload": {"name": "node-density"}})
     placement = profile_for(DetectedPlatform(Platform.ARO, True, False, True, "")).scheduling
-    job = build_job(spec, RUN, owner=None, placement=placement.pod_spec_fields())
+    job = build_job(spec, RUN, image="runner:1", owner=None, placement=placement.pod_spec_fields())
     pod = job["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {"kubernetes.io/os": "linux"}
     required = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
     keys = {e["key"] for e in required["nodeSelectorTerms"][0]["matchExpressions"]}
     assert "node-role.kubernetes.io/control-plane" in keys
-    assert "nodeSelector" not in build_job(spec, RUN, owner=None)["spec"]["template"]["spec"]
+    assert (
+        "nodeSelector"
+        not in build_job(spec, RUN, image="runner:1", owner=None)["spec"]["template"]["spec"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -198,6 +204,6 @@ def test_no_prometheus_is_a_spec_error_naming_the_url_field(profile: Any, remote
     assert caught.value.field == "spec.prometheus.url"
 
 
-def test_the_documented_kube_burner_role_is_the_one_the_operator_creates() -> None:
+def test_the_shipped_kube_burner_roles_are_the_ones_the_operator_creates() -> None:
     path = Path(__file__).resolve().parents[2] / "manifests" / "kube-burner" / "clusterrole.yaml"
-    assert yaml.safe_load(path.read_text()) == build_cluster_role()
+    assert list(yaml.safe_load_all(path.read_text())) == shipped_cluster_roles(load_contract())

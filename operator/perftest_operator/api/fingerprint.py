@@ -9,6 +9,7 @@ how runs are judged, not what a run measures.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from perftest_operator.api.spec import PerfTestSpec, parse_perftest_spec
 
 FINGERPRINT_LENGTH = 16
 # Bumped when the measured parts below change shape, so old and new fingerprints never collide.
-_FORMAT = 1
+_FORMAT = 2
 
 
 def _measured(spec: PerfTestSpec) -> dict[str, Any]:
@@ -37,10 +38,12 @@ def _measured(spec: PerfTestSpec) -> dict[str, Any]:
             "name": workload.name,
             "configMapRef": None if config_map is None else [config_map.name, config_map.key],
             "image": workload.image,
+            "version": workload.version,
             "iterations": workload.iterations,
             "qps": workload.qps,
             "burst": workload.burst,
             "timeoutSeconds": workload.timeout_seconds,
+            "churn": None if workload.churn is None else dataclasses.asdict(workload.churn),
             "extraArgs": list(workload.extra_args),
         },
         "prometheus": {"url": prometheus.url, "stepSeconds": prometheus.step_seconds},

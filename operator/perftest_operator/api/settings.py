@@ -10,6 +10,8 @@ from perftest_operator.api.errors import SpecError
 from perftest_operator.api.spec import parse_prometheus_url
 
 PREFIX = "PERFTEST_"
+# Built by `make runner-image`; the manifests and the chart set the published one.
+DEFAULT_RUNNER_IMAGE = "perftest-runner:dev"
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class Settings:
     namespaces: tuple[str, ...] = ()
     # ServiceAccount for kube-burner's Job on the target (None: the namespace's default).
     job_service_account: str | None = None
+    # The image kube-burner's Jobs run (Containerfile.runner); a PerfTest may name another.
+    runner_image: str = DEFAULT_RUNNER_IMAGE
     # With --peering: how long a replica's claim lasts without a heartbeat; the standby takes
     # over this long after the active replica died.
     peering_lifetime_seconds: float = 60.0
@@ -58,6 +62,13 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+def _image(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = (env.get(PREFIX + name) or "").strip() or default
+    if any(c.isspace() or ord(c) < 32 for c in raw):
+        raise SpecError(PREFIX + name, "must be an image reference without blanks")
+    return raw
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Settings from an environment mapping; raises SpecError naming the bad variable."""
     url = env.get(PREFIX + "DEFAULT_PROMETHEUS_URL") or None
@@ -76,6 +87,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         missing_metric_attempts=_positive_int(env, "MISSING_METRIC_ATTEMPTS", 5),
         namespaces=namespaces,
         job_service_account=env.get(PREFIX + "JOB_SERVICE_ACCOUNT") or None,
+        runner_image=_image(env, "RUNNER_IMAGE", DEFAULT_RUNNER_IMAGE),
         clock_file=env.get(PREFIX + "CLOCK_FILE") or None,
         workers=_positive_int(env, "WORKERS", 20),
     )

@@ -15,7 +15,7 @@ from typing import Any
 from perftest_operator.api.durations import format_duration, parse_duration
 from perftest_operator.api.errors import SpecError
 from perftest_operator.api.kpi import DEFAULT_THRESHOLD_PERCENT, Aggregation, Direction, MetricSpec
-from perftest_operator.api.profiles import DEFAULT_METRICS, KUBE_BURNER_OCP_WORKLOADS
+from perftest_operator.api.profiles import DEFAULT_METRICS
 from perftest_operator.api.schedule import (
     DEFAULT_TIME_ZONE,
     next_run_time,
@@ -24,10 +24,6 @@ from perftest_operator.api.schedule import (
 )
 from perftest_operator.api.schedule import Schedule as Schedule  # spec.Schedule, re-exported
 
-DEFAULT_IMAGE = "quay.io/kube-burner/kube-burner-ocp:v1.7.3"
-# Custom configs run plain kube-burner (`kube-burner init -c ...`), which has its own image.
-DEFAULT_CUSTOM_IMAGE = "quay.io/kube-burner/kube-burner:v1.14.2"
-DEFAULT_TIMEOUT = "1h"
 DEFAULT_STEP = "30s"
 DEFAULT_QUERY_TIMEOUT = "30s"
 DEFAULT_MIN_HISTORY = 5
@@ -44,10 +40,13 @@ MAX_TIMEOUT_SECONDS = 7 * 86400.0
 MAX_STEP_SECONDS = 86400.0
 MAX_QUERY_TIMEOUT_SECONDS = 600.0
 MAX_EXTRA_ARG_LENGTH = 4096
-# Flags the operator owns: the run's identity, the cluster kube-burner talks to, its timer
-# (the Job's deadline is derived from it) and, for a custom workload, the config it runs.
+# Flags the operator owns whatever the tool: the run's identity, the cluster kube-burner talks
+# to, its timer (the Job's deadline is derived from it) and, for a custom workload, the config
+# it runs. The contract of each kube-burner-ocp version names more (runner.command).
 RESERVED_FLAGS = ("--uuid", "--kubeconfig", "--kube-context", "--timeout")
 RESERVED_CUSTOM_FLAGS = ("--config", "-c")
+_WORKLOAD_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_VERSION = re.compile(r"^v[0-9]+\.[0-9]+\.[0-9]+$")
 # The only places a file named in extraArgs may be: the mounted custom config, the work dir.
 EXTRA_ARG_PATHS = ("/etc/kube-burner/", "/kube-burner/")
 
@@ -63,6 +62,13 @@ class ConcurrencyPolicy(str, enum.Enum):
     FORBID = "Forbid"  # the due run is skipped
     REPLACE = "Replace"  # the active run is stopped and the due run starts
     ALLOW = "Allow"  # both run
+
+
+class ChurnDeletionStrategy(str, enum.Enum):
+    """How kube-burner deletes what it churns (kube-burner pkg/burner/create.go:354-363)."""
+
+    DEFAULT = "default"  # the namespaces
+    GVR = "gvr"  # each kind's objects, then the namespaces
 
 
 class Platform(str, enum.Enum):
@@ -97,16 +103,32 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Churn:
+    """spec.workload.churn: kube-burner deletes and re-creates part of the objects after creation.
+
+    Absent fields take the workload's own defaults at its kube-burner-ocp version.
+    """
+
+    duration_seconds: float | None = None
+    cycles: int | None = None
+    percent: int | None = None
+    delay_seconds: float | None = None
+    deletion_strategy: ChurnDeletionStrategy | None = None
+
+
+@dataclass(frozen=True)
 class Workload:
     """A kube-burner-ocp workload by name, or a custom kube-burner config from a ConfigMap."""
 
     name: str | None
     config_map_ref: ConfigMapKeyRef | None
-    image: str = DEFAULT_IMAGE
+    image: str | None = None  # None: the operator's runner image
+    version: str | None = None  # kube-burner-ocp in that image; None: the pinned version
     iterations: int | None = None
     qps: int | None = None
     burst: int | None = None
-    timeout_seconds: float = 3600.0
+    timeout_seconds: float | None = None  # None: long enough for creation and churn
+    churn: Churn | None = None  # None: no churn (kube-burner-ocp's --churn=false)
     extra_args: tuple[str, ...] = ()
 
     @property
@@ -322,6 +344,45 @@ def _extra_args(raw: Any, *, custom: bool) -> tuple[str, ...]:
     return tuple(extra)
 
 
+def _optional_duration(
+    raw: Mapping[str, Any], key: str, path: str, *, longest: float
+) -> float | None:
+    if raw.get(key) is None:
+        return None
+    return _duration(raw, key, path, "", longest=longest)
+
+
+def parse_churn(raw: Any) -> Churn | None:
+    """spec.workload.churn; None when absent. ``{}`` churns with the workload's defaults."""
+    if raw is None:
+        return None
+    spec = _mapping(raw, "spec.workload.churn")
+    path = "spec.workload.churn"
+    percent = _positive_int(spec, "percent", path)
+    if percent is not None and percent > 100:
+        raise SpecError(f"{path}.percent", f"must be at most 100, got {percent}")
+    cycles = spec.get("cycles")
+    if cycles is not None and (
+        isinstance(cycles, bool) or not isinstance(cycles, int) or cycles < 0
+    ):
+        raise SpecError(f"{path}.cycles", f"must be 0 (no limit) or more, got {cycles!r}")
+    strategy_text = _string(spec, "deletionStrategy", path)
+    try:
+        strategy = None if strategy_text is None else ChurnDeletionStrategy(strategy_text)
+    except ValueError:
+        allowed = ", ".join(s.value for s in ChurnDeletionStrategy)
+        raise SpecError(
+            f"{path}.deletionStrategy", f"{strategy_text!r} is not one of {allowed}"
+        ) from None
+    return Churn(
+        duration_seconds=_optional_duration(spec, "duration", path, longest=MAX_TIMEOUT_SECONDS),
+        cycles=cycles,
+        percent=percent,
+        delay_seconds=_optional_duration(spec, "delay", path, longest=MAX_TIMEOUT_SECONDS),
+        deletion_strategy=strategy,
+    )
+
+
 def parse_workload(raw: Any) -> Workload:
     spec = _mapping(raw, "spec.workload")
     name = _string(spec, "name", "spec.workload")
@@ -332,27 +393,36 @@ def parse_workload(raw: Any) -> Workload:
         )
     if name is not None and ref is not None:
         raise SpecError("spec.workload", "set only one of name and configMapRef")
-    if name is not None and name not in KUBE_BURNER_OCP_WORKLOADS:
-        known = ", ".join(sorted(KUBE_BURNER_OCP_WORKLOADS))
-        raise SpecError("spec.workload.name", f"unknown workload {name!r}; known: {known}")
+    # Which names a version knows is the contract's business (runner.command.check_workload).
+    if name is not None and (len(name) > 63 or not _WORKLOAD_NAME.match(name)):
+        raise SpecError("spec.workload.name", f"{name!r} is not a workload name")
     if ref is not None:
         _check_config_key(ref[1])
     extra = _extra_args(spec.get("extraArgs"), custom=ref is not None)
-    image = _string(spec, "image", "spec.workload") or (
-        DEFAULT_CUSTOM_IMAGE if ref else DEFAULT_IMAGE
-    )
-    if any(c.isspace() for c in image) or _CONTROL_CHARACTERS.search(image):
+    image = _string(spec, "image", "spec.workload")
+    if image is not None and (any(c.isspace() for c in image) or _CONTROL_CHARACTERS.search(image)):
         raise SpecError("spec.workload.image", "must be an image reference without blanks")
+    version = _string(spec, "version", "spec.workload")
+    if version is not None and not _VERSION.match(version):
+        raise SpecError("spec.workload.version", f"{version!r} is not a version like v1.7.3")
+    churn = parse_churn(spec.get("churn"))
+    if churn is not None and ref is not None:
+        raise SpecError(
+            "spec.workload.churn",
+            "a custom configuration sets churn in its own jobs (churn, churnDuration, ...)",
+        )
     return Workload(
         name=name,
         config_map_ref=ConfigMapKeyRef(*ref) if ref else None,
         image=image,
+        version=version,
         iterations=_positive_int(spec, "iterations", "spec.workload"),
         qps=_positive_int(spec, "qps", "spec.workload"),
         burst=_positive_int(spec, "burst", "spec.workload"),
-        timeout_seconds=_duration(
-            spec, "timeout", "spec.workload", DEFAULT_TIMEOUT, longest=MAX_TIMEOUT_SECONDS
+        timeout_seconds=_optional_duration(
+            spec, "timeout", "spec.workload", longest=MAX_TIMEOUT_SECONDS
         ),
+        churn=churn,
         extra_args=extra,
     )
 

@@ -69,6 +69,7 @@ from perftest_operator.history.perfruns import history_points
 from perftest_operator.history.withdrawn import reported_change_points, withdrawn_change_points
 from perftest_operator.kube.api import Conflict, KubeApi
 from perftest_operator.metrics.window import RunWindow, query_window
+from perftest_operator.runner.command import contract_of
 from perftest_operator.runner.manifests import (
     OwnerRef,
     RunRef,
@@ -124,8 +125,8 @@ def _fail_before_job(
 
 def _load_test(
     ctx: Context, run: Mapping[str, Any]
-) -> tuple[dict[str, Any], PerfTestSpec, str | None]:
-    """The run's PerfTest, its typed spec and custom config; SpecError when unusable."""
+) -> tuple[dict[str, Any], PerfTestSpec, dict[str, str] | None]:
+    """The run's PerfTest, its typed spec and custom config files; SpecError when unusable."""
     test = ctx.api.get_perftest(run["metadata"]["namespace"], run["spec"]["testName"])
     if test is None:
         raise PerfTestNotFound(run["spec"]["testName"])
@@ -175,13 +176,20 @@ def _owned_by_job(api: KubeApi, config_map: Mapping[str, Any], job: Mapping[str,
 
 
 def _prepare_target(
-    api: KubeApi, namespace: str, *, remote: bool, openshift: bool, run_namespace: str
+    api: KubeApi,
+    namespace: str,
+    spec: PerfTestSpec,
+    *,
+    remote: bool,
+    openshift: bool,
+    run_namespace: str,
 ) -> None:
     """The run namespace, and on a remote target kube-burner's ServiceAccount and RBAC."""
     if remote or namespace != run_namespace:  # else the PerfRun itself lives in it
         api.ensure_namespace(namespace)
     if remote:
-        for body in build_target_rbac(namespace, openshift=openshift):
+        contract = contract_of(spec.workload)
+        for body in build_target_rbac(namespace, contract, spec.workload.name, openshift=openshift):
             api.apply_rbac_object(body)
 
 
@@ -192,7 +200,7 @@ def start_job(
     meta = run["metadata"]
     test_name = run["spec"]["testName"]
     try:
-        test, spec, custom_config = _load_test(ctx, run)
+        test, spec, custom_files = _load_test(ctx, run)
         secret_ref = spec.target.kubeconfig_secret_ref
         api = target_api(ctx, meta["namespace"], secret_ref)
         facts = read_target(api, spec)
@@ -215,11 +223,15 @@ def start_job(
         if not remote and namespace == meta["namespace"] and meta.get("uid")
         else None
     )
+    image = spec.workload.image or ctx.settings.runner_image
     try:
-        config_map = build_config_map(spec, ref, custom_config=custom_config, owner=owner)
+        config_map = build_config_map(
+            spec, ref, image=image, custom_files=custom_files, owner=owner
+        )
         job = build_job(
             spec,
             ref,
+            image=image,
             owner=owner,
             service_account=SERVICE_ACCOUNT if remote else ctx.settings.job_service_account,
             placement=profile.scheduling.pod_spec_fields(),
@@ -232,6 +244,7 @@ def start_job(
             _prepare_target(
                 api,
                 namespace,
+                spec,
                 remote=remote,
                 openshift=profile.openshift,
                 run_namespace=meta["namespace"],

@@ -41,6 +41,7 @@ from perftest_operator.controller.stop import stop_run
 from perftest_operator.controller.targets import read_target, target_api
 from perftest_operator.events import NORMAL, WARNING, post_event
 from perftest_operator.kube.api import Conflict
+from perftest_operator.runner.command import check_workload
 from perftest_operator.target.metadata import what_changed
 from perftest_operator.target.profiles import profile_for
 
@@ -49,19 +50,24 @@ logger = logging.getLogger(__name__)
 STATUS_WRITE_ATTEMPTS = 5
 
 
-def load_test_spec(ctx: Context, test: Mapping[str, Any]) -> tuple[PerfTestSpec, str | None]:
-    """The typed spec and, for a custom workload, its kube-burner config; SpecError if unusable."""
+def load_test_spec(
+    ctx: Context, test: Mapping[str, Any]
+) -> tuple[PerfTestSpec, dict[str, str] | None]:
+    """The typed spec and, for a custom workload, its ConfigMap's files (the kube-burner config
+    under the key the spec names, and the templates beside it); SpecError if unusable."""
     spec = parse_perftest_spec(test.get("spec") or {})
+    check_workload(spec.workload)  # what the contract of its kube-burner-ocp version refuses
     ref = spec.workload.config_map_ref
     if ref is None:
         return spec, None
-    config = ctx.api.read_config_map_key(test["metadata"]["namespace"], ref.name, ref.key)
-    if config is None:
+    namespace = test["metadata"]["namespace"]
+    files = ctx.api.read_config_map_data(namespace, ref.name)
+    if files is None or ref.key not in files:
         raise SpecError(
             "spec.workload.configMapRef",
-            f"ConfigMap {ref.name} with key {ref.key} not found in namespace {test['metadata']['namespace']}",
+            f"ConfigMap {ref.name} with key {ref.key} not found in namespace {namespace}",
         )
-    return spec, config
+    return spec, files
 
 
 def sync_test_status(

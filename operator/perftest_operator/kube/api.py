@@ -414,13 +414,19 @@ class KubeApi:
             if (pod.get("metadata", {}).get("labels") or {}).get("job-name") == job_name
         ]
 
-    def read_config_map_key(self, namespace: str, name: str, key: str) -> str | None:
-        """The value under key, or None when the ConfigMap or the key does not exist."""
+    def read_config_map_data(self, namespace: str, name: str) -> dict[str, str] | None:
+        """The ConfigMap's text data (its ``data``), or None when the ConfigMap does not exist."""
         config_map = _or_none(
             lambda: self.core.read_namespaced_config_map(name, namespace, _preload_content=False)
         )
-        value = ((config_map or {}).get("data") or {}).get(key)
-        return value if isinstance(value, str) else None
+        if config_map is None:
+            return None
+        data = config_map.get("data") or {}
+        return {str(key): value for key, value in data.items() if isinstance(value, str)}
+
+    def read_config_map_key(self, namespace: str, name: str, key: str) -> str | None:
+        """The value under key, or None when the ConfigMap or the key does not exist."""
+        return (self.read_config_map_data(namespace, name) or {}).get(key)
 
     def read_secret_key(self, namespace: str, name: str, key: str) -> str | None:
         """The decoded value under key, or None when the Secret or the key does not exist."""

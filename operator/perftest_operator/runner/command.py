@@ -1,81 +1,257 @@
-"""The kube-burner command line of a run: subcommand, scale flag, rates, timeout, UUID (pure).
+"""The kube-burner command line of a run, rendered from its version's contract, and its timers (pure).
 
-What kube-burner-ocp accepts (checked against its sources, ``pkg/workloads/*.go``):
+A named workload runs ``kube-burner-ocp <workload>`` with, always and explicitly:
 
-- ``--qps``, ``--burst``, ``--timeout``, ``--uuid`` and ``--gc`` are global flags of every
-  workload subcommand (defaults 20, 20, 4h, a random UUID, true).
-- The size of a run is *not* always ``--iterations``: the node-density family takes
-  ``--pods-per-node`` (pods per worker node, default 245), virt-density ``--vms-per-node``,
-  virt-capacity-benchmark ``--max-iterations`` (0 = until failure), and the web-burner
-  workloads have no count at all (they are sized with ``--scale``/``--limitcount``).
-  ``spec.workload.iterations`` is mapped to the flag of the workload (``SCALE_FLAGS``).
-- kube-burner-ocp finds the cluster like client-go: ``$KUBECONFIG``, then ``$HOME/.kube/config``,
-  then the in-cluster service account. The Job sets neither a kubeconfig nor a ``HOME`` that
-  has one, so kube-burner always talks to the cluster it runs in, with the pod's service
-  account, and no credential is ever passed on the command line.
-- A custom configuration runs with plain kube-burner: ``kube-burner init --config=<file>``.
-  kube-burner renders its configuration as a Go template over the environment, so the run's
-  ``UUID``, ``QPS``, ``BURST`` and ``ITERATIONS`` are set as environment variables for it.
+- ``--uuid`` (the PerfRun's uid), ``--timeout``, ``--qps``/``--burst`` when the spec sets them,
+  ``--gc=true`` (kube-burner deletes what it created);
+- ``--alerting=false``: alerting is on by default and makes kube-burner-ocp look up the
+  openshift-monitoring/prometheus-k8s Route and mint a token for that ServiceAccount before it
+  starts (go-commons ``ocp-metadata/ocp-metadata.go:181-205`` at v2.1.1, kube-burner-ocp
+  ``common.go:77-82`` at v1.7.3); the operator reads Prometheus itself;
+- ``--local-indexing``: kube-burner writes its job summaries and measurement quantiles into the
+  working directory, where the Job's entry point reads them (``burnerjob``); with alerting off
+  it makes no Prometheus request at all (kube-burner ``pkg/workloads/helpers.go:87-91`` at
+  v1.17.2);
+- the size flag of the workload (``--iterations``, ``--pods-per-node``, ...) from
+  ``spec.workload.iterations``, and churn as ``spec.workload.churn`` says, every churn flag
+  spelled out (``--churn=false`` without it), so that a run does not depend on the binary's
+  defaults.
 
-``spec.workload.extraArgs`` come last, in the user's order: for a flag given twice, the last
-value wins, so extraArgs can override the operator's tuning flags (e.g. ``--gc=false``), but
-never what makes the run what it is: ``--uuid``, ``--kubeconfig``, ``--kube-context``,
-``--timeout`` and a custom workload's ``--config`` are refused when the spec is parsed, as are
-files outside the mounted config and the work directory (``api.spec.RESERVED_FLAGS``). The
-argv goes to the container as it is: no shell ever reads it, so shell metacharacters are
-plain characters of an argument.
+``spec.workload.extraArgs`` come last. Each must be a flag of that version (an unknown one is a
+SpecError worded as pflag words it, instead of an exit 1 on the cluster an hour later), and not
+one of the flags above, which the spec's own fields set. A custom configuration runs plain
+kube-burner: ``kube-burner init --config=<file> --uuid=... --timeout=...``, with ``UUID``,
+``QPS``, ``BURST`` and ``ITERATIONS`` in the environment for its templates.
 """
 
 from __future__ import annotations
 
-from perftest_operator.api.durations import format_duration
+import math
+from dataclasses import dataclass
+
+from perftest_operator.api.durations import format_duration, parse_duration
 from perftest_operator.api.errors import SpecError
-from perftest_operator.api.profiles import SCALE_FLAGS, ScaleFlag
 from perftest_operator.api.spec import Workload
+from perftest_operator.contract.calls import FlagError, flag_of
+from perftest_operator.contract.load import PINNED_VERSION, SUPPORTED_VERSIONS, load_contract
+from perftest_operator.contract.model import Contract, Flag, FlagType
+from perftest_operator.contract.model import Workload as WorkloadContract
 
-KUBE_BURNER_OCP_BINARY = "kube-burner-ocp"
-KUBE_BURNER_BINARY = "kube-burner"
 CONFIG_MOUNT_PATH = "/etc/kube-burner"
+# The runner image's entry point runs the binary and leaves the run's summary (burnerjob).
+ENTRYPOINT = ("python3", "-m", "perftest_operator.burnerjob")
+# How long kube-burner may take to create a workload's objects when the spec gives no timeout.
+CREATION_SECONDS = 3600.0
+# With churn, kube-burner stops only at the first cycle boundary after churnDuration, so the
+# cycle in progress (deletion, re-creation, waiting) runs on (kube-burner pkg/burner/
+# create.go:311-327 at v1.17.2): allowed for on top of the duration and the delay.
+CHURN_CYCLE_SECONDS = 15 * 60.0
+# The Job's deadline: kube-burner's own timers must fire first, so that its exit code (2, with
+# partial results) is seen rather than a killed pod. Outside --timeout come kube-burner-ocp's
+# health check and metadata, scheduling and pulling the image, and after it the wait for
+# garbage collection (gcTimeout, which no kube-burner-ocp flag changes) and indexing.
+DEADLINE_FIXED_MARGIN_SECONDS = 15 * 60
+DEADLINE_PROPORTIONAL_MARGIN = 0.10
 
 
-def scale_flag(workload_name: str) -> ScaleFlag:
-    """The flag that sizes ``workload_name``; ``--iterations`` for a workload not listed."""
-    return SCALE_FLAGS.get(workload_name, ScaleFlag("--iterations"))
+@dataclass(frozen=True)
+class RunCommand:
+    """What a run's container executes, and the timers that bound it."""
+
+    argv: tuple[str, ...]  # the binary and its arguments (the entry point's arguments)
+    timeout_seconds: float  # kube-burner's --timeout
+    deadline_seconds: int  # the Job's activeDeadlineSeconds
+    version: str  # kube-burner-ocp's
 
 
-def _has_flag(args: tuple[str, ...], flag: str) -> bool:
-    return any(arg == flag or arg.startswith(f"{flag}=") for arg in args)
+def contract_of(workload: Workload) -> Contract:
+    """The contract of the kube-burner-ocp version the workload runs with; SpecError if unknown."""
+    version = workload.version or PINNED_VERSION
+    if version not in SUPPORTED_VERSIONS:
+        raise SpecError(
+            "spec.workload.version",
+            f"kube-burner-ocp {version} is not supported; supported: {', '.join(SUPPORTED_VERSIONS)}",
+        )
+    return load_contract(version)
 
 
-def check_scale(workload: Workload) -> None:
-    """Raise a SpecError when ``iterations`` cannot be passed to, or is missing for, the workload.
+def _workload_contract(workload: Workload, contract: Contract) -> WorkloadContract:
+    assert workload.name is not None
+    found = contract.workload(workload.name)
+    runnable = sorted(name for name, w in contract.workloads.items() if w.refused is None)
+    if found is None:
+        raise SpecError(
+            "spec.workload.name",
+            f"unknown workload {workload.name!r} for kube-burner-ocp {contract.version}; "
+            f"known: {', '.join(runnable)}",
+        )
+    if found.refused is not None:
+        raise SpecError(
+            "spec.workload.name",
+            f"{workload.name} cannot run at kube-burner-ocp {contract.version}: {found.refused} "
+            f"({found.refused_source})",
+        )
+    return found
 
-    A purely computational function with no side effects; a no-op for custom configurations.
-    """
-    if workload.is_custom or workload.name is None:
-        return
-    scale = scale_flag(workload.name)
-    if scale.flag is None:
+
+def _operator_flags(found: WorkloadContract | None) -> dict[str, str]:
+    """Flags the operator sets, each with the spec field to use instead."""
+    if found is None:
+        custom = ("config", "configmap", "metrics-endpoint", "kubeconfig", "kube-context")
+        return {"uuid": "", "timeout": "spec.workload.timeout"} | dict.fromkeys(custom, "")
+    owned = {
+        "uuid": "",
+        "timeout": "spec.workload.timeout",
+        "qps": "spec.workload.qps",
+        "burst": "spec.workload.burst",
+        "alerting": "",
+        "local-indexing": "",
+        "metrics-endpoint": "",
+        "extract": "",
+    }
+    if found.size_flag is not None:
+        owned[found.size_flag] = "spec.workload.iterations"
+    if found.churn is not None:
+        churn = found.churn
+        for flag in (churn.enabled, churn.duration, churn.cycles, churn.delay, churn.percent):
+            owned[flag] = "spec.workload.churn"
+        owned[churn.deletion_strategy] = "spec.workload.churn"
+    return owned
+
+
+# Flags of the version that the operator does not run with, and why.
+REFUSED_FLAGS = {
+    "pprof": "it execs into the OVN pods, which kube-burner's generated role does not allow",
+}
+
+
+def check_extra_args(
+    workload: Workload, contract: Contract, found: WorkloadContract | None
+) -> None:
+    """Each extraArg is a flag of this version that the spec's fields do not own: SpecError if not."""
+    owned = _operator_flags(found)
+    name = None if found is None else found.name
+    tool = "kube-burner" if found is None else f"kube-burner-ocp {contract.version}"
+    waiting: Flag | None = None  # a flag given as `--flag value`, whose value comes next
+    for index, arg in enumerate(workload.extra_args):
+        field = f"spec.workload.extraArgs[{index}]"
+        if waiting is not None:
+            waiting = None
+            continue
+        if not arg.startswith("-"):
+            raise SpecError(field, f"{arg!r} is not a flag; {tool} would ignore or refuse it")
+        try:
+            flag, value = flag_of(contract, name, arg)
+        except FlagError as exc:
+            raise SpecError(field, f"{tool} refuses it: {exc}") from None
+        if found is not None and flag.name in REFUSED_FLAGS:
+            raise SpecError(field, f"--{flag.name} is not supported: {REFUSED_FLAGS[flag.name]}")
+        if flag.name in owned:
+            instead = owned[flag.name]
+            raise SpecError(
+                field,
+                f"--{flag.name} is set by the operator"
+                + (f"; use {instead}" if instead else " (the run's identity and how it is read)"),
+            )
+        if value is None and flag.type is FlagType.BOOL and index + 1 < len(workload.extra_args):
+            following = workload.extra_args[index + 1]
+            if following in ("true", "false"):
+                raise SpecError(
+                    f"spec.workload.extraArgs[{index + 1}]",
+                    f"write --{flag.name}={following}: a bool flag never takes the next word",
+                )
+        if value is None and flag.type is not FlagType.BOOL:
+            waiting = flag
+    if waiting is not None:
+        raise SpecError("spec.workload.extraArgs", f"--{waiting.name} needs a value")
+
+
+def check_scale(workload: Workload, found: WorkloadContract) -> None:
+    """``iterations`` must be given where the version requires it, and refused where it has no flag."""
+    if found.size_flag is None:
         if workload.iterations is not None:
             raise SpecError(
                 "spec.workload.iterations",
-                f"{workload.name} takes no iteration count; size it with extraArgs instead",
+                f"{found.name} takes no iteration count; size it with extraArgs instead",
             )
         return
-    if (
-        scale.required
-        and workload.iterations is None
-        and not _has_flag(workload.extra_args, scale.flag)
-    ):
+    flag = found.flag(found.size_flag)
+    if flag is not None and flag.required and workload.iterations is None:
         raise SpecError(
             "spec.workload.iterations",
-            f"{workload.name} needs a count (kube-burner-ocp {scale.flag}); set iterations",
+            f"{found.name} needs a count (kube-burner-ocp requires --{found.size_flag}); "
+            "set iterations",
+        )
+    if flag is not None and flag.default == "0" and workload.iterations is None:
+        # Not marked required, but a job of 0 iterations is fatal (kube-burner
+        # pkg/config/config.go:202-204 at v1.17.2: "Job ... has < 1 iterations").
+        raise SpecError(
+            "spec.workload.iterations",
+            f"{found.name} creates nothing without a count (--{found.size_flag} defaults to 0); "
+            "set iterations",
         )
 
 
-def timeout_flag_value(workload: Workload) -> str:
-    """kube-burner's ``--timeout`` for the workload, as a Go duration of whole seconds."""
-    return format_duration(max(1.0, workload.timeout_seconds))
+def _churn_flags(workload: Workload, found: WorkloadContract) -> list[str]:
+    churn = workload.churn
+    if found.churn is None:
+        if churn is not None:
+            raise SpecError("spec.workload.churn", f"{found.name} has no churn")
+        return []
+    names = found.churn
+    if churn is None:
+        return [f"--{names.enabled}=false"]
+
+    def default(name: str) -> str:
+        flag = found.flag(name)
+        assert flag is not None, name
+        return flag.default
+
+    def duration(value: float | None, name: str) -> str:
+        return default(name) if value is None else format_duration(value)
+
+    return [
+        f"--{names.enabled}=true",
+        f"--{names.duration}={duration(churn.duration_seconds, names.duration)}",
+        f"--{names.cycles}={default(names.cycles) if churn.cycles is None else churn.cycles}",
+        f"--{names.percent}={default(names.percent) if churn.percent is None else churn.percent}",
+        f"--{names.delay}={duration(churn.delay_seconds, names.delay)}",
+        f"--{names.deletion_strategy}="
+        + (
+            default(names.deletion_strategy)
+            if churn.deletion_strategy is None
+            else churn.deletion_strategy.value
+        ),
+    ]
+
+
+def _churn_seconds(argv: list[str]) -> float:
+    """How long churn may last by the rendered flags: duration, delay and one cycle on top."""
+    values = dict(arg[2:].partition("=")[::2] for arg in argv if arg.startswith("--churn"))
+    if values.get("churn") != "true":
+        return 0.0
+    duration = parse_duration(values.get("churn-duration") or "0s")
+    delay = parse_duration(values.get("churn-delay") or "0s")
+    return duration + delay + CHURN_CYCLE_SECONDS
+
+
+def _timeout(workload: Workload, churn_seconds: float) -> float:
+    if workload.timeout_seconds is None:
+        return CREATION_SECONDS + churn_seconds
+    if churn_seconds and workload.timeout_seconds <= churn_seconds:
+        raise SpecError(
+            "spec.workload.timeout",
+            f"{format_duration(workload.timeout_seconds)} does not cover churn "
+            f"({format_duration(churn_seconds)} with its delay and the cycle in progress) plus "
+            "the creation before it: kube-burner would exit 2 on every run",
+        )
+    return workload.timeout_seconds
+
+
+def job_deadline_seconds(timeout_seconds: float, contract: Contract) -> int:
+    """The Job's activeDeadlineSeconds for a kube-burner ``--timeout`` of ``timeout_seconds``."""
+    margin = DEADLINE_FIXED_MARGIN_SECONDS + DEADLINE_PROPORTIONAL_MARGIN * timeout_seconds
+    return math.ceil(timeout_seconds + contract.timers.gc_timeout_seconds + margin)
 
 
 def custom_config_path(workload: Workload) -> str:
@@ -85,33 +261,56 @@ def custom_config_path(workload: Workload) -> str:
     return f"{CONFIG_MOUNT_PATH}/{workload.config_map_ref.key}"
 
 
-def kube_burner_command(workload: Workload, *, uuid: str) -> list[str]:
-    """The full argv (binary first) that runs ``workload`` with kube-burner's UUID ``uuid``.
+def run_command(workload: Workload, *, uuid: str) -> RunCommand:
+    """The run's argv and timers; SpecError naming the field when the contract refuses the spec.
 
-    A purely computational function with no side effects; raises SpecError (see check_scale).
+    A purely computational function with no side effects.
     """
-    check_scale(workload)
-    timeout = f"--timeout={timeout_flag_value(workload)}"
+    contract = contract_of(workload)
     if workload.is_custom:
-        return [
-            KUBE_BURNER_BINARY,
-            "init",
+        check_extra_args(workload, contract, None)
+        timeout = workload.timeout_seconds or CREATION_SECONDS
+        argv = [
+            contract.custom.release.binary,
+            contract.custom.subcommand,
             f"--config={custom_config_path(workload)}",
             f"--uuid={uuid}",
-            timeout,
+            f"--timeout={format_duration(timeout)}",
             *workload.extra_args,
         ]
-    assert workload.name is not None
-    argv = [KUBE_BURNER_OCP_BINARY, workload.name]
-    scale = scale_flag(workload.name)
-    if scale.flag is not None and workload.iterations is not None:
-        argv.append(f"{scale.flag}={workload.iterations}")
-    if workload.qps is not None:
-        argv.append(f"--qps={workload.qps}")
-    if workload.burst is not None:
-        argv.append(f"--burst={workload.burst}")
-    argv += [timeout, f"--uuid={uuid}", "--gc=true", *workload.extra_args]
-    return argv
+    else:
+        found = _workload_contract(workload, contract)
+        check_scale(workload, found)
+        check_extra_args(workload, contract, found)
+        argv = [contract.release.binary, found.name]
+        if found.size_flag is not None and workload.iterations is not None:
+            argv.append(f"--{found.size_flag}={workload.iterations}")
+        if workload.qps is not None:
+            argv.append(f"--qps={workload.qps}")
+        if workload.burst is not None:
+            argv.append(f"--burst={workload.burst}")
+        churn = _churn_flags(workload, found)
+        timeout = _timeout(workload, _churn_seconds(churn))
+        argv += [
+            f"--timeout={format_duration(timeout)}",
+            f"--uuid={uuid}",
+            "--gc=true",
+            "--alerting=false",
+            "--local-indexing=true",
+            *churn,
+            *workload.extra_args,
+        ]
+    return RunCommand(
+        argv=tuple(argv),
+        timeout_seconds=timeout,
+        deadline_seconds=job_deadline_seconds(timeout, contract),
+        version=contract.version,
+    )
+
+
+def check_workload(workload: Workload) -> None:
+    """Raise the SpecError a run of this workload would meet, before any run starts."""
+    run_command(workload, uuid="00000000-0000-0000-0000-000000000000")
 
 
 def kube_burner_environment(workload: Workload, *, uuid: str) -> dict[str, str]:

@@ -11,17 +11,18 @@ user's kube-burner configuration, which the Job mounts read-only at ``/etc/kube-
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
+from perftest_operator.api.durations import format_duration
 from perftest_operator.api.errors import SpecError
 from perftest_operator.api.spec import PerfTestSpec
 from perftest_operator.runner.command import (
     CONFIG_MOUNT_PATH,
-    kube_burner_command,
+    ENTRYPOINT,
+    RunCommand,
     kube_burner_environment,
-    timeout_flag_value,
+    run_command,
 )
 from perftest_operator.runner.names import label_value, run_resource_name
 from perftest_operator.runner.refs import OwnerRef, RunRef
@@ -32,7 +33,6 @@ __all__ = [
     "RunRef",
     "build_config_map",
     "build_job",
-    "job_deadline_seconds",
     "job_namespace",
     "run_labels",
     "run_resource_name",
@@ -51,16 +51,9 @@ RUN_NAMESPACE_ANNOTATION = "perftest.dev/run-namespace"
 RUN_NAME_ANNOTATION = "perftest.dev/run-name"  # the whole name; RUN_LABEL may be shortened
 MANAGER = "perftest-operator"
 
-# activeDeadlineSeconds = timeout * (1 + proportional) + fixed. kube-burner's own --timeout
-# must fire first so that its exit code 2 (and its partial results) are seen rather than a
-# killed pod. The Job's deadline counts from the Job's start, so the margin has to cover what
-# happens outside kube-burner's timer: scheduling and pulling the image, kube-burner-ocp's
-# cluster health check and metadata gathering (before its timer starts), and, after the
-# timer fires, indexing and the wait for garbage collection of what the run created, which
-# grows with the size of the run (hence the proportional part).
 JOB_TTL_SECONDS = 7 * 24 * 3600
-DEADLINE_FIXED_MARGIN_SECONDS = 15 * 60
-DEADLINE_PROPORTIONAL_MARGIN = 0.10
+# Where the entry point leaves the run's summary; the kubelet makes it the termination message.
+TERMINATION_MESSAGE_PATH = "/dev/termination-log"
 
 # kube-burner is the load generator: it gets a whole CPU so that client-side throttling does
 # not change the rate it achieves from run to run; memory holds per-object latency
@@ -71,12 +64,6 @@ RESOURCES: dict[str, dict[str, str]] = {
 }
 OUTPUT_SIZE_LIMIT = "1Gi"
 TMP_SIZE_LIMIT = "256Mi"
-
-
-def job_deadline_seconds(timeout_seconds: float) -> int:
-    """The Job's activeDeadlineSeconds for a kube-burner ``--timeout`` of ``timeout_seconds``."""
-    margin = DEADLINE_FIXED_MARGIN_SECONDS + DEADLINE_PROPORTIONAL_MARGIN * timeout_seconds
-    return math.ceil(timeout_seconds + margin)
 
 
 def run_labels(run: RunRef) -> dict[str, str]:
@@ -116,48 +103,62 @@ def _metadata(spec: PerfTestSpec, run: RunRef, owner: OwnerRef | None) -> dict[s
     return metadata
 
 
-def _run_record(spec: PerfTestSpec, run: RunRef) -> dict[str, Any]:
+def _run_record(spec: PerfTestSpec, run: RunRef, image: str) -> dict[str, Any]:
     workload = spec.workload
     ref = workload.config_map_ref
+    command = run_command(workload, uuid=run.uid)
     return {
         "test": run.test,
         "run": run.run,
         "runUID": run.uid,
         "runNamespace": run.namespace,
         "targetNamespace": job_namespace(spec, run),
-        "image": workload.image,
+        "image": image,
         "workload": workload.name,
+        "kubeBurnerOcpVersion": command.version,
         "customConfig": None if ref is None else {"configMap": ref.name, "key": ref.key},
         "iterations": workload.iterations,
         "qps": workload.qps,
         "burst": workload.burst,
-        "timeout": timeout_flag_value(workload),
-        "activeDeadlineSeconds": job_deadline_seconds(workload.timeout_seconds),
+        "timeout": format_duration(command.timeout_seconds),
+        "activeDeadlineSeconds": command.deadline_seconds,
         "extraArgs": list(workload.extra_args),
-        "command": kube_burner_command(workload, uuid=run.uid),
+        "command": list(command.argv),
     }
 
 
 def build_config_map(
-    spec: PerfTestSpec, run: RunRef, *, custom_config: str | None, owner: OwnerRef | None
+    spec: PerfTestSpec,
+    run: RunRef,
+    *,
+    image: str,
+    custom_files: Mapping[str, str] | None,
+    owner: OwnerRef | None,
 ) -> dict[str, Any]:
     """The run's ConfigMap: ``run.json`` (the record of the run) and, for a custom workload, the
-    user's kube-burner configuration under the key it had in the user's ConfigMap.
+    files of the user's ConfigMap (the kube-burner config under the key the spec names, and the
+    object templates beside it, which the config names by their path under /etc/kube-burner).
 
-    A purely computational function with no side effects. ``custom_config`` is the text read
-    from ``spec.workload.configMapRef``; it must be given for a custom workload and only then.
-    The ConfigMap is immutable: a run's configuration never changes after it started.
+    A purely computational function with no side effects. ``custom_files`` is the data of
+    ``spec.workload.configMapRef``'s ConfigMap; it must be given for a custom workload and only
+    then. The ConfigMap is immutable: a run's configuration never changes after it started.
     """
     ref = spec.workload.config_map_ref
-    if (ref is None) != (custom_config is None):
-        raise ValueError("custom_config must be given exactly when the workload is custom")
-    data = {RUN_RECORD_KEY: json.dumps(_run_record(spec, run), indent=2, sort_keys=True) + "\n"}
-    if ref is not None and custom_config is not None:
-        if ref.key == RUN_RECORD_KEY:
+    if (ref is None) != (custom_files is None):
+        raise ValueError("custom_files must be given exactly when the workload is custom")
+    record = _run_record(spec, run, image)
+    data = {RUN_RECORD_KEY: json.dumps(record, indent=2, sort_keys=True) + "\n"}
+    if ref is not None and custom_files is not None:
+        if RUN_RECORD_KEY in custom_files:
             raise SpecError(
-                "spec.workload.configMapRef.key", f"{RUN_RECORD_KEY!r} is reserved; rename the key"
+                "spec.workload.configMapRef",
+                f"the key {RUN_RECORD_KEY!r} of ConfigMap {ref.name} is reserved; rename it",
             )
-        data[ref.key] = custom_config
+        if ref.key not in custom_files:
+            raise SpecError(
+                "spec.workload.configMapRef.key", f"ConfigMap {ref.name} has no {ref.key!r}"
+            )
+        data.update(custom_files)
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -181,6 +182,7 @@ def build_job(
     spec: PerfTestSpec,
     run: RunRef,
     *,
+    image: str,
     owner: OwnerRef | None,
     service_account: str | None = None,
     run_as_user: int | None = None,
@@ -197,7 +199,7 @@ def build_job(
     ``nodeSelector``, ``affinity`` and ``tolerations`` (the target platform's scheduling rules).
     """
     workload = spec.workload
-    argv = kube_burner_command(workload, uuid=run.uid)
+    command: RunCommand = run_command(workload, uuid=run.uid)
     env = [{"name": "HOME", "value": OUTPUT_DIR}]
     env += [
         {"name": name, "value": value}
@@ -212,17 +214,9 @@ def build_job(
         {"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE_LIMIT}},
     ]
     if workload.config_map_ref is not None:
-        key = workload.config_map_ref.key
+        # Every file of the run's ConfigMap: the config and the templates it names.
         mounts.append({"name": "config", "mountPath": CONFIG_MOUNT_PATH, "readOnly": True})
-        volumes.append(
-            {
-                "name": "config",
-                "configMap": {
-                    "name": run_resource_name(run.run),
-                    "items": [{"key": key, "path": key}],
-                },
-            }
-        )
+        volumes.append({"name": "config", "configMap": {"name": run_resource_name(run.run)}})
     pod_security: dict[str, Any] = {
         "runAsNonRoot": True,
         "seccompProfile": {"type": "RuntimeDefault"},
@@ -238,14 +232,15 @@ def build_job(
         "containers": [
             {
                 "name": KUBE_BURNER_CONTAINER,
-                "image": workload.image,
+                "image": image,
                 "imagePullPolicy": "IfNotPresent",
-                "command": argv[:1],
-                "args": argv[1:],
+                "command": list(ENTRYPOINT),
+                "args": list(command.argv),
                 "workingDir": OUTPUT_DIR,
                 "env": env,
                 "resources": {kind: dict(values) for kind, values in RESOURCES.items()},
                 "securityContext": _restricted_security_context(),
+                "terminationMessagePath": TERMINATION_MESSAGE_PATH,
                 "terminationMessagePolicy": "FallbackToLogsOnError",
                 "volumeMounts": mounts,
             }
@@ -262,7 +257,7 @@ def build_job(
         "metadata": _metadata(spec, run, owner),
         "spec": {
             "backoffLimit": 0,
-            "activeDeadlineSeconds": job_deadline_seconds(workload.timeout_seconds),
+            "activeDeadlineSeconds": command.deadline_seconds,
             # Removed by the cluster a week after it finished, should the operator never prune it
             # (PerfTest deleted, operator gone); long enough for any operator outage.
             "ttlSecondsAfterFinished": JOB_TTL_SECONDS,

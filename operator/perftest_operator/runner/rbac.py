@@ -1,58 +1,177 @@
-"""The ServiceAccount and RBAC that kube-burner works with on a remote target, as dicts (pure).
+"""The ServiceAccount and RBAC kube-burner works with, derived from its contract, as dicts (pure).
 
-On a remote target the operator sets these up itself, with the target kubeconfig's identity
-(an administrator of the target): a ServiceAccount in the run namespace, the cluster-wide
-`perftest-kube-burner` ClusterRole (kube-burner-ocp's workloads create namespaces and the
-objects in them, read nodes and, on OpenShift, the cluster's identity), a ClusterRoleBinding
-of the two, and on OpenShift one to `cluster-monitoring-view` so that a token minted for the
-ServiceAccount can query thanos-querier. On the hub the operator creates no RBAC (that would
-make its own role far wider); there the Job runs as PERFTEST_JOB_SERVICE_ACCOUNT, and
-`manifests/kube-burner/` holds the same ClusterRole for an administrator to bind.
+Each kube-burner-ocp workload gets its own ClusterRole, ``perftest-kube-burner-<workload>``,
+whose rules are exactly the requests a run of it makes (``contract.calls.run_calls``): the
+startup's health check and cluster metadata, the workload's own reads, and kube-burner's
+namespaces, objects, waiting, verification, churn and garbage collection. The rules cover every
+command line the operator renders for the workload: with and without churn (both deletion
+strategies) and with the measurements its flags switch on; ``--pprof`` is refused instead (it
+would need exec into the OVN pods). Rules are cluster-wide: kube-burner creates its namespaces
+as it goes. A request that names a fixed object (``get jobs osd-cluster-ready``) is granted for
+that name only.
+
+A custom configuration runs plain kube-burner with whatever kinds its templates create; its
+ClusterRole, ``perftest-kube-burner-custom``, grants kube-burner's own requests and the common
+kinds, and a workload that creates others needs a ClusterRole of its own bound to the same
+ServiceAccount.
+
+On a remote target the operator creates the ServiceAccount, the workload's ClusterRole and a
+ClusterRoleBinding per run namespace, with the target kubeconfig's identity. On its own cluster
+it creates no RBAC: ``manifests/kube-burner`` ships the same ClusterRoles (tests keep them equal)
+and the bindings for the ServiceAccount in ``perftest-runs``.
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from perftest_operator.contract.calls import resolve_flags, run_calls
+from perftest_operator.contract.model import ApiCall, Contract
 from perftest_operator.runner.manifests import MANAGED_BY_LABEL, MANAGER
 from perftest_operator.runner.names import run_resource_name
 
 SERVICE_ACCOUNT = "perftest-kube-burner"
-CLUSTER_ROLE = "perftest-kube-burner"
+CLUSTER_ROLE_PREFIX = "perftest-kube-burner"
+CUSTOM_ROLE = f"{CLUSTER_ROLE_PREFIX}-custom"
 MONITORING_CLUSTER_ROLE = "cluster-monitoring-view"
+# The flags every rendered command line carries (runner.command), and the variants whose
+# requests a workload's role covers as well.
+OPERATOR_ARGS = ("--gc=true", "--alerting=false", "--local-indexing=true")
+_VARIANT_FLAGS = (
+    ("--churn=true", "--churn-deletion-strategy=default"),
+    ("--churn=true", "--churn-deletion-strategy=gvr"),
+    ("--service-latency=true",),
+    ("--networkpolicy-latency=false",),
+)
+# RBAC grants resourceNames only to requests that carry the object's name: never to list,
+# watch, deletecollection or create (kubernetes.io/docs/reference/access-authn-authz/rbac,
+# "Referring to resources"), except a create on a subresource of a named object.
+_NAMEABLE_VERBS = frozenset({"get", "update", "patch", "delete"})
 
 _ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 _READ_VERBS = ("get", "list", "watch")
 
-# (API group, resources, verbs). What kube-burner-ocp's workloads create and clean up, and
-# what it reads for its metadata and health checks. A custom workload that creates other
-# kinds needs a ClusterRole of its own bound to the same ServiceAccount.
-KUBE_BURNER_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
-    (
-        "",
-        (
-            "namespaces",
-            "pods",
-            "services",
-            "endpoints",
-            "configmaps",
-            "secrets",
-            "serviceaccounts",
-            "replicationcontrollers",
-            "persistentvolumeclaims",
-        ),
-        _ALL_VERBS,
-    ),
-    ("", ("nodes", "events", "pods/log"), _READ_VERBS),
-    ("apps", ("deployments", "replicasets", "statefulsets", "daemonsets"), _ALL_VERBS),
-    ("batch", ("jobs",), _ALL_VERBS),
-    ("networking.k8s.io", ("networkpolicies", "ingresses"), _ALL_VERBS),
-    ("policy", ("poddisruptionbudgets",), _ALL_VERBS),
-    ("route.openshift.io", ("routes", "routes/custom-host"), _ALL_VERBS),
-    ("build.openshift.io", ("builds", "buildconfigs"), _ALL_VERBS),
-    ("image.openshift.io", ("imagestreams",), _ALL_VERBS),
-    ("config.openshift.io", ("clusterversions", "infrastructures", "networks"), _READ_VERBS),
+
+@dataclass(frozen=True, order=True)
+class Rule:
+    """One PolicyRule of a ClusterRole."""
+
+    api_group: str
+    resources: tuple[str, ...]
+    verbs: tuple[str, ...]
+    resource_names: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        rule: dict[str, Any] = {
+            "apiGroups": [self.api_group],
+            "resources": list(self.resources),
+            "verbs": list(self.verbs),
+        }
+        if self.resource_names:
+            rule["resourceNames"] = list(self.resource_names)
+        return rule
+
+    def grants(self, call: ApiCall) -> bool:
+        """Whether this rule alone allows ``call`` (the RBAC authorizer's matching, narrowed)."""
+        if call.group != self.api_group or call.resource not in self.resources:
+            return False
+        if call.verb not in self.verbs:
+            return False
+        return not self.resource_names or call.name in self.resource_names
+
+
+_CUSTOM_CORE = tuple(
+    [
+        "configmaps",
+        "endpoints",
+        "namespaces",
+        "persistentvolumeclaims",
+        "pods",
+        "replicationcontrollers",
+        "secrets",
+        "serviceaccounts",
+        "services",
+    ]
 )
+# kube-burner's own requests for a custom configuration and the kinds custom workloads most
+# often create; what else a configuration creates, its author binds.
+CUSTOM_RULES: tuple[Rule, ...] = (
+    Rule("", _CUSTOM_CORE, _ALL_VERBS),
+    Rule("", ("events", "nodes", "pods/log"), _READ_VERBS),
+    Rule("apps", ("daemonsets", "deployments", "replicasets", "statefulsets"), _ALL_VERBS),
+    Rule("batch", ("jobs",), _ALL_VERBS),
+    Rule("networking.k8s.io", ("ingresses", "networkpolicies"), _ALL_VERBS),
+)
+
+
+def _named(call: ApiCall) -> bool:
+    if call.name is None or call.in_workload_namespaces:
+        return False
+    return call.verb in _NAMEABLE_VERBS or (call.verb == "create" and "/" in call.resource)
+
+
+def rules_for(calls: Iterable[ApiCall]) -> tuple[Rule, ...]:
+    """The fewest rules that allow exactly these requests: a purely computational function.
+
+    A (group, resource, verb) that some call makes without a fixed name is granted for every
+    name; otherwise for the names the calls use. Resources of one group that need the same
+    verbs (and no names) share a rule.
+    """
+    names: dict[tuple[str, str, str], set[str] | None] = {}
+    for call in calls:
+        key = (call.group, call.resource, call.verb)
+        known = names.get(key, set())
+        if not _named(call):
+            names[key] = None
+        elif known is not None:
+            names[key] = known | {str(call.name)}
+    verbs: dict[tuple[str, str, tuple[str, ...]], set[str]] = {}
+    for (group, resource, verb), found in names.items():
+        verbs.setdefault((group, resource, tuple(sorted(found or ()))), set()).add(verb)
+    merged: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[str]] = {}
+    for (group, resource, resource_names), granted in verbs.items():
+        merged.setdefault((group, tuple(sorted(granted)), resource_names), []).append(resource)
+    return tuple(
+        sorted(
+            Rule(group, tuple(sorted(resources)), granted, resource_names)
+            for (group, granted, resource_names), resources in merged.items()
+        )
+    )
+
+
+def _variants(contract: Contract, workload: str) -> list[tuple[str, ...]]:
+    names = {flag.name for flag in contract.flags_of(workload)}
+    variants: list[tuple[str, ...]] = [()]
+    for variant in _VARIANT_FLAGS:
+        if all(arg[2:].partition("=")[0] in names for arg in variant):
+            variants.append(variant)
+    return variants
+
+
+def workload_calls(contract: Contract, workload: str) -> tuple[ApiCall, ...]:
+    """Every request a run of ``workload`` makes under any command line the operator renders."""
+    calls: list[ApiCall] = []
+    for variant in _variants(contract, workload):
+        flags = resolve_flags(contract, workload, [*OPERATOR_ARGS, *variant])
+        calls += run_calls(contract, workload, flags)
+    return tuple(dict.fromkeys(calls))
+
+
+def workload_rules(contract: Contract, workload: str) -> tuple[Rule, ...]:
+    """The rules of ``workload``'s ClusterRole at this version."""
+    return rules_for(workload_calls(contract, workload))
+
+
+def missing_grants(rules: Sequence[Rule], calls: Iterable[ApiCall]) -> list[ApiCall]:
+    """The calls no rule allows."""
+    return [call for call in calls if not any(rule.grants(call) for rule in rules)]
+
+
+def cluster_role_name(workload: str | None) -> str:
+    return CUSTOM_ROLE if workload is None else f"{CLUSTER_ROLE_PREFIX}-{workload}"
 
 
 def _labels() -> dict[str, str]:
@@ -67,15 +186,12 @@ def build_service_account(namespace: str) -> dict[str, Any]:
     }
 
 
-def build_cluster_role() -> dict[str, Any]:
+def build_cluster_role(name: str, rules: Sequence[Rule]) -> dict[str, Any]:
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRole",
-        "metadata": {"name": CLUSTER_ROLE, "labels": _labels()},
-        "rules": [
-            {"apiGroups": [group], "resources": list(resources), "verbs": list(verbs)}
-            for group, resources, verbs in KUBE_BURNER_RULES
-        ],
+        "metadata": {"name": name, "labels": _labels()},
+        "rules": [rule.as_dict() for rule in rules],
     }
 
 
@@ -98,13 +214,30 @@ def build_cluster_role_binding(namespace: str, cluster_role: str) -> dict[str, A
     }
 
 
-def build_target_rbac(namespace: str, *, openshift: bool) -> list[dict[str, Any]]:
+def role_rules(contract: Contract, workload: str | None) -> tuple[Rule, ...]:
+    """The rules of the ClusterRole a run of ``workload`` (None: custom) works with."""
+    return CUSTOM_RULES if workload is None else workload_rules(contract, workload)
+
+
+def build_target_rbac(
+    namespace: str, contract: Contract, workload: str | None, *, openshift: bool
+) -> list[dict[str, Any]]:
     """Everything kube-burner's ServiceAccount needs on a remote target, in creation order."""
+    role = cluster_role_name(workload)
     objects = [
         build_service_account(namespace),
-        build_cluster_role(),
-        build_cluster_role_binding(namespace, CLUSTER_ROLE),
+        build_cluster_role(role, role_rules(contract, workload)),
+        build_cluster_role_binding(namespace, role),
     ]
     if openshift:
         objects.append(build_cluster_role_binding(namespace, MONITORING_CLUSTER_ROLE))
     return objects
+
+
+def shipped_cluster_roles(contract: Contract) -> list[dict[str, Any]]:
+    """The ClusterRoles ``manifests/kube-burner`` ships for the hub: every runnable workload's."""
+    names = [name for name, found in contract.workloads.items() if found.refused is None]
+    return [
+        build_cluster_role(cluster_role_name(name), role_rules(contract, name))
+        for name in itertools.chain(names, [None])
+    ]

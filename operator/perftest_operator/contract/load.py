@@ -1,0 +1,232 @@
+"""The contract files shipped in this package, parsed once into typed data (reads package data).
+
+One YAML file per supported kube-burner-ocp version, ``kube-burner-ocp-<version>.yaml`` next to
+this module. ``PINNED_VERSION`` is the one the runner image carries (Containerfile.runner).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from perftest_operator.api.durations import parse_duration
+from perftest_operator.contract.model import (
+    ApiCall,
+    BurnerJob,
+    CheckKind,
+    Churn,
+    Condition,
+    Contract,
+    CustomTool,
+    Flag,
+    FlagType,
+    JobType,
+    Measurement,
+    Messages,
+    ObjectKind,
+    OnError,
+    Prerequisite,
+    Release,
+    SourceRef,
+    Timers,
+    Workload,
+)
+
+PINNED_VERSION = "v1.7.3"
+SUPPORTED_VERSIONS: tuple[str, ...] = ("v1.7.3",)
+_FILE = "kube-burner-ocp-{version}.yaml"
+
+
+def _flag(raw: Mapping[str, Any]) -> Flag:
+    return Flag(
+        name=str(raw["name"]),
+        type=FlagType(raw["type"]),
+        default=str(raw.get("default", "")),
+        source=str(raw["source"]),
+        shorthand=raw.get("shorthand"),
+        required=bool(raw.get("required", False)),
+    )
+
+
+def _call(raw: Mapping[str, Any], phase: str) -> ApiCall:
+    return ApiCall(
+        verb=str(raw["verb"]),
+        group=str(raw.get("group") or ""),
+        resource=str(raw.get("resource") or ""),
+        source=str(raw["source"]),
+        namespace=raw.get("namespace"),
+        name=raw.get("name"),
+        label_selector=raw.get("labelSelector"),
+        field_selector=raw.get("fieldSelector"),
+        in_workload_namespaces=bool(raw.get("inWorkloadNamespaces", False)),
+        all_namespaces=bool(raw.get("allNamespaces", False)),
+        when=Condition(str(raw.get("when") or "")),
+        on_error=OnError(raw.get("onError", OnError.EXIT.value)),
+        phase=phase,
+        each=raw.get("each"),
+    )
+
+
+def _prerequisite(raw: Mapping[str, Any]) -> Prerequisite:
+    return Prerequisite(
+        check=CheckKind(raw["check"]),
+        message=str(raw["message"]),
+        source=str(raw["source"]),
+        group=str(raw.get("group") or ""),
+        version=str(raw.get("version") or "v1"),
+        resource=str(raw.get("resource") or ""),
+        namespace=raw.get("namespace"),
+        name=raw.get("name"),
+        field=raw.get("field"),
+        when=Condition(str(raw.get("when") or "")),
+    )
+
+
+def _object(raw: Mapping[str, Any]) -> ObjectKind:
+    return ObjectKind(
+        api_version=str(raw["apiVersion"]),
+        kind=str(raw["kind"]),
+        resource=str(raw["resource"]),
+        namespaced=bool(raw["namespaced"]),
+        source=str(raw["source"]),
+        namespace=raw.get("namespace"),
+        wait=bool(raw.get("wait", True)),
+        when=Condition(str(raw.get("when") or "")),
+    )
+
+
+def _job(raw: Mapping[str, Any]) -> BurnerJob:
+    return BurnerJob(
+        name=str(raw["name"]),
+        source=str(raw["source"]),
+        type=JobType(raw.get("type", JobType.CREATE.value)),
+        namespace=str(raw.get("namespace") or ""),
+        namespaced_iterations=bool(raw.get("namespacedIterations", True)),
+        pre_load_images=bool(raw.get("preLoadImages", True)),
+        wait_when_finished=bool(raw.get("waitWhenFinished", True)),
+        pod_wait=bool(raw.get("podWait", False)),
+        cleanup=bool(raw.get("cleanup", True)),
+        verify_objects=bool(raw.get("verifyObjects", True)),
+        churn=Condition(str(raw.get("churn", "false"))),
+        objects=tuple(_object(item) for item in raw.get("objects") or ()),
+        label_selector=raw.get("labelSelector"),
+        when=Condition(str(raw.get("when") or "")),
+    )
+
+
+def _measurement(raw: Mapping[str, Any]) -> Measurement:
+    name = str(raw["name"])
+    return Measurement(
+        name=name,
+        source=str(raw["source"]),
+        when=Condition(str(raw.get("when") or "")),
+        calls=tuple(_call(item, f"measurement:{name}") for item in raw.get("calls") or ()),
+    )
+
+
+def _workload(name: str, raw: Mapping[str, Any]) -> Workload:
+    churn = raw.get("churn")
+    refused = raw.get("refused") or {}
+    return Workload(
+        name=name,
+        source=str(raw["source"]),
+        flags=tuple(_flag(item) for item in raw.get("flags") or ()),
+        silence_usage=bool(raw.get("silenceUsage", False)),
+        size_flag=raw.get("size"),
+        churn=None
+        if churn is None
+        else Churn(
+            enabled=churn["enabled"],
+            duration=churn["duration"],
+            cycles=churn["cycles"],
+            delay=churn["delay"],
+            percent=churn["percent"],
+            deletion_strategy=churn["deletionStrategy"],
+        ),
+        pod_ready_threshold=raw.get("podReadyThreshold"),
+        calls=tuple(_call(item, "prerun") for item in raw.get("calls") or ()),
+        prerequisites=tuple(_prerequisite(item) for item in raw.get("prerequisites") or ()),
+        jobs=tuple(_job(item) for item in raw.get("jobs") or ()),
+        measurements=tuple(_measurement(item) for item in raw.get("measurements") or ()),
+        refused=refused.get("reason"),
+        refused_source=refused.get("source"),
+    )
+
+
+def _release(raw: Mapping[str, Any]) -> Release:
+    return Release(
+        archive=str(raw["archive"]),
+        checksums=str(raw["checksums"]),
+        binary=str(raw["binary"]),
+        source=str(raw["source"]),
+    )
+
+
+def parse_contract(raw: Mapping[str, Any]) -> Contract:
+    """A contract from its YAML document: a purely computational function."""
+    messages, timers, custom = raw["messages"], raw["timers"], raw["custom"]
+    return Contract(
+        tool=str(raw["tool"]),
+        version=str(raw["version"]),
+        library_version=str(raw["libraryVersion"]),
+        sources=MappingProxyType(
+            {
+                short: SourceRef(str(ref["repository"]), str(ref["ref"]), str(ref["commit"]))
+                for short, ref in raw["sources"].items()
+            }
+        ),
+        release=_release(raw["release"]),
+        flags=tuple(_flag(item) for item in raw["flags"]),
+        messages=Messages(
+            unknown_flag=str(messages["unknownFlag"]),
+            unknown_shorthand=str(messages["unknownShorthand"]),
+            invalid_argument=str(messages["invalidArgument"]),
+            required_flags=str(messages["requiredFlags"]),
+            exit_code=int(messages["exitCode"]),
+            source=str(messages["source"]),
+        ),
+        startup=tuple(_call(item, "startup") for item in raw["startup"]),
+        workloads=MappingProxyType(
+            {name: _workload(name, item) for name, item in raw["workloads"].items()}
+        ),
+        runtime=MappingProxyType(
+            {
+                phase: tuple(_call(item, phase) for item in calls)
+                for phase, calls in raw["runtime"].items()
+            }
+        ),
+        timers=Timers(
+            default_timeout_seconds=parse_duration(str(timers["defaultTimeout"])),
+            gc_timeout_seconds=parse_duration(str(timers["gcTimeout"])),
+            source=str(timers["source"]),
+        ),
+        custom=CustomTool(
+            tool=str(custom["tool"]),
+            version=str(custom["version"]),
+            subcommand=str(custom["subcommand"]),
+            release=_release(custom["release"]),
+            flags=tuple(_flag(item) for item in custom["flags"]),
+            source=str(custom["source"]),
+        ),
+        outputs=MappingProxyType({str(k): str(v) for k, v in (raw.get("outputs") or {}).items()}),
+    )
+
+
+@functools.cache
+def load_contract(version: str = PINNED_VERSION) -> Contract:
+    """The contract of a supported kube-burner-ocp version; ValueError for any other."""
+    if version not in SUPPORTED_VERSIONS:
+        raise ValueError(
+            f"kube-burner-ocp {version} is not supported; supported: {', '.join(SUPPORTED_VERSIONS)}"
+        )
+    text = (
+        importlib.resources.files("perftest_operator.contract")
+        .joinpath(_FILE.format(version=version))
+        .read_text(encoding="utf-8")
+    )
+    return parse_contract(yaml.safe_load(text))

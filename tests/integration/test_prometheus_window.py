@@ -32,7 +32,7 @@ from localstack.prometheus import (
     replayed_prometheus,
 )
 from perftest_operator.api.errors import MetricMissing, PrometheusUnavailable, QueryError, SpecError
-from perftest_operator.api.kpi import Aggregation, MetricSpec
+from perftest_operator.api.kpi import Aggregation, MetricSpec, OverTime
 from perftest_operator.api.profiles import DEFAULT_METRICS
 from perftest_operator.api.spec import PrometheusSettings
 from perftest_operator.metrics.client import build_prometheus_client, display_url
@@ -137,14 +137,24 @@ def test_neighbouring_runs_do_not_leak_into_a_window(prometheus: PrometheusServe
 
 @pytest.mark.prometheus
 @pytest.mark.parametrize(
-    ("aggregation", "expected"),
-    # evaluations every 30 s see every other point: 0, 2, ..., 160
-    [(Aggregation.LAST, 160.0), (Aggregation.MIN, 0.0), (Aggregation.AVG, 80.0)],
+    ("over_time", "aggregation", "expected"),
+    # evaluations every 30 s see every other point: 0, 2, ..., 160; one series
+    [
+        (OverTime.LAST, Aggregation.MAX, 160.0),
+        (OverTime.MIN, Aggregation.MIN, 0.0),
+        (OverTime.AVG, Aggregation.AVG, 80.0),
+        (OverTime.P95, Aggregation.AVG, 152.0),  # 0.95 * 160
+    ],
 )
 def test_a_backfilled_gauge_aggregates_over_the_window(
-    prometheus: PrometheusServer, aggregation: Aggregation, expected: float
+    prometheus: PrometheusServer, over_time: OverTime, aggregation: Aggregation, expected: float
 ) -> None:
-    metric = MetricSpec(name="objects", query=f'{GAUGE}{{job="replay"}}', aggregation=aggregation)
+    metric = MetricSpec(
+        name="objects",
+        query=f'{GAUGE}{{job="replay"}}',
+        over_time=over_time,
+        aggregation=aggregation,
+    )
     result = query_window(client_for(prometheus.url), metric, run_window(RUNS[1]), STEP)
     assert result.value == pytest.approx(expected, rel=1e-12)
     assert result.series_count == 1
@@ -162,7 +172,10 @@ def test_the_window_end_is_respected(prometheus: PrometheusServer) -> None:
     assert 0 < partial.value < 0.95 * full.value
     # ... and max differs from avg over the full window (the ramp is real)
     average = query_window(
-        client, dataclasses.replace(READ_ONLY, aggregation=Aggregation.AVG), run_window(run), STEP
+        client,
+        dataclasses.replace(READ_ONLY, over_time=OverTime.AVG, aggregation=Aggregation.AVG),
+        run_window(run),
+        STEP,
     )
     assert average.value < full.value
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from perftest_operator.api.errors import SpecError
-from perftest_operator.api.kpi import Aggregation, Direction
+from perftest_operator.api.kpi import Aggregation, Direction, OverTime
 from perftest_operator.api.profiles import DEFAULT_METRICS, READ_ONLY_API_CALLS_LATENCY
 from perftest_operator.api.spec import (
     DEFAULT_IMAGE,
@@ -45,7 +45,10 @@ def test_minimal_spec_gets_the_documented_defaults() -> None:
     assert spec.metrics == DEFAULT_METRICS
     assert [m.name for m in spec.metrics] == ["readOnlyAPICallsLatency", "mutatingAPICallsLatency"]
     assert spec.metrics[0].query == READ_ONLY_API_CALLS_LATENCY
-    assert spec.metrics[0].aggregation is Aggregation.MAX
+    assert (spec.metrics[0].over_time, spec.metrics[0].aggregation) == (
+        OverTime.MAX,
+        Aggregation.MAX,
+    )
     assert spec.analysis.min_history == 5
 
 
@@ -140,7 +143,8 @@ def test_full_spec_is_parsed_field_by_field() -> None:
     assert spec.prometheus.url == "http://127.0.0.1:9090"
     assert spec.prometheus.step_seconds == 15
     [metric] = spec.metrics
-    assert (metric.aggregation, metric.direction, metric.threshold_percent) == (
+    assert (metric.over_time, metric.aggregation, metric.direction, metric.threshold_percent) == (
+        OverTime.P95,
         Aggregation.P95,
         Direction.HIGHER_IS_BETTER,
         5.0,
@@ -165,7 +169,10 @@ def test_full_spec_is_parsed_field_by_field() -> None:
         ({"prometheus": {"url": "http://host:99999/"}}, "spec.prometheus.url"),
         ({"metrics": [{"name": "x"}]}, "spec.metrics[0].query"),
         ({"metrics": []}, "spec.metrics"),
-        ({"metrics": [{"name": "x", "query": "up", "aggregation": "median"}]}, "spec.metrics[0]"),
+        (
+            {"metrics": [{"name": "x", "query": "up", "aggregation": "median"}]},
+            "spec.metrics[0].aggregation",
+        ),
         (
             {"metrics": [{"name": "x", "query": "up", "threshold": 5000}]},
             "spec.metrics[0].threshold",

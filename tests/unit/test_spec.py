@@ -8,7 +8,11 @@ import pytest
 
 from perftest_operator.api.errors import SpecError
 from perftest_operator.api.kpi import Aggregation, Direction, OverTime
-from perftest_operator.api.profiles import DEFAULT_METRICS, READ_ONLY_API_CALLS_LATENCY
+from perftest_operator.api.profiles import (
+    DEFAULT_METRICS,
+    MUTATING_API_CALLS_LATENCY,
+    READ_ONLY_API_CALLS_LATENCY,
+)
 from perftest_operator.api.spec import (
     DEFAULT_IMAGE,
     Acknowledgement,
@@ -27,6 +31,10 @@ MINIMAL: dict[str, Any] = {
 }
 
 
+NAMESPACE = (("scope", "namespace"),)
+CLUSTER = (("scope", "cluster"),)
+
+
 def with_changes(**changes: Any) -> dict[str, Any]:
     spec = {key: dict(value) for key, value in MINIMAL.items()}
     for key, value in changes.items():
@@ -43,12 +51,18 @@ def test_minimal_spec_gets_the_documented_defaults() -> None:
     assert spec.prometheus.step_seconds == 30
     assert spec.prometheus.insecure_skip_verify is False
     assert spec.metrics == DEFAULT_METRICS
-    assert [m.name for m in spec.metrics] == ["readOnlyAPICallsLatency", "mutatingAPICallsLatency"]
-    assert spec.metrics[0].query == READ_ONLY_API_CALLS_LATENCY
-    assert (spec.metrics[0].over_time, spec.metrics[0].aggregation) == (
-        OverTime.MAX,
-        Aggregation.MAX,
-    )
+    # kube-burner-ocp's report profile names, split by scope as Orion's configs split them
+    assert [(m.name, m.over_time, m.aggregation, m.labels) for m in spec.metrics] == [
+        ("avg-ro-apicalls-latency-namespace", OverTime.AVG, Aggregation.AVG, NAMESPACE),
+        ("max-ro-apicalls-latency-namespace", OverTime.MAX, Aggregation.AVG, NAMESPACE),
+        ("avg-ro-apicalls-latency-cluster", OverTime.AVG, Aggregation.AVG, CLUSTER),
+        ("max-ro-apicalls-latency-cluster", OverTime.MAX, Aggregation.AVG, CLUSTER),
+        ("avg-mutating-apicalls-latency", OverTime.AVG, Aggregation.AVG, ()),
+        ("max-mutating-apicalls-latency", OverTime.MAX, Aggregation.AVG, ()),
+    ]
+    assert {m.query for m in spec.metrics[:4]} == {READ_ONLY_API_CALLS_LATENCY}
+    assert {m.query for m in spec.metrics[4:]} == {MUTATING_API_CALLS_LATENCY}
+    assert {(m.unit, m.direction) for m in spec.metrics} == {("s", Direction.LOWER_IS_BETTER)}
     assert spec.analysis.min_history == 5
 
 

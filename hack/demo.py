@@ -36,6 +36,8 @@ NAMESPACE = "perftest-demo"
 TEST = "api-latency"
 SAMPLE = REPO / "manifests" / "samples" / "perftest-api-latency.yaml"
 WORKDIR = REPO / ".demo"
+# Two of the six default KPIs (the story's read-only p99, namespace scope): its peak, its mean.
+SHOWN_KPIS = ("max-ro-apicalls-latency-namespace", "avg-ro-apicalls-latency-namespace")
 
 
 def say(text: str) -> None:
@@ -145,12 +147,13 @@ def main() -> int:
                     what=f"{name} to finish",
                 )
                 status = run["status"]
-                value = (status.get("values") or {}).get("readOnlyAPICallsLatency")
+                values = status.get("values") or {}
                 verdict = (status.get("verdict") or {}).get("result", status.get("reason"))
-                shown = f"{value:.3f} s" if isinstance(value, float) else "-"
-                print(
-                    f"  {name:<16} {status['startTime']}  readOnlyAPICallsLatency max {shown:>9}  verdict {verdict}"
+                shown = "  ".join(
+                    f"{kpi} {values[kpi]:7.3f} s" if isinstance(values.get(kpi), float) else kpi
+                    for kpi in SHOWN_KPIS
                 )
+                print(f"  {name:<16} {status['startTime']}  {shown}  verdict {verdict}")
 
             say("What a user sees")
             kubectl(kubeconfig, "get", "perftests", "-n", NAMESPACE)

@@ -94,11 +94,16 @@ def gauge_openmetrics(
 
 @dataclass(frozen=True)
 class ReplayRun:
-    """One past benchmark run and the values kube-burner's API latency KPIs must report for it.
+    """One past benchmark run and the p99 API latencies (s) its busiest series reach.
 
-    The latencies are the ``max`` over the window of kube-burner-ocp's
-    ``readOnlyAPICallsLatency`` and ``mutatingAPICallsLatency`` queries, in seconds; each must
-    lie in (0.005, 60], the range a p99 over the apiserver's buckets can express.
+    For each of kube-burner-ocp's two API latency expressions (read-only, mutating) the replay
+    holds two series (see _API_SERIES): a busy one whose p99 rises to the run's value over the
+    first half of the window and holds it, and a quiet one constantly at ``below(value)``. So
+    max-ro-apicalls-latency-namespace (max over time of the one namespace-scoped read-only
+    series) is exactly ``read_only_api_calls_latency``; the cluster-scoped read-only KPIs are
+    ``below(read_only_api_calls_latency)``; max-mutating-apicalls-latency is the mean of
+    ``mutating_api_calls_latency`` and ``below`` of it. Each value must lie in (0.005, 60],
+    the range a p99 over the apiserver's buckets can express.
     """
 
     start: datetime
@@ -137,8 +142,8 @@ def _p99_bucket_increments(value: float) -> list[float]:
     return increments
 
 
-def _below(value: float) -> float:
-    """A latency strictly between the first bucket bound and ``value``."""
+def below(value: float) -> float:
+    """A latency strictly between the first bucket bound and ``value``: the quiet series' p99."""
     return (value + APISERVER_LATENCY_BUCKETS[0]) / 2
 
 
@@ -146,7 +151,7 @@ def _ramp(run_start: float, run_end: float, wanted: float) -> Callable[[float], 
     """p99 over time: a baseline below ``wanted`` up to the start, a linear rise over the first
     half of the window, then ``wanted`` held over the second half, so that the max over the
     window is ``wanted`` for any query step shorter than half the window, and max != avg."""
-    baseline = _below(wanted)
+    baseline = below(wanted)
     middle = (run_start + run_end) / 2
 
     def value_at(moment: float) -> float:
@@ -167,8 +172,9 @@ class _ApiSeries:
     pick: Callable[[ReplayRun], Callable[[float], float]]  # p99 over time for a run
 
 
-# Two resources per KPI, so that `max` over kube-burner's per-(resource, verb, scope) series has
-# to pick: pods at the wanted value (rising), configmaps constantly below it.
+# Two series per expression, as kube-burner's p99 by (resource, verb, scope) gives them: pods
+# at the wanted value (rising), configmaps constantly below it. The read-only pair differs in
+# scope (the scope KPIs each see one), the mutating pair does not (its KPIs average both).
 _API_SERIES: tuple[_ApiSeries, ...] = (
     _ApiSeries(
         "GET",
@@ -182,7 +188,7 @@ _API_SERIES: tuple[_ApiSeries, ...] = (
         "LIST",
         "configmaps",
         "cluster",
-        lambda run: lambda _: _below(run.read_only_api_calls_latency),
+        lambda run: lambda _: below(run.read_only_api_calls_latency),
     ),
     _ApiSeries(
         "POST",
@@ -196,7 +202,7 @@ _API_SERIES: tuple[_ApiSeries, ...] = (
         "DELETE",
         "configmaps",
         "namespace",
-        lambda run: lambda _: _below(run.mutating_api_calls_latency),
+        lambda run: lambda _: below(run.mutating_api_calls_latency),
     ),
 )
 
@@ -213,9 +219,9 @@ def apiserver_latency_openmetrics(runs: Sequence[ReplayRun]) -> str:
     """An OpenMetrics document (ending in ``# EOF``) of apiserver_request_duration_seconds.
 
     For each run, cumulative histogram buckets are "scraped" every 15 s from LEAD_SECONDS
-    before its window to its end, such that kube-burner-ocp's readOnlyAPICallsLatency and
-    mutatingAPICallsLatency queries, aggregated with ``max`` over the window, give the run's
-    wanted values (to float precision). Counters keep growing across runs, never reset; runs
+    before its window to its end, such that kube-burner-ocp's p99 expressions for read-only
+    and mutating calls give each series the p99 that _API_SERIES wants at each scrape (to float
+    precision; see ReplayRun for what the default KPIs then report). Counters keep growing across runs, never reset; runs
     must be in time order and their lead-ins must not overlap the previous run. A purely
     computational function with no side effects.
     """
@@ -533,6 +539,7 @@ __all__ = [
     "ReplayRun",
     "apiserver_latency_openmetrics",
     "backfill_openmetrics",
+    "below",
     "free_port",
     "gauge_openmetrics",
     "replayed_prometheus",

@@ -9,8 +9,11 @@ from typing import Any
 from localstack.jobs import JobScript, Script
 from localstack.prometheus import ReplayRun
 
-# OpenShift 4.19 nightlies, January 2025: readOnlyAPICallsLatency max (s). Run 8 is the first bad one
-# (RHCOS kernel 427 -> 570, madvise/MADV_RANDOM); the values then flip between ~3.9 s and ~19.9 s.
+# OpenShift 4.19 nightlies, January 2025: the worst read-only API p99 of a run (s), reported then
+# as readOnlyAPICallsLatency max. Run 8 is the first bad one (RHCOS kernel 427 -> 570,
+# madvise/MADV_RANDOM); the values then flip between ~3.9 s and ~19.9 s. In the replay it is the
+# peak of the namespace-scoped read-only series, so max-ro-apicalls-latency-namespace reports
+# exactly these values (localstack.prometheus.ReplayRun says what the other defaults report).
 READ_ONLY_LATENCY = (
     0.984,
     0.984,
@@ -47,6 +50,17 @@ MUTATING_LATENCY = (
     0.299,
 )
 FIRST_BAD_RUN = 8
+# Which default KPIs carry the story. The replay's read-only series (GET pods, namespace scope;
+# LIST configmaps, cluster scope) both follow the night's latency, as the kernel slowed every
+# read-only call, so the four read-only KPIs (avg and max over time, per scope) all move at run
+# 8 and the two mutating ones do not. STORY_KPI reports READ_ONLY_LATENCY exactly.
+STORY_KPI = "max-ro-apicalls-latency-namespace"
+STORY_KPIS = (
+    "avg-ro-apicalls-latency-cluster",
+    "avg-ro-apicalls-latency-namespace",
+    "max-ro-apicalls-latency-cluster",
+    "max-ro-apicalls-latency-namespace",
+)
 RUN_MINUTES = 20
 # A 20 % step at night 10 that the newest-runs check first places at night 9 (1.043, already
 # high) when night 10 arrives; on all 12 nights the series alone places it at night 10.

@@ -25,7 +25,7 @@ from localstack.remote_target import (
     put_secret,
     target_kubeconfig,
 )
-from localstack.story import READ_ONLY_LATENCY, replay_script
+from localstack.story import READ_ONLY_LATENCY, STORY_KPI, replay_script
 from localstack.target_objects import (
     ROUTE_CRD,
     cluster_nodes,
@@ -105,7 +105,7 @@ def test_the_job_runs_on_the_target_and_the_verdict_lands_on_the_hub(
         assert not jobs.errors, jobs.errors
     status = run["status"]
     assert status["phase"] == "Succeeded", status.get("message")
-    assert status["values"]["readOnlyAPICallsLatency"] == pytest.approx(READ_ONLY_LATENCY[0])
+    assert status["values"][STORY_KPI] == pytest.approx(READ_ONLY_LATENCY[0])
     assert status["job"]["namespace"] == target.namespace
     assert status["job"]["kubeconfigSecretRef"] == {"name": SECRET, "key": KEY}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import threading
+import urllib.parse
 from typing import Any
 
 import kubernetes
@@ -13,18 +14,28 @@ from kubernetes.client.exceptions import ApiException
 
 from localstack.jobs import SimulatedJobController
 from localstack.objects import Kube, perftest_body, wait_for
-from localstack.prometheus import HeaderRecordingProxy, ReplayRun, replayed_prometheus
+from localstack.prometheus import HeaderRecordingProxy, ReplayRun, below, replayed_prometheus
 from localstack.story import (
     EARLY_STEP_LATENCY,
     FIRST_BAD_RUN,
+    MUTATING_LATENCY,
     READ_ONLY_LATENCY,
+    STORY_KPI,
+    STORY_KPIS,
     replay_script,
     story_runs,
+)
+from perftest_operator.api.profiles import (
+    DEFAULT_METRICS,
+    MUTATING_API_CALLS_LATENCY,
+    READ_ONLY_API_CALLS_LATENCY,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.prometheus]
 
 TEST = "api-latency"
+DEFAULT_KPIS = {metric.name for metric in DEFAULT_METRICS}
+READ_ONLY_KPIS = set(STORY_KPIS)  # the read-only defaults, which the story moves
 
 
 def perftest(prometheus_url: str, **spec: Any) -> dict[str, Any]:
@@ -51,10 +62,16 @@ def warnings(kube: Kube, reason: str, kind: str = "PerfTest") -> list[Any]:
     ]
 
 
+def kpi_named(message: str) -> str:
+    """The default KPI an Event's message is about (messages start with the KPI's name)."""
+    [kpi] = [name for name in DEFAULT_KPIS if message.startswith(f"{name} ")]
+    return kpi
+
+
 def test_kernel_regression_is_reported_at_the_first_bad_run(
     kube: Kube, replay: list[ReplayRun], prometheus_url: str, start_operator: Any
 ) -> None:
-    """15 nightlies, the 8th takes readOnlyAPICallsLatency from ~0.98 s to 3.98 s, then it flip-flops."""
+    """15 nightlies, the 8th takes the read-only API p99 from ~0.98 s to 3.98 s, then it flip-flops."""
     snapshots: dict[int, dict[str, Any]] = {}
     with SimulatedJobController(
         kube.api_client, replay_script(replay), namespace=kube.namespace
@@ -87,10 +104,20 @@ def test_kernel_regression_is_reported_at_the_first_bad_run(
             }
         assert not jobs.errors, jobs.errors
 
-    # Each run's value is what Prometheus holds for exactly that run's window.
-    for number, wanted in enumerate(READ_ONLY_LATENCY, start=1):
-        value = snapshots[number]["run"]["status"]["values"]["readOnlyAPICallsLatency"]
-        assert value == pytest.approx(wanted, rel=1e-6), f"run {number}"
+    # Each run's values are what Prometheus holds for exactly that run's window: the story's
+    # read-only p99 is the peak of the one namespace-scoped read-only series, so
+    # max-ro-apicalls-latency-namespace carries the story's values (the replay's other series:
+    # see localstack.prometheus.ReplayRun).
+    for number, (read_only, mutating) in enumerate(
+        zip(READ_ONLY_LATENCY, MUTATING_LATENCY, strict=True), start=1
+    ):
+        values = snapshots[number]["run"]["status"]["values"]
+        assert set(values) == DEFAULT_KPIS, f"run {number}"
+        assert values[STORY_KPI] == pytest.approx(read_only, rel=1e-6), f"run {number}"
+        assert values["max-ro-apicalls-latency-cluster"] == pytest.approx(below(read_only))
+        assert values["max-mutating-apicalls-latency"] == pytest.approx(
+            (mutating + below(mutating)) / 2
+        )
 
     # No regression reported for the seven good runs.
     for number in range(1, FIRST_BAD_RUN):
@@ -101,35 +128,42 @@ def test_kernel_regression_is_reported_at_the_first_bad_run(
     assert snapshots[4]["run"]["status"]["verdict"]["result"] == "InsufficientHistory"
     assert snapshots[7]["run"]["status"]["verdict"]["result"] == "Pass"
 
-    # The 8th run itself is the regression: in its PerfRun, in the PerfTest status, in a Warning Event.
+    # The 8th run itself is the regression: in its PerfRun, in the PerfTest status, in Warning
+    # Events. The kernel slowed every read-only call: in the replay both read-only series (GET
+    # pods, namespace scope; LIST configmaps, cluster scope) follow the night's latency, so each
+    # of the four read-only KPIs (avg and max over time, per scope) has its change point at run
+    # 8, and each raises its own alarm. The mutating calls kept their ~0.3 s: no change there.
     bad = f"{TEST}-{FIRST_BAD_RUN}"
     at_bad = snapshots[FIRST_BAD_RUN]
     for verdict in (at_bad["run"]["status"]["verdict"], at_bad["test"]["status"]["verdict"]):
         assert verdict["result"] == "Regression"
-        regressions = [cp for cp in verdict["changePoints"] if cp["regression"]]
-        assert [(cp["metric"], cp["run"], cp["index"]) for cp in regressions] == [
-            ("readOnlyAPICallsLatency", bad, FIRST_BAD_RUN - 1)
+        regressions = {cp["metric"]: cp for cp in verdict["changePoints"] if cp["regression"]}
+        assert sorted((m, cp["run"], cp["index"]) for m, cp in regressions.items()) == [
+            (metric, bad, FIRST_BAD_RUN - 1) for metric in sorted(READ_ONLY_KPIS)
         ]
-        point = regressions[0]
+        point = regressions[STORY_KPI]
         assert point["before"] == pytest.approx(0.984, rel=0.01)
         assert point["after"] > 3.9
         assert point["changePercent"] > 290
+        assert all(cp["changePercent"] > 100 for cp in regressions.values())
     test_status = at_bad["test"]["status"]
     assert test_status["phase"] == "Regressed"
     assert condition(at_bad["test"], "Regressed")["status"] == "True"
     assert test_status["observedGeneration"] == at_bad["test"]["metadata"]["generation"]
-    assert at_bad["warnings"] == 1
-    [event] = warnings(kube, "RegressionDetected")
-    assert (
-        "readOnlyAPICallsLatency" in event.message and bad in event.message and "%" in event.message
-    )
+    assert at_bad["warnings"] == len(READ_ONLY_KPIS)
+    events = warnings(kube, "RegressionDetected")
+    assert all(bad in event.message and "%" in event.message for event in events)
+    assert sorted(kpi_named(event.message) for event in events) == sorted(READ_ONLY_KPIS)
 
     # The flip-flopping runs after it keep pointing at the same first bad run, with no new alarm.
     for number in range(FIRST_BAD_RUN + 1, len(READ_ONLY_LATENCY) + 1):
         verdict = snapshots[number]["test"]["status"]["verdict"]
         assert verdict["result"] == "Regression", number
-        assert [cp["run"] for cp in verdict["changePoints"] if cp["regression"]] == [bad], number
-    assert len(warnings(kube, "RegressionDetected")) == 1
+        regressions = [
+            (cp["metric"], cp["run"]) for cp in verdict["changePoints"] if cp["regression"]
+        ]
+        assert sorted(regressions) == [(metric, bad) for metric in sorted(READ_ONLY_KPIS)], number
+    assert len(warnings(kube, "RegressionDetected")) == len(READ_ONLY_KPIS)
     final = snapshots[len(READ_ONLY_LATENCY)]["test"]["status"]
     assert final["runs"] == {"total": 15, "succeeded": 15, "failed": 0}
     assert len(kube.jobs()) == 15, "exactly one Job per run"
@@ -294,7 +328,9 @@ def test_prometheus_token_from_a_secret_is_sent_and_never_shown(
         )
     assert run["status"]["phase"] == "Succeeded", run["status"]["message"]
     queries = [r for r in proxy.requests if r.path.startswith("/api/v1/query_range")]
-    assert len(queries) == 2, "one range query per metric"
+    # the six default KPIs share two queries: one range query per distinct query
+    sent = [dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(r.path).query)) for r in queries]
+    assert [q["query"] for q in sent] == [READ_ONLY_API_CALLS_LATENCY, MUTATING_API_CALLS_LATENCY]
     assert {r.headers.get("Authorization") for r in queries} == {f"Bearer {token}"}
     operator.stop()
     shown = [str(run), str(test), *(e.message for e in kube.events()), operator.log_text()]
@@ -416,15 +452,17 @@ def test_a_single_flaky_run_is_flagged_then_withdrawn_explicitly(
 
     verdicts = nightly_verdicts(kube, start_operator, tmp_path, flaky)
 
+    # The slow night moves all four read-only KPIs (both read-only series follow the night's
+    # latency in the replay), so each is flagged, and each is withdrawn, on its own.
+    at_eight = [(f"{TEST}-8", metric) for metric in sorted(READ_ONLY_KPIS)]
     assert verdicts[8]["result"] == "Regression"
-    assert [cp["run"] for cp in verdicts[8]["changePoints"]] == [f"{TEST}-8"]
+    assert sorted((cp["run"], cp["metric"]) for cp in verdicts[8]["changePoints"]) == at_eight
     final = verdicts[len(flaky)]
     assert final["result"] == "Pass"
-    assert [(w["metric"], w["run"]) for w in final["withdrawn"]] == [
-        ("readOnlyAPICallsLatency", f"{TEST}-8")
-    ]
+    assert sorted((w["run"], w["metric"]) for w in final["withdrawn"]) == at_eight
     withdrawals = [e for e in kube.events() if e.reason == "ChangePointWithdrawn"]
-    assert len(withdrawals) == 1 and f"{TEST}-8" in withdrawals[0].message
+    assert sorted(kpi_named(event.message) for event in withdrawals) == sorted(READ_ONLY_KPIS)
+    assert all(f"{TEST}-8" in event.message for event in withdrawals)
 
 
 def test_a_change_point_stays_at_the_run_the_alarm_named(
@@ -435,10 +473,14 @@ def test_a_change_point_stays_at_the_run_the_alarm_named(
     # night 10, which would withdraw night 9 as a flaky run and raise a second alarm for it.
     verdicts = nightly_verdicts(kube, start_operator, tmp_path, list(EARLY_STEP_LATENCY))
 
+    # All four read-only KPIs see the step (the replay's read-only series both follow it); each
+    # change point stays at night 9, and each KPI raises its one alarm.
+    at_nine = [(f"{TEST}-9", metric) for metric in sorted(READ_ONLY_KPIS)]
     assert [verdicts[n]["changePoints"] for n in range(1, 10)] == [[]] * 9
     for night in (10, 11, 12):
         assert verdicts[night]["result"] == "Regression"
-        assert [cp["run"] for cp in verdicts[night]["changePoints"]] == [f"{TEST}-9"], night
+        found = sorted((cp["run"], cp["metric"]) for cp in verdicts[night]["changePoints"])
+        assert found == at_nine, night
     assert verdicts[12]["withdrawn"] == []
     events = kube.events()
     assert [e for e in events if e.reason == "ChangePointWithdrawn"] == []
@@ -447,7 +489,8 @@ def test_a_change_point_stays_at_the_run_the_alarm_named(
         for e in events
         if e.reason == "RegressionDetected" and e.involved_object.kind == "PerfTest"
     ]
-    assert len(alarms) == 1 and f"{TEST}-9" in alarms[0].message
+    assert sorted(kpi_named(alarm.message) for alarm in alarms) == sorted(READ_ONLY_KPIS)
+    assert all(f"{TEST}-9" in alarm.message for alarm in alarms)
 
 
 def node(name: str, role: str, kernel: str) -> dict[str, Any]:

@@ -27,16 +27,22 @@ from localstack.prometheus import (
     ReplayRun,
     apiserver_latency_openmetrics,
     backfill_openmetrics,
+    below,
     free_port,
     gauge_openmetrics,
     replayed_prometheus,
 )
 from perftest_operator.api.errors import MetricMissing, PrometheusUnavailable, QueryError, SpecError
-from perftest_operator.api.kpi import Aggregation, MetricSpec
+from perftest_operator.api.kpi import Aggregation, MetricSpec, OverTime
 from perftest_operator.api.profiles import DEFAULT_METRICS
 from perftest_operator.api.spec import PrometheusSettings
 from perftest_operator.metrics.client import build_prometheus_client, display_url
-from perftest_operator.metrics.window import RunWindow, collect_run_metrics, query_window
+from perftest_operator.metrics.window import (
+    MetricValue,
+    RunWindow,
+    collect_run_metrics,
+    query_window,
+)
 
 STEP = 30.0
 RUN_MINUTES = 40
@@ -53,15 +59,32 @@ RUNS = [
     )
     for night, (read_only, mutating) in enumerate([(4.0, 0.31), (0.98, 0.0123), (19.9, 0.35)])
 ]
-READ_ONLY, MUTATING = DEFAULT_METRICS
+BY_NAME = {metric.name: metric for metric in DEFAULT_METRICS}
+READ_ONLY = BY_NAME["max-ro-apicalls-latency-namespace"]
+MUTATING = BY_NAME["max-mutating-apicalls-latency"]
 TOKEN = "plantedToken-3f9a1c7e5b"
 
 
 def wanted(run: ReplayRun) -> dict[str, float]:
+    """The defaults that the replay fixes exactly (ReplayRun): the peaks and the quiet series."""
+    read_only, mutating = run.read_only_api_calls_latency, run.mutating_api_calls_latency
     return {
-        "readOnlyAPICallsLatency": run.read_only_api_calls_latency,
-        "mutatingAPICallsLatency": run.mutating_api_calls_latency,
+        "max-ro-apicalls-latency-namespace": read_only,  # GET pods, its only series
+        "max-ro-apicalls-latency-cluster": below(read_only),  # LIST configmaps, constant
+        "avg-ro-apicalls-latency-cluster": below(read_only),
+        "max-mutating-apicalls-latency": (mutating + below(mutating)) / 2,  # POST pods, DELETE cms
     }
+
+
+# Series per default KPI in the replay: one read-only series per scope, two mutating ones.
+SERIES_PER_KPI = {
+    "avg-ro-apicalls-latency-namespace": 1,
+    "max-ro-apicalls-latency-namespace": 1,
+    "avg-ro-apicalls-latency-cluster": 1,
+    "max-ro-apicalls-latency-cluster": 1,
+    "avg-mutating-apicalls-latency": 2,
+    "max-mutating-apicalls-latency": 2,
+}
 
 
 def run_window(run: ReplayRun) -> RunWindow:
@@ -109,13 +132,23 @@ def test_each_window_gives_its_runs_values(prometheus: PrometheusServer, night: 
 
     values = collect_run_metrics(client, DEFAULT_METRICS, window, STEP)
 
-    assert set(values) == {metric.name for metric in DEFAULT_METRICS}
+    assert list(values) == [metric.name for metric in DEFAULT_METRICS]
+    read = {name: value for name, value in values.items() if isinstance(value, MetricValue)}
+    assert read.keys() == values.keys()
     for name, expected in wanted(run).items():
-        assert values[name].name == name
-        assert values[name].value == pytest.approx(expected, rel=1e-6)
-        assert values[name].series_count == 2  # pods and configmaps: `max` had to choose
-        evaluations = int(window.duration_seconds // STEP) + 1
-        assert values[name].sample_count == 2 * evaluations
+        assert read[name].value == pytest.approx(expected, rel=1e-6), name
+    # the averages over time of the rising series lie between its baseline and its peak
+    for kind, peak in [
+        ("ro-apicalls-latency-namespace", run.read_only_api_calls_latency),
+        ("mutating-apicalls-latency", run.mutating_api_calls_latency),
+    ]:
+        average, maximum = read[f"avg-{kind}"].value, read[f"max-{kind}"].value
+        assert below(below(peak)) < average < maximum, kind
+    evaluations = int(window.duration_seconds // STEP) + 1
+    for name, value in read.items():
+        assert value.name == name
+        assert value.series_count == SERIES_PER_KPI[name], name
+        assert value.sample_count == SERIES_PER_KPI[name] * evaluations, name
 
 
 @pytest.mark.prometheus
@@ -126,25 +159,37 @@ def test_neighbouring_runs_do_not_leak_into_a_window(prometheus: PrometheusServe
     # before the next run's first sample (its lead-in starts 5 minutes before its window).
     wide = RunWindow(before.end + timedelta(minutes=3), after.start - timedelta(minutes=6))
 
-    for metric in DEFAULT_METRICS:
-        result = query_window(client, metric, wide, STEP)
-        assert result.value == pytest.approx(wanted(middle)[metric.name], rel=1e-6)
+    # The maxima over time and the constant series: a wider window around the middle run adds
+    # no sample above its own (its lead-in and tail are lower or equal).
+    for name, expected in wanted(middle).items():
+        result = query_window(client, BY_NAME[name], wide, STEP)
+        assert result.value == pytest.approx(expected, rel=1e-6), name
         # and the neighbours' own windows still hold their (higher) values
-        assert query_window(client, metric, RunWindow(after.start, after.end), STEP).value > (
-            result.value
-        )
+        assert query_window(
+            client, BY_NAME[name], RunWindow(after.start, after.end), STEP
+        ).value > (result.value)
 
 
 @pytest.mark.prometheus
 @pytest.mark.parametrize(
-    ("aggregation", "expected"),
-    # evaluations every 30 s see every other point: 0, 2, ..., 160
-    [(Aggregation.LAST, 160.0), (Aggregation.MIN, 0.0), (Aggregation.AVG, 80.0)],
+    ("over_time", "aggregation", "expected"),
+    # evaluations every 30 s see every other point: 0, 2, ..., 160; one series
+    [
+        (OverTime.LAST, Aggregation.MAX, 160.0),
+        (OverTime.MIN, Aggregation.MIN, 0.0),
+        (OverTime.AVG, Aggregation.AVG, 80.0),
+        (OverTime.P95, Aggregation.AVG, 152.0),  # 0.95 * 160
+    ],
 )
 def test_a_backfilled_gauge_aggregates_over_the_window(
-    prometheus: PrometheusServer, aggregation: Aggregation, expected: float
+    prometheus: PrometheusServer, over_time: OverTime, aggregation: Aggregation, expected: float
 ) -> None:
-    metric = MetricSpec(name="objects", query=f'{GAUGE}{{job="replay"}}', aggregation=aggregation)
+    metric = MetricSpec(
+        name="objects",
+        query=f'{GAUGE}{{job="replay"}}',
+        over_time=over_time,
+        aggregation=aggregation,
+    )
     result = query_window(client_for(prometheus.url), metric, run_window(RUNS[1]), STEP)
     assert result.value == pytest.approx(expected, rel=1e-12)
     assert result.series_count == 1
@@ -162,7 +207,7 @@ def test_the_window_end_is_respected(prometheus: PrometheusServer) -> None:
     assert 0 < partial.value < 0.95 * full.value
     # ... and max differs from avg over the full window (the ramp is real)
     average = query_window(
-        client, dataclasses.replace(READ_ONLY, aggregation=Aggregation.AVG), run_window(run), STEP
+        client, BY_NAME["avg-ro-apicalls-latency-namespace"], run_window(run), STEP
     )
     assert average.value < full.value
 
@@ -247,7 +292,7 @@ def test_a_stopped_server_is_unavailable(tmp_path: Path, caplog: pytest.LogCaptu
         query_window(client, READ_ONLY, run_window(RUNS[0]), STEP)
 
     message = str(caught.value)
-    assert "readOnlyAPICallsLatency" in message
+    assert READ_ONLY.name in message
     assert url in message
     assert TOKEN not in message
     assert TOKEN not in repr(caught.value)
@@ -278,7 +323,12 @@ MATRIX = json.dumps(
         "status": "success",
         "data": {
             "resultType": "matrix",
-            "result": [{"metric": {"resource": "pods"}, "values": [[1736733600, "1.5"]]}],
+            "result": [
+                {
+                    "metric": {"resource": "pods", "scope": "namespace"},
+                    "values": [[1736733600, "1.5"]],
+                }
+            ],
         },
     }
 )
@@ -404,7 +454,12 @@ def test_a_non_finite_only_answer_is_missing() -> None:
             "status": "success",
             "data": {
                 "resultType": "matrix",
-                "result": [{"metric": {}, "values": [[1736733600, "NaN"], [1736733630, "+Inf"]]}],
+                "result": [
+                    {
+                        "metric": {"scope": "namespace"},
+                        "values": [[1736733600, "NaN"], [1736733630, "+Inf"]],
+                    }
+                ],
             },
         }
     )

@@ -286,7 +286,7 @@ OPERATOR_METRICS = {
 GRAFANA_VARIABLES = {
     "$namespace": "perf",
     "$test": "nightly",
-    "$metric": "readOnlyAPICallsLatency",
+    "$metric": "max-ro-apicalls-latency-namespace",
     "$__range": "30d",
     "$__rate_interval": "2m",
     "$__interval": "1h",

@@ -34,7 +34,14 @@ from perftest_operator.api.conditions import FALSE, TRUE, UNKNOWN, set_condition
 from perftest_operator.api.durations import parse_duration
 from perftest_operator.api.errors import SpecError
 from perftest_operator.api.fingerprint import spec_fingerprint
-from perftest_operator.api.kpi import DEFAULT_THRESHOLD_PERCENT, Aggregation, Direction, MetricSpec
+from perftest_operator.api.kpi import (
+    DEFAULT_THRESHOLD_PERCENT,
+    LEGACY_LAST,
+    Aggregation,
+    Direction,
+    MetricSpec,
+    OverTime,
+)
 from perftest_operator.api.perfrun import ConfirmationState, Trigger, build_perfrun
 from perftest_operator.api.schedule import DEFAULT_TIME_ZONE, parse_cron, parse_time_zone
 from perftest_operator.api.settings import PREFIX, load_settings
@@ -495,7 +502,7 @@ def test_status_shapes_shared_by_both_crds_are_identical() -> None:
 
 ENUMS: list[tuple[str, str, type[enum.Enum]]] = [
     ("perftests", "spec.target.platform", Platform),
-    ("perftests", "spec.metrics[].aggregation", Aggregation),
+    ("perftests", "spec.metrics[].overTime", OverTime),
     ("perftests", "spec.metrics[].direction", Direction),
     ("perftests", "spec.concurrencyPolicy", ConcurrencyPolicy),
     ("perftests", "spec.workload.churn.deletionStrategy", ChurnDeletionStrategy),
@@ -522,6 +529,11 @@ def test_crd_enum_equals_the_python_enum(plural: str, path: str, model: type[enu
     assert at(schema_of(plural), path)["enum"] == [member.value for member in model]
 
 
+def test_aggregation_enum_is_the_python_enum_and_the_legacy_last() -> None:
+    node = at(schema_of("perftests"), "spec.metrics[].aggregation")
+    assert node["enum"] == [member.value for member in Aggregation] + [LEGACY_LAST]
+
+
 @pytest.mark.parametrize(("plural", "path"), VERDICT_RESULT_PATHS)
 def test_verdict_result_enum_equals_the_analysis_enum(plural: str, path: str) -> None:
     assert at(schema_of(plural), path)["enum"] == [result.value for result in VerdictResult]
@@ -540,7 +552,10 @@ def test_every_enum_in_the_crds_is_compared_with_a_model() -> None:
         if "enum" in node
     }
     compared = (
-        {(p, q) for p, q, _ in ENUMS} | set(VERDICT_RESULT_PATHS) | set(CONDITION_STATUS_PATHS)
+        {(p, q) for p, q, _ in ENUMS}
+        | set(VERDICT_RESULT_PATHS)
+        | set(CONDITION_STATUS_PATHS)
+        | {("perftests", "spec.metrics[].aggregation")}
     )
     assert declared == compared
 
@@ -627,7 +642,11 @@ MINIMAL_SPECS = [
     {
         "workload": {"configMapRef": {"name": "burner", "key": "config.yml"}},
         "prometheus": {"url": "https://prometheus.example:9091", "useServiceAccountToken": True},
-        "metrics": [{"name": "podReadyLatency", "query": "max(pod_ready_seconds)"}],
+        "metrics": [
+            {"name": "podReadyLatency", "query": "max(pod_ready_seconds)"},
+            # overTime without aggregation: the API server fills in aggregation max
+            {"name": "avgLatency", "query": "p99", "overTime": "avg", "labels": {"scope": ""}},
+        ],
     },
     {
         "target": {"namespace": "perf", "kubeconfigSecretRef": {"name": "kc", "key": "config"}},
@@ -824,6 +843,10 @@ INVALID_SPECS: list[tuple[str, Callable[[dict[str, Any]], None], str, bool]] = [
     ("metric without name", changed("metrics.0.name", DROP), "metrics.0", True),
     ("metric name with a space", changed("metrics.0.name", "read only"), "metrics.0.name", True),
     ("unknown aggregation", changed("metrics.0.aggregation", "median"), "metrics.0.aggregation", True),
+    ("unknown overTime", changed("metrics.0.overTime", "median"), "metrics.0.overTime", True),
+    ("labels a list", changed("metrics.0.labels", ["scope"]), "metrics.0.labels", True),
+    ("label value a number", changed("metrics.0.labels", {"scope": 1}), "metrics.0.labels.scope", True),
+    ("too many labels", changed("metrics.0.labels", {f"l{i}": "x" for i in range(21)}), "metrics.0.labels", False),
     ("unknown direction", changed("metrics.0.direction", "Up"), "metrics.0.direction", True),
     ("threshold 2000", changed("metrics.0.threshold", 2000), "metrics.0.threshold", True),
     ("threshold negative", changed("metrics.0.threshold", -1), "metrics.0.threshold", True),
@@ -886,6 +909,8 @@ LEFT_TO_CEL_OR_THE_OPERATOR: list[tuple[str, Callable[[dict[str, Any]], None], s
     ("zero timeout", changed("workload.timeout", "0s"), None),
     ("url with a bad port", changed("prometheus.url", "http://prometheus:port"), None),
     ("duplicate metric names", changed("metrics", [{"name": "a", "query": "up"}] * 2), None),
+    ("overTime avg with aggregation last", changed("metrics.0", {"name": "a", "query": "up", "aggregation": "last", "overTime": "avg"}), "metrics[]"),
+    ("a label name with a dash", changed("metrics.0.labels", {"api-scope": "cluster"}), "metrics[].labels"),
     ("cron minute 61", changed("schedule", "61 2 * * *"), None),
     ("unknown time zone", changed("timeZone", "Mars/Olympus"), None),
 ]  # fmt: skip

@@ -47,11 +47,29 @@ def test_a_fingerprint_is_sixteen_hex_digits_and_stable() -> None:
     assert spec_fingerprint(copy.deepcopy(a_spec())) == fingerprint
 
 
+def pooled_spec() -> dict[str, Any]:
+    """KPIs whose meaning did not change when overTime came: max, last, min, no labels."""
+    spec = a_spec()
+    spec["metrics"][1]["aggregation"] = "last"
+    spec["metrics"].append({"name": "cpu", "query": "min(c)", "aggregation": "min"})
+    return spec
+
+
 def test_the_fingerprint_of_a_spec_does_not_change_between_operator_versions() -> None:
     # Computed once by this code and kept: every stored PerfRun carries its fingerprint, so a
     # change here makes skipUnchanged rerun everything once and "what changed" name the spec.
-    # Change it only together with the fingerprint's format number.
-    assert spec_fingerprint(a_spec()) == "0b35b2d32fe795ec"
+    # Change it only together with the fingerprint's format number. Format 2 (the contract with
+    # kube-burner-ocp changed every run's command line): pooled_spec's was 172b7be7f95bfe0e in
+    # format 1 (9477b6f and the two-stage KPIs), a_spec's b119c2de5ece1e7b, then
+    # 140fddf8339bb37b when its p99 KPI became a p99 per series, then across series.
+    assert spec_fingerprint(pooled_spec()) == "21e6b171ae1417a0"
+    assert spec_fingerprint(a_spec()) == "ca6af05a8df3b07b"
+
+
+def test_aggregation_last_is_the_same_kpi_as_overtime_last_then_max() -> None:
+    spelled_out = pooled_spec()
+    spelled_out["metrics"][1].update({"overTime": "last", "aggregation": "max"})
+    assert spec_fingerprint(spelled_out) == spec_fingerprint(pooled_spec())
 
 
 def test_defaults_written_out_give_the_same_fingerprint() -> None:
@@ -60,6 +78,8 @@ def test_defaults_written_out_give_the_same_fingerprint() -> None:
     explicit["workload"].update({"extraArgs": []})
     explicit["prometheus"].update({"step": "30s", "url": "http://127.0.0.1:9090/"})
     explicit["metrics"][0].update({"aggregation": "max", "direction": "LowerIsBetter"})
+    explicit["metrics"][0].update({"overTime": "max", "labels": {}})
+    explicit["metrics"][1]["overTime"] = "p99"  # overTime defaults to the aggregation
     assert spec_fingerprint(explicit) == spec_fingerprint(a_spec())
 
 
@@ -134,6 +154,10 @@ def test_when_and_how_runs_are_judged_leave_the_fingerprint_alone(
         setter("prometheus", "step", value="15s"),
         lambda spec: spec["metrics"][0].update({"query": "max(c)"}),
         lambda spec: spec["metrics"][0].update({"aggregation": "p95"}),
+        lambda spec: spec["metrics"][0].update({"overTime": "avg"}),
+        lambda spec: spec["metrics"][1].update({"overTime": "max"}),
+        lambda spec: spec["metrics"][0].update({"labels": {"scope": "cluster"}}),
+        lambda spec: spec["metrics"][1].update({"labels": {"scope": "cluster"}}),
         lambda spec: spec["metrics"][0].update({"name": "readOnlyLatency"}),
         lambda spec: spec["metrics"].pop(),
         lambda spec: spec.pop("metrics"),
@@ -158,6 +182,10 @@ def test_when_and_how_runs_are_judged_leave_the_fingerprint_alone(
         "step",
         "metric query",
         "metric aggregation",
+        "metric overTime",
+        "metric overTime, not aggregation",
+        "metric labels",
+        "metric labels, not pooled",
         "metric name",
         "one metric less",
         "default metrics",

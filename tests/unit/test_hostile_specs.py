@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from typing import Any
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from perftest_operator.api.errors import MetricMissing, QueryError, SpecError, TargetConfigInvalid
-from perftest_operator.api.kpi import Aggregation, MetricSpec
+from perftest_operator.api.kpi import Aggregation, MetricSpec, OverTime
 from perftest_operator.api.perfrun import Trigger, build_perfrun, perfrun_name, perfrun_test_label
 from perftest_operator.api.spec import PrometheusSettings, parse_perftest_spec
 from perftest_operator.metrics.aggregate import aggregate
@@ -297,21 +298,28 @@ def test_a_yaml_alias_bomb_is_refused_quickly() -> None:
 # --- query results --------------------------------------------------------------------------------
 
 
+REDUCTIONS = list(itertools.product(OverTime, Aggregation))
+
+
 def test_only_nan_and_inf_samples_are_a_missing_metric_not_a_number() -> None:
     series = [[(1.0, math.nan), (2.0, math.inf)], [(1.0, -math.inf)]]
-    for aggregation in Aggregation:
+    for over_time, aggregation in REDUCTIONS:
         with pytest.raises(MetricMissing, match="NaN or infinite"):
-            aggregate(series, aggregation, metric="m")
+            aggregate(series, over_time, aggregation, metric="m")
 
 
-@pytest.mark.parametrize("aggregation", list(Aggregation))
-def test_values_near_the_float_limit_aggregate_to_a_finite_number(aggregation: Aggregation) -> None:
+@pytest.mark.parametrize(("over_time", "aggregation"), REDUCTIONS)
+def test_values_near_the_float_limit_aggregate_to_a_finite_number(
+    over_time: OverTime, aggregation: Aggregation
+) -> None:
     big = 1.7e308
-    series = [[(1.0, big), (2.0, big), (3.0, -big), (4.0, big)]]
-    value = aggregate(series, aggregation, metric="m")
+    # both stages meet sums beyond the float limit: within a series and across the series
+    series = [[(1.0, big), (2.0, big), (3.0, -big), (4.0, big)], [(1.0, big), (2.0, big)]]
+    value = aggregate(series, over_time, aggregation, metric="m")
     assert math.isfinite(value)
     assert -big <= value <= big
-    assert aggregate([[(1.0, big), (2.0, big)]], aggregation, metric="m") == pytest.approx(big)
+    both_big = [[(1.0, big), (2.0, big)], [(1.0, big)]]
+    assert aggregate(both_big, over_time, aggregation, metric="m") == pytest.approx(big)
 
 
 class _ManySeriesPrometheus:

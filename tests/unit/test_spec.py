@@ -7,8 +7,12 @@ from typing import Any
 import pytest
 
 from perftest_operator.api.errors import SpecError
-from perftest_operator.api.kpi import Aggregation, Direction
-from perftest_operator.api.profiles import DEFAULT_METRICS, READ_ONLY_API_CALLS_LATENCY
+from perftest_operator.api.kpi import Aggregation, Direction, OverTime
+from perftest_operator.api.profiles import (
+    DEFAULT_METRICS,
+    MUTATING_API_CALLS_LATENCY,
+    READ_ONLY_API_CALLS_LATENCY,
+)
 from perftest_operator.api.spec import (
     Acknowledgement,
     AnalysisSettings,
@@ -24,6 +28,10 @@ MINIMAL: dict[str, Any] = {
     "workload": {"name": "cluster-density-v2"},
     "prometheus": {"url": "https://thanos-querier.openshift-monitoring.svc:9091"},
 }
+
+
+NAMESPACE = (("scope", "namespace"),)
+CLUSTER = (("scope", "cluster"),)
 
 
 def with_changes(**changes: Any) -> dict[str, Any]:
@@ -45,9 +53,18 @@ def test_minimal_spec_gets_the_documented_defaults() -> None:
     assert spec.prometheus.step_seconds == 30
     assert spec.prometheus.insecure_skip_verify is False
     assert spec.metrics == DEFAULT_METRICS
-    assert [m.name for m in spec.metrics] == ["readOnlyAPICallsLatency", "mutatingAPICallsLatency"]
-    assert spec.metrics[0].query == READ_ONLY_API_CALLS_LATENCY
-    assert spec.metrics[0].aggregation is Aggregation.MAX
+    # kube-burner-ocp's report profile names, split by scope as Orion's configs split them
+    assert [(m.name, m.over_time, m.aggregation, m.labels) for m in spec.metrics] == [
+        ("avg-ro-apicalls-latency-namespace", OverTime.AVG, Aggregation.AVG, NAMESPACE),
+        ("max-ro-apicalls-latency-namespace", OverTime.MAX, Aggregation.AVG, NAMESPACE),
+        ("avg-ro-apicalls-latency-cluster", OverTime.AVG, Aggregation.AVG, CLUSTER),
+        ("max-ro-apicalls-latency-cluster", OverTime.MAX, Aggregation.AVG, CLUSTER),
+        ("avg-mutating-apicalls-latency", OverTime.AVG, Aggregation.AVG, ()),
+        ("max-mutating-apicalls-latency", OverTime.MAX, Aggregation.AVG, ()),
+    ]
+    assert {m.query for m in spec.metrics[:4]} == {READ_ONLY_API_CALLS_LATENCY}
+    assert {m.query for m in spec.metrics[4:]} == {MUTATING_API_CALLS_LATENCY}
+    assert {(m.unit, m.direction) for m in spec.metrics} == {("s", Direction.LOWER_IS_BETTER)}
     assert spec.analysis.min_history == 5
 
 
@@ -142,7 +159,8 @@ def test_full_spec_is_parsed_field_by_field() -> None:
     assert spec.prometheus.url == "http://127.0.0.1:9090"
     assert spec.prometheus.step_seconds == 15
     [metric] = spec.metrics
-    assert (metric.aggregation, metric.direction, metric.threshold_percent) == (
+    assert (metric.over_time, metric.aggregation, metric.direction, metric.threshold_percent) == (
+        OverTime.P95,
         Aggregation.P95,
         Direction.HIGHER_IS_BETTER,
         5.0,
@@ -167,7 +185,10 @@ def test_full_spec_is_parsed_field_by_field() -> None:
         ({"prometheus": {"url": "http://host:99999/"}}, "spec.prometheus.url"),
         ({"metrics": [{"name": "x"}]}, "spec.metrics[0].query"),
         ({"metrics": []}, "spec.metrics"),
-        ({"metrics": [{"name": "x", "query": "up", "aggregation": "median"}]}, "spec.metrics[0]"),
+        (
+            {"metrics": [{"name": "x", "query": "up", "aggregation": "median"}]},
+            "spec.metrics[0].aggregation",
+        ),
         (
             {"metrics": [{"name": "x", "query": "up", "threshold": 5000}]},
             "spec.metrics[0].threshold",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class PerfTestError(Exception):
     """Base class of the operator's own errors."""
@@ -28,11 +30,16 @@ class PrometheusUnavailable(PerfTestError):
 
 
 class QueryError(PerfTestError):
-    """Prometheus rejected a metric's PromQL (syntax, evaluation): retrying will not help."""
+    """Prometheus rejected a metric's PromQL (syntax, evaluation): retrying will not help.
 
-    def __init__(self, metric: str, detail: str) -> None:
-        super().__init__(f"metric {metric!r}: {detail}")
+    ``also`` names the other KPIs whose query it is (several KPIs may share one query).
+    """
+
+    def __init__(self, metric: str, detail: str, *, also: Sequence[str] = ()) -> None:
+        shared = f" (and {', '.join(map(repr, also))}, same query)" if also else ""
+        super().__init__(f"metric {metric!r}{shared}: {detail}")
         self.metric = metric
+        self.also = tuple(also)
 
 
 class MetricMissing(PerfTestError):

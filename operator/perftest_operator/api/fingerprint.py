@@ -15,11 +15,38 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from perftest_operator.api.kpi import Aggregation, MetricSpec, OverTime
 from perftest_operator.api.spec import PerfTestSpec, parse_perftest_spec
 
 FINGERPRINT_LENGTH = 16
 # Bumped when the measured parts below change shape, so old and new fingerprints never collide.
 _FORMAT = 2
+# Format 2: every kube-burner-ocp run changed with the contract (the runner image, alerting off,
+# local indexing, churn spelled out), so every fingerprint changes once; the workload's
+# kube-burner-ocp version and churn are measured parts.
+# Format 1 listed a KPI as [name, query, aggregation] when one reduction pooled every sample of
+# every series. A KPI that still measures what its entry meant (max then max, min then min,
+# last then max, no labels) keeps that entry, so its test's fingerprint did not change when
+# overTime and labels came; any other lists both stages and its labels. (avg and the
+# percentiles did change meaning: an average of per-series averages is not a pooled average.)
+_POOLED = {
+    (OverTime.MAX, Aggregation.MAX): "max",
+    (OverTime.MIN, Aggregation.MIN): "min",
+    (OverTime.LAST, Aggregation.MAX): "last",
+}
+
+
+def _metric_entry(metric: MetricSpec) -> list[Any]:
+    pooled = _POOLED.get((metric.over_time, metric.aggregation))
+    if pooled is not None and not metric.labels:
+        return [metric.name, metric.query, pooled]
+    return [
+        metric.name,
+        metric.query,
+        metric.aggregation.value,
+        metric.over_time.value,
+        dict(metric.labels),
+    ]
 
 
 def _measured(spec: PerfTestSpec) -> dict[str, Any]:
@@ -48,9 +75,7 @@ def _measured(spec: PerfTestSpec) -> dict[str, Any]:
         },
         "prometheus": {"url": prometheus.url, "stepSeconds": prometheus.step_seconds},
         # By name: names are unique, and listing the KPIs in another order measures the same.
-        "metrics": sorted(
-            [metric.name, metric.query, metric.aggregation.value] for metric in spec.metrics
-        ),
+        "metrics": sorted((_metric_entry(metric) for metric in spec.metrics), key=lambda e: e[0]),
     }
 
 

@@ -1,4 +1,4 @@
-"""What a KPI is: its query, how a run's samples reduce to one number, and which way is worse (pure)."""
+"""What a KPI is: its query, how a run's series reduce to one number, and which way is worse (pure)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,32 @@ from dataclasses import dataclass
 DEFAULT_THRESHOLD_PERCENT = 10.0
 
 
-class Aggregation(str, enum.Enum):
+class OverTime(str, enum.Enum):
+    """How the samples of ONE series over the run window reduce to one number (first stage)."""
+
     MAX = "max"
     AVG = "avg"
     MIN = "min"
     P50 = "p50"
     P95 = "p95"
     P99 = "p99"
-    LAST = "last"
+    LAST = "last"  # the series' newest finite sample
+
+
+class Aggregation(str, enum.Enum):
+    """How the per-series numbers of the first stage reduce to the KPI's number (across series)."""
+
+    MAX = "max"
+    AVG = "avg"
+    MIN = "min"
+    P50 = "p50"
+    P95 = "p95"
+    P99 = "p99"
+
+
+# `aggregation: last` predates `overTime`: each series' newest sample, then the largest of them.
+# The spec still accepts it and reads it as overTime last, aggregation max.
+LEGACY_LAST = "last"
 
 
 class Direction(str, enum.Enum):
@@ -27,7 +45,13 @@ class Direction(str, enum.Enum):
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """One KPI: a PromQL query over the run window, reduced to one number per run."""
+    """One KPI: a PromQL range query over the run window, reduced to one number per run.
+
+    The reduction has two stages, as kube-burner-ocp's report profile and Orion have them:
+    each series the query returns (and that carries every one of ``labels``) is reduced over
+    the window by ``over_time``, then the per-series numbers are reduced by ``aggregation``.
+    ``labels`` is kept as sorted (name, value) pairs, so that equal KPIs compare equal.
+    """
 
     name: str
     query: str
@@ -35,3 +59,8 @@ class MetricSpec:
     direction: Direction = Direction.LOWER_IS_BETTER
     threshold_percent: float = DEFAULT_THRESHOLD_PERCENT
     unit: str = ""
+    over_time: OverTime = OverTime.MAX
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", tuple(sorted(dict(self.labels).items())))

@@ -10,11 +10,18 @@ import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from perftest_operator.api.durations import format_duration, parse_duration
 from perftest_operator.api.errors import SpecError
-from perftest_operator.api.kpi import DEFAULT_THRESHOLD_PERCENT, Aggregation, Direction, MetricSpec
+from perftest_operator.api.kpi import (
+    DEFAULT_THRESHOLD_PERCENT,
+    LEGACY_LAST,
+    Aggregation,
+    Direction,
+    MetricSpec,
+    OverTime,
+)
 from perftest_operator.api.profiles import DEFAULT_METRICS
 from perftest_operator.api.schedule import (
     DEFAULT_TIME_ZONE,
@@ -52,6 +59,10 @@ EXTRA_ARG_PATHS = ("/etc/kube-burner/", "/kube-burner/")
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _METRIC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+# Prometheus' label names (prometheus.io/docs/concepts/data_model: "must match the regex
+# [a-zA-Z_][a-zA-Z0-9_]*"; newer servers also accept quoted UTF-8 names, not needed here).
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_E = TypeVar("_E", bound=enum.Enum)
 _SCHEDULE_CHECK_START = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -484,21 +495,69 @@ def parse_prometheus(raw: Any) -> PrometheusSettings:
     )
 
 
+def _enum_field(raw: Mapping[str, Any], key: str, path: str, kind: type[_E], default: str) -> _E:
+    value = raw.get(key, default)
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise SpecError(f"{path}.{key}", f"must be one of {allowed}, got {value!r}") from None
+
+
+def _reductions(raw: Mapping[str, Any], path: str) -> tuple[OverTime, Aggregation]:
+    """overTime (each series over the window) and aggregation (across series) of a metric.
+
+    overTime defaults to the aggregation's value, so that a spec written before overTime
+    existed keeps its meaning for max, min and last; `aggregation: last` is overTime last,
+    then max across series.
+    """
+    aggregation = raw.get("aggregation", Aggregation.MAX.value)
+    if aggregation == LEGACY_LAST:
+        over_time = _enum_field(raw, "overTime", path, OverTime, LEGACY_LAST)
+        if over_time is not OverTime.LAST:
+            raise SpecError(
+                f"{path}.overTime",
+                f"aggregation last means overTime last, then max across series; for overTime "
+                f"{over_time.value} choose an aggregation across series "
+                f"({', '.join(member.value for member in Aggregation)})",
+            )
+        return OverTime.LAST, Aggregation.MAX
+    if aggregation not in {member.value for member in Aggregation}:
+        allowed = ", ".join([*(member.value for member in Aggregation), LEGACY_LAST])
+        raise SpecError(f"{path}.aggregation", f"must be one of {allowed}, got {aggregation!r}")
+    return (
+        _enum_field(raw, "overTime", path, OverTime, str(aggregation)),
+        Aggregation(aggregation),
+    )
+
+
+def _labels(raw: Mapping[str, Any], path: str) -> tuple[tuple[str, str], ...]:
+    labels = raw.get("labels")
+    if labels is None:
+        return ()
+    if not isinstance(labels, Mapping):
+        raise SpecError(f"{path}.labels", f"must be an object of label values, got {labels!r}")
+    for name, value in labels.items():
+        if not isinstance(name, str) or not _LABEL_NAME.match(name):
+            raise SpecError(f"{path}.labels", f"{name!r} is not a Prometheus label name")
+        if not isinstance(value, str):
+            raise SpecError(f"{path}.labels.{name}", f"must be a string, got {value!r}")
+    return tuple(sorted(labels.items()))
+
+
 def parse_metric(raw: Any, path: str) -> MetricSpec:
     spec = _mapping(raw, path)
     name = _string(spec, "name", path)
     if name is None or not _METRIC_NAME.match(name):
         raise SpecError(
-            f"{path}.name", f"must be a metric name like readOnlyAPICallsLatency, got {name!r}"
+            f"{path}.name",
+            f"must be a metric name like max-ro-apicalls-latency-namespace, got {name!r}",
         )
     query = _string(spec, "query", path)
     if query is None:
         raise SpecError(f"{path}.query", "a metric needs a PromQL query")
-    try:
-        aggregation = Aggregation(spec.get("aggregation", Aggregation.MAX.value))
-        direction = Direction(spec.get("direction", Direction.LOWER_IS_BETTER.value))
-    except ValueError as exc:
-        raise SpecError(path, str(exc)) from None
+    over_time, aggregation = _reductions(spec, path)
+    direction = _enum_field(spec, "direction", path, Direction, Direction.LOWER_IS_BETTER.value)
     threshold = spec.get("threshold", DEFAULT_THRESHOLD_PERCENT)
     if (
         isinstance(threshold, bool)
@@ -518,6 +577,8 @@ def parse_metric(raw: Any, path: str) -> MetricSpec:
         direction=direction,
         threshold_percent=float(threshold),
         unit=unit,
+        over_time=over_time,
+        labels=_labels(spec, path),
     )
 
 

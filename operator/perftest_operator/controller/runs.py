@@ -68,7 +68,7 @@ from perftest_operator.events import NORMAL, WARNING, post_event
 from perftest_operator.history.perfruns import history_points
 from perftest_operator.history.withdrawn import reported_change_points, withdrawn_change_points
 from perftest_operator.kube.api import Conflict, KubeApi
-from perftest_operator.metrics.window import RunWindow, query_window
+from perftest_operator.metrics.window import RunWindow, collect_run_metrics
 from perftest_operator.runner.command import contract_of
 from perftest_operator.runner.manifests import (
     OwnerRef,
@@ -390,7 +390,7 @@ def _retry_later(
 def collect_metrics(
     ctx: Context, run: Mapping[str, Any], status: dict[str, Any]
 ) -> dict[str, Any] | None:
-    """Collecting: one range query per metric over exactly the run's window."""
+    """Collecting: one range query per distinct KPI query over exactly the run's window."""
     next_time = status.get("nextCollectTime")
     if next_time and parse_time(next_time) > _now():
         return None
@@ -410,21 +410,24 @@ def collect_metrics(
     try:
         _, spec, _ = _load_test(ctx, run)
         target = _run_target(ctx, run, status)
+        wanted = []
+        for metric in spec.metrics:
+            available = (
+                metric_available(target.profile, metric) if target.profile is not None else None
+            )
+            if available is not None and not available.available:
+                # Not in this platform's Prometheus at all (a hosted control plane):
+                # a note, not a failure, and never a zero in the history.
+                skipped.append({"metric": metric.name, "reason": available.reason})
+            else:
+                wanted.append(metric)
         with prometheus_client(ctx, meta["namespace"], spec, target) as client:
-            for metric in spec.metrics:
-                available = (
-                    metric_available(target.profile, metric) if target.profile is not None else None
-                )
-                if available is not None and not available.available:
-                    # Not in this platform's Prometheus at all (a hosted control plane):
-                    # a note, not a failure, and never a zero in the history.
-                    skipped.append({"metric": metric.name, "reason": available.reason})
-                    continue
-                try:
-                    value = query_window(client, metric, window, spec.prometheus.step_seconds)
-                    values[metric.name] = value.value
-                except MetricMissing:
-                    missing.append(metric.name)
+            read = collect_run_metrics(client, wanted, window, spec.prometheus.step_seconds)
+            for name, result in read.items():
+                if isinstance(result, MetricMissing):
+                    missing.append(name)
+                else:
+                    values[name] = result.value
     except SpecError as exc:
         return _permanent_collection_failure(ctx, run, status, _reason(exc), str(exc))
     except PrometheusUnavailable as exc:

@@ -1,4 +1,4 @@
-"""A run's time window and the one range query per KPI over it, against Prometheus (does I/O)."""
+"""A run's time window and one Prometheus range query per distinct KPI query over it (does I/O)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from typing import Any
 from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
 
-from perftest_operator.api.errors import PrometheusUnavailable, QueryError
+from perftest_operator.api.errors import MetricMissing, PrometheusUnavailable, QueryError
 from perftest_operator.api.kpi import MetricSpec
-from perftest_operator.metrics.aggregate import Series, aggregate, count_finite_samples
+from perftest_operator.metrics.aggregate import LabelledSeries, MetricValue, reduce_metric
 from perftest_operator.metrics.client import display_url
 
 # HTTP statuses with which Prometheus rejects the query itself: 400 bad_data (syntax, bad
@@ -25,8 +25,8 @@ from perftest_operator.metrics.client import display_url
 _QUERY_REJECTED = frozenset({400, 422})
 _STATUS_MESSAGE = re.compile(r"^HTTP Status Code (\d{3}) \((.*)\)$", re.DOTALL)
 _DETAIL_LIMIT = 300
-# A KPI is one number per run: a query that returns more series than this has not been
-# aggregated in PromQL (e.g. a bare histogram), and pooling it would hide what it measures.
+# A KPI is one number per run, reduced per series and then across series: a query that returns
+# more series than this has not been aggregated in PromQL (e.g. a bare histogram).
 MAX_SERIES = 1000
 
 
@@ -50,16 +50,6 @@ class RunWindow:
     @property
     def duration_seconds(self) -> float:
         return (self.end - self.start).total_seconds()
-
-
-@dataclass(frozen=True)
-class MetricValue:
-    """One KPI's number for one run, with how much data it came from."""
-
-    name: str
-    value: float
-    series_count: int  # series the query returned
-    sample_count: int  # finite samples the aggregation used
 
 
 def _format_step(step_seconds: float) -> str:
@@ -118,36 +108,55 @@ def _describe_os_error(exc: OSError) -> str:
     return f"{type(cause).__name__}: {cause}"
 
 
-def _parse_matrix(result: Any) -> list[Series]:
-    """The series of a range query's ``data.result``: [{"values": [[t, "v"], ...], ...}]."""
+def _parse_matrix(result: Any) -> list[LabelledSeries]:
+    """The series of a range query's ``data.result``: [{"metric": {...}, "values": [[t, "v"]]}]."""
     if not isinstance(result, list):
         raise TypeError(f"expected a list of series, got {type(result).__name__}")
-    return [[(float(t), float(v)) for t, v in item["values"]] for item in result]
+    parsed = []
+    for item in result:
+        labels = item.get("metric") or {}
+        if not isinstance(labels, dict):
+            raise TypeError(f"expected a series' labels as an object, got {type(labels).__name__}")
+        samples = [(float(t), float(v)) for t, v in item["values"]]
+        parsed.append(LabelledSeries({str(k): str(v) for k, v in labels.items()}, samples))
+    return parsed
 
 
-def query_window(
-    client: PrometheusConnect, metric: MetricSpec, window: RunWindow, step_seconds: float
-) -> MetricValue:
-    """Run ONE range query of ``metric`` over exactly [window.start, window.end] and aggregate it.
+def _naming(names: Sequence[str]) -> str:
+    return ("metric " if len(names) == 1 else "metrics ") + ", ".join(map(repr, names))
 
-    Evaluation points are start, start + step, ... up to end, at the window's exact instants
-    (the library would round them to whole seconds, so they are passed explicitly).
+
+def range_query(
+    client: PrometheusConnect,
+    query: str,
+    names: Sequence[str],
+    window: RunWindow,
+    step_seconds: float,
+) -> list[LabelledSeries]:
+    """Run ONE range query over exactly [window.start, window.end]: every series, labelled.
+
+    ``names`` are the KPIs the query serves (at least one); errors name them. Evaluation
+    points are start, start + step, ... up to end, at the window's exact instants (the library
+    would round them to whole seconds, so they are passed explicitly).
 
     Raises:
         QueryError: Prometheus rejected the PromQL (HTTP 400 bad_data, 422 execution), or
             the query returned more than MAX_SERIES series.
         PrometheusUnavailable: no connection, a timeout, any other HTTP error, an answer that
-            is not a Prometheus result. The message names the metric and Prometheus' URL
+            is not a Prometheus result. The message names the KPIs and Prometheus' URL
             (without credentials), never a token.
-        MetricMissing: the query returned no series or only NaN/infinite samples.
     """
+    if not names:
+        raise ValueError("a query must serve at least one KPI")
+    first, others = names[0], tuple(names[1:])
     step = _format_step(step_seconds)
     where = display_url(client.url)
     secrets = _header_values(client)
     failure: QueryError | PrometheusUnavailable | None = None
+    series: list[LabelledSeries] = []
     try:
         result = client.custom_query_range(
-            query=metric.query,
+            query=query,
             start_time=window.start,
             end_time=window.end,
             step=step,
@@ -156,40 +165,49 @@ def query_window(
         series = _parse_matrix(result)
         if len(series) > MAX_SERIES:
             failure = QueryError(
-                metric.name,
+                first,
                 f"the query returned {len(series)} series (at most {MAX_SERIES}); aggregate "
                 "it in PromQL, e.g. max(...) or histogram_quantile(0.99, sum by (le) (...))",
+                also=others,
             )
     except PrometheusApiClientException as exc:
         status, detail = _http_failure(exc)
         detail = _shorten(_redact(detail, secrets))
         if status in _QUERY_REJECTED:
-            failure = QueryError(metric.name, f"Prometheus at {where} rejected the query: {detail}")
+            failure = QueryError(
+                first, f"Prometheus at {where} rejected the query: {detail}", also=others
+            )
         else:
             failure = PrometheusUnavailable(
-                f"metric {metric.name!r}: Prometheus at {where} failed the query: {detail}"
+                f"{_naming(names)}: Prometheus at {where} failed the query: {detail}"
             )
-    except (KeyError, TypeError, ValueError) as exc:  # HTTP 200, but no matrix (or no JSON)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # HTTP 200, no matrix
         detail = _shorten(_redact(f"{type(exc).__name__}: {exc}", secrets))
         failure = PrometheusUnavailable(
-            f"metric {metric.name!r}: Prometheus at {where} gave an unexpected answer: {detail}"
+            f"{_naming(names)}: Prometheus at {where} gave an unexpected answer: {detail}"
         )
     except OSError as exc:  # requests' errors (connection, timeout, TLS) are OSErrors
         detail = _shorten(_redact(_describe_os_error(exc), secrets))
         failure = PrometheusUnavailable(
-            f"metric {metric.name!r}: Prometheus at {where} is unreachable: {detail}"
+            f"{_naming(names)}: Prometheus at {where} is unreachable: {detail}"
         )
     if failure is not None:
         # Raised outside the handlers, so that no __context__ carries the original error (whose
         # text may quote an answer that echoed credentials) into tracebacks.
         raise failure
-    value = aggregate(series, metric.aggregation, metric=metric.name)
-    return MetricValue(
-        name=metric.name,
-        value=value,
-        series_count=len(series),
-        sample_count=count_finite_samples(series),
-    )
+    return series
+
+
+def query_window(
+    client: PrometheusConnect, metric: MetricSpec, window: RunWindow, step_seconds: float
+) -> MetricValue:
+    """ONE range query of ``metric`` over exactly the window, reduced to the KPI's value.
+
+    Raises QueryError and PrometheusUnavailable as ``range_query`` does, and MetricMissing when
+    no series carries the KPI's labels or none of those has a finite sample.
+    """
+    series = range_query(client, metric.query, [metric.name], window, step_seconds)
+    return reduce_metric(metric, series)
 
 
 def collect_run_metrics(
@@ -197,6 +215,22 @@ def collect_run_metrics(
     metrics: Sequence[MetricSpec],
     window: RunWindow,
     step_seconds: float,
-) -> dict[str, MetricValue]:
-    """Every KPI of a run by name, one range query each; the first failure propagates."""
-    return {metric.name: query_window(client, metric, window, step_seconds) for metric in metrics}
+) -> dict[str, MetricValue | MetricMissing]:
+    """Every KPI of a run by name, in the order given: ONE range query per distinct PromQL.
+
+    KPIs with the same query text (avg and max of one expression, one per scope) are each
+    reduced from the same answer. A KPI without samples maps to its MetricMissing, and the others
+    are still read; a QueryError or PrometheusUnavailable propagates (the first one).
+    """
+    sharing: dict[str, list[MetricSpec]] = {}
+    for metric in metrics:
+        sharing.setdefault(metric.query, []).append(metric)
+    results: dict[str, MetricValue | MetricMissing] = {}
+    for query, served in sharing.items():
+        series = range_query(client, query, [m.name for m in served], window, step_seconds)
+        for metric in served:
+            try:
+                results[metric.name] = reduce_metric(metric, series)
+            except MetricMissing as missing:
+                results[metric.name] = missing
+    return {metric.name: results[metric.name] for metric in metrics}

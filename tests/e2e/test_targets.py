@@ -121,12 +121,14 @@ def test_the_job_runs_on_the_target_and_the_verdict_lands_on_the_hub(
     # ... with kube-burner's ServiceAccount and the RBAC it needs there.
     assert target.core.read_namespaced_service_account("perftest-kube-burner", target.namespace)
     rbac = kubernetes.client.RbacAuthorizationV1Api(target.api_client)
-    role = rbac.read_cluster_role("perftest-kube-burner")
+    # The workload's own role, from the contract (perftest rbac --workload cluster-density-v2).
+    role_name = "perftest-kube-burner-cluster-density-v2"
+    role = rbac.read_cluster_role(role_name)
     assert any("namespaces" in rule.resources and "create" in rule.verbs for rule in role.rules)
     bindings = [
         b
         for b in rbac.list_cluster_role_binding().items
-        if b.role_ref.name == "perftest-kube-burner"
+        if b.role_ref.name == role_name
         and any(s.namespace == target.namespace for s in b.subjects or [])
     ]
     assert len(bindings) == 1

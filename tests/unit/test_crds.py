@@ -41,6 +41,7 @@ from perftest_operator.api.kpi import (
     Direction,
     MetricSpec,
     OverTime,
+    QuantileField,
 )
 from perftest_operator.api.perfrun import ConfirmationState, Trigger, build_perfrun
 from perftest_operator.api.schedule import DEFAULT_TIME_ZONE, parse_cron, parse_time_zone
@@ -73,7 +74,7 @@ from perftest_operator.api.status import (
 from perftest_operator.cli import build_parser
 from perftest_operator.contract.load import load_contract
 from perftest_operator.runner.command import check_workload
-from perftest_operator.runner.outcome import OutcomeReason
+from perftest_operator.runner.outcome import OutcomeReason, WindowSource
 from perftest_operator.target.metadata import describe_changes
 
 REPO = Path(__file__).resolve().parents[2]
@@ -506,6 +507,8 @@ ENUMS: list[tuple[str, str, type[enum.Enum]]] = [
     ("perftests", "spec.metrics[].direction", Direction),
     ("perftests", "spec.concurrencyPolicy", ConcurrencyPolicy),
     ("perftests", "spec.workload.churn.deletionStrategy", ChurnDeletionStrategy),
+    ("perftests", "spec.metrics[].kubeBurner.metricOfInterest", QuantileField),
+    ("perfruns", "status.windowSource", WindowSource),
     ("perftests", "status.phase", PerfTestPhase),
     ("perftests", "status.lastRun.phase", RunPhase),
     ("perftests", "status.verdict.changePoints[].direction", Direction),
@@ -838,7 +841,6 @@ INVALID_SPECS: list[tuple[str, Callable[[dict[str, Any]], None], str, bool]] = [
     ("token ref without name", changed("prometheus.bearerTokenSecretRef", {"key": "token"}), "prometheus.bearerTokenSecretRef", True),
     ("no metrics", changed("metrics", []), "metrics", True),
     ("too many metrics", changed("metrics", [{"name": f"m{i}", "query": "up"} for i in range(51)]), "metrics", False),
-    ("metric without query", changed("metrics.0.query", DROP), "metrics.0", True),
     ("metric with a blank query", changed("metrics.0.query", "  "), "metrics.0.query", True),
     ("metric without name", changed("metrics.0.name", DROP), "metrics.0", True),
     ("metric name with a space", changed("metrics.0.name", "read only"), "metrics.0.name", True),
@@ -906,6 +908,7 @@ LEFT_TO_CEL_OR_THE_OPERATOR: list[tuple[str, Callable[[dict[str, Any]], None], s
     ("token ref and service account token", changed("prometheus.useServiceAccountToken", True), "prometheus"),
     ("lookback below minHistory", changed("analysis.lookback", 3), "analysis"),
     ("unknown workload name", changed("workload.name", "cluster-density-v9"), None),
+    ("metric without query or kubeBurner", changed("metrics.0.query", DROP), "metrics[]"),
     ("zero timeout", changed("workload.timeout", "0s"), None),
     ("url with a bad port", changed("prometheus.url", "http://prometheus:port"), None),
     ("duplicate metric names", changed("metrics", [{"name": "a", "query": "up"}] * 2), None),

@@ -51,12 +51,30 @@ def default_name(orion: dict[str, Any]) -> str:
     return orion["metricName.keyword"] + (f"-{scope}" if scope else "")
 
 
-BY_NAME = {metric.name: metric for metric in DEFAULT_METRICS}
+# The defaults read from Prometheus; the last one is kube-burner's own measurement.
+QUERIED = [metric for metric in DEFAULT_METRICS if metric.kube_burner is None]
+BY_NAME = {metric.name: metric for metric in QUERIED}
 
 
 def test_there_is_one_default_per_orion_api_latency_kpi_and_no_other() -> None:
     assert sorted(BY_NAME) == sorted(default_name(orion) for orion in orion_kpis())
-    assert len(BY_NAME) == len(DEFAULT_METRICS) == 6
+    assert len(BY_NAME) == len(QUERIED) == 6
+
+
+def test_pod_ready_latency_is_kube_burners_p99_ready_as_orion_names_it() -> None:
+    (measured,) = [metric for metric in DEFAULT_METRICS if metric.kube_burner is not None]
+    assert measured.name == "podReadyLatency"  # orion examples/small-scale-cluster-density.yaml:20
+    assert measured.kube_burner is not None
+    assert (
+        measured.kube_burner.metric_name,
+        measured.kube_burner.quantile_name,
+        measured.kube_burner.metric_of_interest,
+    ) == ("podLatencyQuantilesMeasurement", "Ready", "P99")
+    assert (measured.unit, measured.direction, measured.query) == (
+        "ms",
+        Direction.LOWER_IS_BETTER,
+        "",
+    )
 
 
 @pytest.mark.parametrize("orion", orion_kpis(), ids=lambda orion: orion["name"])
@@ -76,7 +94,7 @@ def test_each_default_reduces_as_the_profile_and_orion_do(orion: dict[str, Any])
 
 def test_kpis_of_one_expression_share_one_query() -> None:
     # avg and max of the same expression, both scopes: two range queries serve all six
-    assert len({metric.query for metric in DEFAULT_METRICS}) == 2
+    assert len({metric.query for metric in QUERIED}) == 2
 
 
 def test_the_replayed_story_names_the_read_only_defaults() -> None:

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
+from perftest_operator.burnerjob.summary import encode_summary, summarize_run
 from perftest_operator.runner.outcome import (
     JobOutcome,
     JobState,
+    WindowSource,
     exit_code_reason,
     read_job_outcome,
 )
@@ -121,7 +123,6 @@ def test_exit_code_messages_say_what_happened() -> None:
         (1, "KubeBurnerError"),
         (2, "KubeBurnerTimeout"),
         (3, "AlertTriggered"),
-        (4, "MeasurementThresholdExceeded"),
         (7, "UnknownExitCode"),
     ],
 )
@@ -324,3 +325,74 @@ def test_failure_decided_but_pods_terminating_is_still_running() -> None:
 def test_false_conditions_do_not_count() -> None:
     status = job({"type": "Failed", "status": "False", "lastTransitionTime": FAILED_AT})
     assert read_job_outcome(status, []).state == JobState.PENDING
+
+
+# --- the run summary the runner image leaves in the termination message ------------------------
+
+MEASURED_START, MEASURED_END = "2025-01-10T03:02:30Z", "2025-01-10T03:30:00Z"
+
+
+def summary_message(code: int, *, passed: bool = True, errors: str = "", log: str = "") -> str:
+    """The termination message the entry point writes (documents as kube-burner writes them)."""
+    job_summary = {
+        "timestamp": MEASURED_START,
+        "endTimestamp": MEASURED_END,
+        "jobConfig": {"name": "cluster-density-v2"},
+        "passed": passed,
+        "executionErrors": errors,
+    }
+    ready = {"quantileName": "Ready", "P99": 3100, "jobName": "cluster-density-v2"}
+    return encode_summary(
+        summarize_run(
+            code,
+            job_summaries=[job_summary],
+            quantile_files={"podLatencyQuantilesMeasurement-cluster-density-v2": [ready]},
+            log_lines=[log] if log else [],
+        )
+    )
+
+
+def test_the_window_is_kube_burners_measured_phase_not_the_pods_life() -> None:
+    done = job(condition("Complete", "CompletionsReached", COMPLETED), completionTime=COMPLETED)
+    outcome = read_job_outcome(done, [pod(terminated(0, "Completed", summary_message(0)))])
+    assert outcome.state is JobState.SUCCEEDED
+    assert outcome.window == (at(MEASURED_START), at(MEASURED_END))
+    assert outcome.window_source is WindowSource.KUBE_BURNER
+    assert outcome.summary is not None
+    assert outcome.summary.quantile("podLatency", "Ready", "P99") == 3100
+    # Without a summary (an image without the entry point): the Job's whole life.
+    bare = read_job_outcome(done, [pod(terminated(0, "Completed"))])
+    assert bare.window == (at(STARTED), at(COMPLETED)) and bare.window_source is WindowSource.JOB
+
+
+def test_exit_4_is_a_measured_run_flagged_with_its_threshold() -> None:
+    text = "podLatency: P99 Ready latency (3.10s) higher than configured threshold: 2s"
+    message = summary_message(4, passed=False, log=f'level=error msg="{text}"')
+    outcome = read_job_outcome(failed_job(), [pod(terminated(4, "Error", message))])
+    assert outcome.state is JobState.SUCCEEDED
+    assert outcome.reason == "MeasurementThresholdExceeded"
+    assert text in outcome.message
+    assert outcome.window == (at(MEASURED_START), at(MEASURED_END))
+    # kube-burner's exit 4 without a summary is still a finished benchmark, measured over the Job.
+    bare = read_job_outcome(failed_job(), [pod(terminated(4))])
+    assert (bare.state, bare.reason, bare.window_source) == (
+        JobState.SUCCEEDED,
+        "MeasurementThresholdExceeded",
+        WindowSource.JOB,
+    )
+
+
+def test_exit_2_of_the_garbage_collection_is_told_apart_from_a_timed_out_benchmark() -> None:
+    gc = summary_message(2, log='level=error msg="garbage collection timeout reached"')
+    outcome = read_job_outcome(failed_job(), [pod(terminated(2, "Error", gc))])
+    assert (outcome.state, outcome.reason) == (JobState.SUCCEEDED, "GarbageCollectionTimeout")
+    assert "may be left" in outcome.message
+    timed_out = summary_message(2, passed=False, errors="1h0m0s timeout reached")
+    outcome = read_job_outcome(failed_job(), [pod(terminated(2, "Error", timed_out))])
+    assert (outcome.state, outcome.reason) == (JobState.FAILED, "KubeBurnerTimeout")
+
+
+def test_a_deadline_is_a_failure_whatever_the_container_said() -> None:
+    killed = job(condition("Failed", "DeadlineExceeded", FAILED_AT, "Job was active longer"))
+    outcome = read_job_outcome(killed, [pod(terminated(4, "Error", summary_message(4)))])
+    assert (outcome.state, outcome.reason) == (JobState.FAILED, "DeadlineExceeded")

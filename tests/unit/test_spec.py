@@ -61,10 +61,13 @@ def test_minimal_spec_gets_the_documented_defaults() -> None:
         ("max-ro-apicalls-latency-cluster", OverTime.MAX, Aggregation.AVG, CLUSTER),
         ("avg-mutating-apicalls-latency", OverTime.AVG, Aggregation.AVG, ()),
         ("max-mutating-apicalls-latency", OverTime.MAX, Aggregation.AVG, ()),
+        ("podReadyLatency", OverTime.MAX, Aggregation.MAX, ()),
     ]
     assert {m.query for m in spec.metrics[:4]} == {READ_ONLY_API_CALLS_LATENCY}
-    assert {m.query for m in spec.metrics[4:]} == {MUTATING_API_CALLS_LATENCY}
-    assert {(m.unit, m.direction) for m in spec.metrics} == {("s", Direction.LOWER_IS_BETTER)}
+    assert {m.query for m in spec.metrics[4:6]} == {MUTATING_API_CALLS_LATENCY}
+    assert {(m.unit, m.direction) for m in spec.metrics[:6]} == {("s", Direction.LOWER_IS_BETTER)}
+    # kube-burner's own P99 Ready, read from the run's summary
+    assert spec.metrics[6].kube_burner is not None and spec.metrics[6].unit == "ms"
     assert spec.analysis.min_history == 5
 
 
@@ -183,7 +186,63 @@ def test_full_spec_is_parsed_field_by_field() -> None:
         ({"prometheus": {"url": "not a url"}}, "spec.prometheus.url"),
         ({"prometheus": {"url": "ftp://host/"}}, "spec.prometheus.url"),
         ({"prometheus": {"url": "http://host:99999/"}}, "spec.prometheus.url"),
-        ({"metrics": [{"name": "x"}]}, "spec.metrics[0].query"),
+        ({"metrics": [{"name": "x"}]}, "spec.metrics[0]"),
+        (
+            {
+                "metrics": [
+                    {
+                        "name": "x",
+                        "query": "up",
+                        "kubeBurner": {
+                            "metricName": "podLatencyQuantilesMeasurement",
+                            "quantileName": "Ready",
+                        },
+                    }
+                ]
+            },
+            "spec.metrics[0]",
+        ),
+        (
+            {
+                "metrics": [
+                    {
+                        "name": "x",
+                        "kubeBurner": {"metricName": "podLatency", "quantileName": "Ready"},
+                    }
+                ]
+            },
+            "spec.metrics[0].kubeBurner.metricName",
+        ),
+        (
+            {
+                "metrics": [
+                    {
+                        "name": "x",
+                        "kubeBurner": {
+                            "metricName": "podLatencyQuantilesMeasurement",
+                            "quantileName": "Ready",
+                            "metricOfInterest": "P90",
+                        },
+                    }
+                ]
+            },
+            "spec.metrics[0].kubeBurner.metricOfInterest",
+        ),
+        (
+            {
+                "metrics": [
+                    {
+                        "name": "x",
+                        "overTime": "avg",
+                        "kubeBurner": {
+                            "metricName": "podLatencyQuantilesMeasurement",
+                            "quantileName": "Ready",
+                        },
+                    }
+                ]
+            },
+            "spec.metrics[0].overTime",
+        ),
         ({"metrics": []}, "spec.metrics"),
         (
             {"metrics": [{"name": "x", "query": "up", "aggregation": "median"}]},

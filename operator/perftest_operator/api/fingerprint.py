@@ -37,6 +37,8 @@ _POOLED = {
 
 
 def _metric_entry(metric: MetricSpec) -> list[Any]:
+    if metric.kube_burner is not None:
+        return [metric.name, dataclasses.asdict(metric.kube_burner)]
     pooled = _POOLED.get((metric.over_time, metric.aggregation))
     if pooled is not None and not metric.labels:
         return [metric.name, metric.query, pooled]

@@ -43,11 +43,47 @@ class Direction(str, enum.Enum):
     HIGHER_IS_BETTER = "HigherIsBetter"  # throughputs: a fall is a regression
 
 
+class QuantileField(str, enum.Enum):
+    """The fields of a kube-burner quantile document (kube-burner v1.17.2
+    pkg/measurements/metrics/metrics.go:29-42), Orion's metric_of_interest; integer ms."""
+
+    P99 = "P99"
+    P95 = "P95"
+    P50 = "P50"
+    MIN = "min"
+    MAX = "max"
+    AVG = "avg"
+
+
+QUANTILE_FIELDS = tuple(field.value for field in QuantileField)
+QUANTILES_METRIC_SUFFIX = "QuantilesMeasurement"
+
+
+@dataclass(frozen=True)
+class KubeBurnerQuantile:
+    """A KPI read from the run itself: one quantile of one of kube-burner's measurements.
+
+    Named as Orion's configs name it (``metricName.keyword: podLatencyQuantilesMeasurement``,
+    ``quantileName: Ready``, ``metric_of_interest: P99``): the document kube-burner's indexer
+    writes for each condition at the end of each job, in milliseconds.
+    """
+
+    metric_name: str  # e.g. podLatencyQuantilesMeasurement
+    quantile_name: str  # e.g. Ready
+    metric_of_interest: str  # one of QUANTILE_FIELDS
+
+    @property
+    def measurement(self) -> str:
+        """kube-burner's measurement, e.g. podLatency."""
+        return self.metric_name.removesuffix(QUANTILES_METRIC_SUFFIX)
+
+
 @dataclass(frozen=True)
 class MetricSpec:
-    """One KPI: a PromQL range query over the run window, reduced to one number per run.
+    """One KPI: a PromQL range query over the run window, reduced to one number per run, or
+    (``kube_burner``, with an empty ``query``) a quantile of kube-burner's own measurements.
 
-    The reduction has two stages, as kube-burner-ocp's report profile and Orion have them:
+    The reduction of a query has two stages, as kube-burner-ocp's report profile and Orion have them:
     each series the query returns (and that carries every one of ``labels``) is reduced over
     the window by ``over_time``, then the per-series numbers are reduced by ``aggregation``.
     ``labels`` is kept as sorted (name, value) pairs, so that equal KPIs compare equal.
@@ -61,6 +97,7 @@ class MetricSpec:
     unit: str = ""
     over_time: OverTime = OverTime.MAX
     labels: tuple[tuple[str, str], ...] = ()
+    kube_burner: KubeBurnerQuantile | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", tuple(sorted(dict(self.labels).items())))

@@ -5,7 +5,13 @@ What kube-burner-ocp runs (workloads, flags, API calls) is its contract: perftes
 
 from __future__ import annotations
 
-from perftest_operator.api.kpi import Aggregation, Direction, MetricSpec, OverTime
+from perftest_operator.api.kpi import (
+    Aggregation,
+    Direction,
+    KubeBurnerQuantile,
+    MetricSpec,
+    OverTime,
+)
 
 # --- The default KPIs -------------------------------------------------------------------------
 #
@@ -86,4 +92,16 @@ DEFAULT_METRICS: tuple[MetricSpec, ...] = (
     ),
     _api_latency("avg-mutating-apicalls-latency", MUTATING_API_CALLS_LATENCY, OverTime.AVG),
     _api_latency("max-mutating-apicalls-latency", MUTATING_API_CALLS_LATENCY, OverTime.MAX),
+    # kube-burner's own measurement of the run, read from its summary (no Prometheus): the P99
+    # of the time pods took to become Ready, as Orion compares it (cloud-bulldozer/orion at
+    # f69572dd, examples/small-scale-cluster-density.yaml:20-25 `podReadyLatency`). Workloads
+    # without pods (crd-scale, olm) have none; the run then records it as missing.
+    MetricSpec(
+        name="podReadyLatency",
+        query="",
+        kube_burner=KubeBurnerQuantile("podLatencyQuantilesMeasurement", "Ready", "P99"),
+        aggregation=Aggregation.MAX,
+        direction=Direction.LOWER_IS_BETTER,
+        unit="ms",
+    ),
 )

@@ -17,8 +17,11 @@ from perftest_operator.api.errors import SpecError
 from perftest_operator.api.kpi import (
     DEFAULT_THRESHOLD_PERCENT,
     LEGACY_LAST,
+    QUANTILE_FIELDS,
+    QUANTILES_METRIC_SUFFIX,
     Aggregation,
     Direction,
+    KubeBurnerQuantile,
     MetricSpec,
     OverTime,
 )
@@ -554,8 +557,23 @@ def parse_metric(raw: Any, path: str) -> MetricSpec:
             f"must be a metric name like max-ro-apicalls-latency-namespace, got {name!r}",
         )
     query = _string(spec, "query", path)
-    if query is None:
-        raise SpecError(f"{path}.query", "a metric needs a PromQL query")
+    kube_burner = parse_kube_burner_quantile(spec.get("kubeBurner"), f"{path}.kubeBurner")
+    if (query is None) == (kube_burner is None):
+        raise SpecError(
+            path,
+            "a metric needs exactly one of query (PromQL) and kubeBurner (one of kube-burner's "
+            "own measurements)",
+        )
+    if kube_burner is not None:
+        # aggregation is defaulted (max) by the API server's schema: only another value is wrong.
+        reduced = [key for key in ("overTime", "labels") if key in spec]
+        if spec.get("aggregation", "max") != "max":
+            reduced.append("aggregation")
+        if reduced:
+            raise SpecError(
+                f"{path}.{reduced[0]}",
+                "applies to a PromQL query; a kubeBurner quantile is one number per run",
+            )
     over_time, aggregation = _reductions(spec, path)
     direction = _enum_field(spec, "direction", path, Direction, Direction.LOWER_IS_BETTER.value)
     threshold = spec.get("threshold", DEFAULT_THRESHOLD_PERCENT)
@@ -572,7 +590,8 @@ def parse_metric(raw: Any, path: str) -> MetricSpec:
         raise SpecError(f"{path}.unit", f"must be a string, got {unit!r}")
     return MetricSpec(
         name=name,
-        query=query,
+        query=query or "",
+        kube_burner=kube_burner,
         aggregation=aggregation,
         direction=direction,
         threshold_percent=float(threshold),
@@ -580,6 +599,29 @@ def parse_metric(raw: Any, path: str) -> MetricSpec:
         over_time=over_time,
         labels=_labels(spec, path),
     )
+
+
+def parse_kube_burner_quantile(raw: Any, path: str) -> KubeBurnerQuantile | None:
+    """``kubeBurner: {metricName, quantileName, metricOfInterest}``; None when absent."""
+    if raw is None:
+        return None
+    spec = _mapping(raw, path)
+    metric_name = _string(spec, "metricName", path)
+    if metric_name is None or not metric_name.endswith(QUANTILES_METRIC_SUFFIX):
+        raise SpecError(
+            f"{path}.metricName",
+            f"must name a quantiles document, e.g. podLatency{QUANTILES_METRIC_SUFFIX}, "
+            f"got {metric_name!r}",
+        )
+    quantile_name = _string(spec, "quantileName", path)
+    if quantile_name is None:
+        raise SpecError(f"{path}.quantileName", "name the condition, e.g. Ready")
+    field = _string(spec, "metricOfInterest", path, "P99") or "P99"
+    if field not in QUANTILE_FIELDS:
+        raise SpecError(
+            f"{path}.metricOfInterest", f"{field!r} is not one of {', '.join(QUANTILE_FIELDS)}"
+        )
+    return KubeBurnerQuantile(metric_name, quantile_name, field)
 
 
 def parse_metrics(raw: Any) -> tuple[MetricSpec, ...]:

@@ -290,6 +290,12 @@ def encode_summary(summary: RunSummary, *, limit: int = TERMINATION_MESSAGE_LIMI
     raise ValueError(f"even the smallest summary is over {limit} bytes")
 
 
+def summary_document(summary: RunSummary) -> dict[str, Any]:
+    """The summary as the JSON document the termination message holds (PerfRun status too)."""
+    loaded: dict[str, Any] = json.loads(encode_summary(summary))
+    return loaded
+
+
 def decode_summary(text: str) -> RunSummary | None:
     """The summary in a termination message; None for anything else (an image of another kind,
     a log tail the kubelet put there, a truncated message)."""
@@ -297,6 +303,11 @@ def decode_summary(text: str) -> RunSummary | None:
         document = json.loads(text)
     except ValueError:
         return None
+    return summary_from_document(document)
+
+
+def summary_from_document(document: Any) -> RunSummary | None:
+    """The summary in a decoded JSON document; None when it is not one."""
     if not isinstance(document, dict) or document.get("kind") != SUMMARY_KIND:
         return None
     try:

@@ -50,6 +50,7 @@ from perftest_operator.api.status import (
     derive_run_phase,
     spec_error_reason,
 )
+from perftest_operator.burnerjob.summary import summary_document, summary_from_document
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.followups import (
     NOT_CONFIRMED,
@@ -68,6 +69,7 @@ from perftest_operator.events import NORMAL, WARNING, post_event
 from perftest_operator.history.perfruns import history_points
 from perftest_operator.history.withdrawn import reported_change_points, withdrawn_change_points
 from perftest_operator.kube.api import Conflict, KubeApi
+from perftest_operator.metrics.measurements import measurement_value
 from perftest_operator.metrics.window import RunWindow, collect_run_metrics
 from perftest_operator.runner.command import contract_of
 from perftest_operator.runner.manifests import (
@@ -76,7 +78,7 @@ from perftest_operator.runner.manifests import (
     build_config_map,
     build_job,
 )
-from perftest_operator.runner.outcome import JobState, read_job_outcome
+from perftest_operator.runner.outcome import JobOutcome, JobState, OutcomeReason, read_job_outcome
 from perftest_operator.runner.rbac import SERVICE_ACCOUNT, build_target_rbac
 from perftest_operator.target.metadata import describe_changes, platform_from_summary
 from perftest_operator.target.profiles import metric_available, profile_for
@@ -314,20 +316,19 @@ def follow_job(
             return {"reason": Reason.JOB_RUNNING.value, "message": "the target answers again"}
         return None
     change: dict[str, Any] = {"reason": outcome.reason, "message": outcome.message}
-    if outcome.start_time is not None:
-        change["startTime"] = format_time(outcome.start_time)
-    if outcome.completion_time is not None:
-        change["completionTime"] = format_time(outcome.completion_time)
-    if outcome.start_time is not None and outcome.completion_time is not None:
-        change["duration"] = format_duration(
-            (outcome.completion_time - outcome.start_time).total_seconds()
-        )
+    change.update(_window_fields(outcome, job_ref))
     if outcome.exit_code is not None:
         change["exitCode"] = outcome.exit_code
+    if outcome.summary is not None:
+        change["kubeBurner"] = summary_document(outcome.summary)
     if outcome.state is JobState.SUCCEEDED:
         change["conditions"] = _condition(
             run, status, RunCondition.JOB_COMPLETED, TRUE, outcome.reason, outcome.message
         )
+        if outcome.reason != OutcomeReason.SUCCEEDED.value:
+            # Measured and kept in the history, but said out loud: a measurement over its
+            # threshold is a regression signal; a late garbage collection may leave objects.
+            _announce_warning(ctx, run, outcome.reason, outcome.message)
         return change
     change["conditions"] = _condition(
         run, status, RunCondition.JOB_COMPLETED, FALSE, outcome.reason, outcome.message
@@ -341,6 +342,33 @@ def follow_job(
     if retry is not None:
         change["message"] = f"{outcome.message}; retried as {retry}"
     return change
+
+
+def _window_fields(outcome: JobOutcome, job_ref: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's window (kube-burner's measured phase, else the Job's life) and the Job's times."""
+    fields: dict[str, Any] = {}
+    job_times = {**job_ref}
+    if outcome.start_time is not None:
+        job_times["startTime"] = format_time(outcome.start_time)
+    if outcome.completion_time is not None:
+        job_times["completionTime"] = format_time(outcome.completion_time)
+    fields["job"] = job_times
+    window = outcome.window
+    if window is not None:
+        start, end = window
+        fields["startTime"] = format_time(start)
+        fields["completionTime"] = format_time(end)
+        fields["duration"] = format_duration((end - start).total_seconds())
+        fields["windowSource"] = outcome.window_source.value
+    return fields
+
+
+def _announce_warning(ctx: Context, run: Mapping[str, Any], reason: str, message: str) -> None:
+    name = run["metadata"]["name"]
+    post_event(ctx.api, run, WARNING, reason, message, once=name)
+    test = ctx.api.get_perftest(run["metadata"]["namespace"], run["spec"]["testName"])
+    if test is not None:
+        post_event(ctx.api, test, WARNING, reason, f"{name}: {message}", once=name)
 
 
 def _announce_failure(ctx: Context, run: Mapping[str, Any], message: str) -> None:
@@ -406,12 +434,22 @@ def collect_metrics(
         )
     values: dict[str, float] = {}
     missing: list[str] = []
+    measured_missing: list[str] = []  # final: the summary will not change
     skipped: list[dict[str, str]] = []
     try:
         _, spec, _ = _load_test(ctx, run)
+        # kube-burner's own measurements come from the run's summary: no query, no retry.
+        summary = summary_from_document(status.get("kubeBurner"))
+        for metric in spec.metrics:
+            if metric.kube_burner is not None:
+                try:
+                    values[metric.name] = measurement_value(metric, summary)
+                except MetricMissing:
+                    measured_missing.append(metric.name)
+        queried = [metric for metric in spec.metrics if metric.kube_burner is None]
         target = _run_target(ctx, run, status)
         wanted = []
-        for metric in spec.metrics:
+        for metric in queried:
             available = (
                 metric_available(target.profile, metric) if target.profile is not None else None
             )
@@ -421,8 +459,9 @@ def collect_metrics(
                 skipped.append({"metric": metric.name, "reason": available.reason})
             else:
                 wanted.append(metric)
-        with prometheus_client(ctx, meta["namespace"], spec, target) as client:
-            read = collect_run_metrics(client, wanted, window, spec.prometheus.step_seconds)
+        if wanted:
+            with prometheus_client(ctx, meta["namespace"], spec, target) as client:
+                read = collect_run_metrics(client, wanted, window, spec.prometheus.step_seconds)
             for name, result in read.items():
                 if isinstance(result, MetricMissing):
                     missing.append(name)
@@ -457,6 +496,7 @@ def collect_metrics(
             Reason.METRIC_MISSING.value,
             f"no samples in the run window for {', '.join(missing)}",
         )
+    missing += measured_missing
     if not values:
         absent = [*missing, *(item["metric"] for item in skipped)]
         return _permanent_collection_failure(

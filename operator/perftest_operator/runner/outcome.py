@@ -4,6 +4,13 @@ Read from a batch/v1 Job and its pods, as returned by the API (plain mappings). 
 finished only when it has a ``Complete`` or ``Failed`` condition: ``FailureTarget`` and
 ``SuccessCriteriaMet`` (Kubernetes 1.31+) say the outcome is decided while pods may still be
 terminating, so the run is still ``Running`` then and its window is not frozen yet.
+
+The runner image's entry point leaves kube-burner's run summary in the container's termination
+message (``burnerjob.summary``): the measured window (kube-burner's job, not the pod's life), the
+measurement quantiles, and what an exit code meant. A benchmark that ran to its end is measured
+even when kube-burner did not exit 0: exit 4 is a measurement over its threshold (a regression
+signal, kept in the history and flagged), and exit 2 after a finished benchmark is only the
+garbage collection's timeout (kube-burner ``pkg/burner/job.go:193-198,286-297`` at v1.17.2).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from perftest_operator.api.fields import mapping, sequence
+from perftest_operator.burnerjob.summary import RunSummary, decode_summary
 from perftest_operator.runner.manifests import KUBE_BURNER_CONTAINER
 
 CONTROLLER_UID_LABELS = ("batch.kubernetes.io/controller-uid", "controller-uid")
@@ -29,6 +37,13 @@ class JobState(str, enum.Enum):
     FAILED = "Failed"  # Failed=True
 
 
+class WindowSource(str, enum.Enum):
+    """Where a run's window comes from."""
+
+    KUBE_BURNER = "KubeBurner"  # the measured phase of kube-burner's jobs (its job summary)
+    JOB = "Job"  # the Job's whole life: the image left no run summary
+
+
 class OutcomeReason(str, enum.Enum):
     PENDING = "Pending"
     RUNNING = "Running"
@@ -37,6 +52,7 @@ class OutcomeReason(str, enum.Enum):
     KUBE_BURNER_TIMEOUT = "KubeBurnerTimeout"  # exit code 2
     ALERT_TRIGGERED = "AlertTriggered"  # exit code 3
     MEASUREMENT_THRESHOLD_EXCEEDED = "MeasurementThresholdExceeded"  # exit code 4
+    GARBAGE_COLLECTION_TIMEOUT = "GarbageCollectionTimeout"  # exit code 2 after the benchmark
     UNKNOWN_EXIT_CODE = "UnknownExitCode"
     OOM_KILLED = "OOMKilled"
     DEADLINE_EXCEEDED = "DeadlineExceeded"  # the Job's activeDeadlineSeconds fired first
@@ -55,7 +71,8 @@ _EXIT_CODES: dict[int, tuple[OutcomeReason, str]] = {
     ),
     2: (
         OutcomeReason.KUBE_BURNER_TIMEOUT,
-        "the benchmark ran longer than kube-burner's --timeout (exit code 2)",
+        "kube-burner timed out (exit code 2): the benchmark ran longer than its --timeout, or "
+        "its garbage collection longer than gcTimeout (no run summary tells which)",
     ),
     3: (
         OutcomeReason.ALERT_TRIGGERED,
@@ -85,18 +102,33 @@ def exit_code_reason(code: int) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class JobOutcome:
-    """Where a kube-burner Job stands; start/completion bound the run's Prometheus window."""
+    """Where a kube-burner Job stands, and the window of the run's Prometheus queries."""
 
-    state: JobState
+    state: JobState  # SUCCEEDED: the benchmark ran to its end and is measured
     start_time: datetime | None  # the Job's status.startTime
     completion_time: datetime | None  # Complete: completionTime; Failed: the condition's time
     exit_code: int | None  # of the kube-burner container, when a pod shows it
     reason: str  # an OutcomeReason value
     message: str
+    summary: RunSummary | None = None  # what the runner image's entry point left
 
     @property
     def finished(self) -> bool:
         return self.state in (JobState.SUCCEEDED, JobState.FAILED)
+
+    @property
+    def window(self) -> tuple[datetime, datetime] | None:
+        """kube-burner's measured phase when the summary has it, else the Job's whole life."""
+        if self.summary is not None and self.summary.window is not None:
+            return self.summary.window
+        if self.start_time is not None and self.completion_time is not None:
+            return self.start_time, self.completion_time
+        return None
+
+    @property
+    def window_source(self) -> WindowSource:
+        measured = self.summary is not None and self.summary.window is not None
+        return WindowSource.KUBE_BURNER if measured else WindowSource.JOB
 
 
 @dataclass(frozen=True)
@@ -105,6 +137,7 @@ class _Termination:
     reason: str
     message: str
     finished_at: datetime | None
+    summary: RunSummary | None = None
 
 
 def _time(value: Any, field: str) -> datetime | None:
@@ -178,12 +211,15 @@ def _termination(pods: Sequence[Mapping[str, Any]]) -> _Termination | None:
         terminated = mapping(mapping(status.get("state")).get("terminated")) if status else {}
         code = terminated.get("exitCode")
         if isinstance(code, int) and not isinstance(code, bool):
+            text = str(terminated.get("message") or "")
+            summary = decode_summary(text)
             found.append(
                 _Termination(
                     exit_code=code,
                     reason=str(terminated.get("reason") or ""),
-                    message=_last_log_line(str(terminated.get("message") or "")),
+                    message=_last_log_line(text if summary is None else summary.last_log_line),
                     finished_at=_time(terminated.get("finishedAt"), "terminated.finishedAt"),
+                    summary=summary,
                 )
             )
     if not found:
@@ -230,6 +266,26 @@ def _failure(
     return OutcomeReason.JOB_FAILED.value, message
 
 
+def _measured_exit(termination: _Termination | None) -> tuple[str, str] | None:
+    """(reason, message) when a non-zero exit still ended a benchmark that ran to its end."""
+    if termination is None:
+        return None
+    summary = termination.summary
+    if termination.exit_code == 4 and (summary is None or summary.benchmark_completed):
+        exceeded = "; ".join(summary.thresholds_exceeded) if summary is not None else ""
+        return OutcomeReason.MEASUREMENT_THRESHOLD_EXCEEDED.value, (
+            "the benchmark finished, but a kube-burner measurement is over its threshold "
+            f"(exit code 4){': ' + exceeded if exceeded else ''}; the run is measured and kept "
+            "in the history"
+        )
+    if termination.exit_code == 2 and summary is not None and summary.benchmark_completed:
+        return OutcomeReason.GARBAGE_COLLECTION_TIMEOUT.value, (
+            "the benchmark finished, but deleting what it created outlasted kube-burner's "
+            "gcTimeout (exit code 2); objects of the run may be left on the target"
+        )
+    return None
+
+
 def _waiting_detail(pods: Sequence[Mapping[str, Any]]) -> str:
     for pod in pods:
         status = _kube_burner_status(pod)
@@ -261,6 +317,7 @@ def read_job_outcome(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) 
     own_pods = _job_pods(job, pods)
     termination = _termination(own_pods)
     exit_code = termination.exit_code if termination else None
+    summary = termination.summary if termination else None
 
     complete = _condition(conditions, "Complete")
     if complete is not None:
@@ -268,13 +325,16 @@ def read_job_outcome(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) 
             complete.get("lastTransitionTime"), "Complete.lastTransitionTime"
         )
         reason, message = exit_code_reason(0)
-        return JobOutcome(JobState.SUCCEEDED, start, end, exit_code, reason, message)
+        return JobOutcome(JobState.SUCCEEDED, start, end, exit_code, reason, message, summary)
 
     failed = _condition(conditions, "Failed")
     if failed is not None:
         end = _time(failed.get("lastTransitionTime"), "Failed.lastTransitionTime")
+        measured = _measured_exit(termination)
+        if measured is not None and failed.get("reason") != "DeadlineExceeded":
+            return JobOutcome(JobState.SUCCEEDED, start, end, exit_code, *measured, summary)
         reason, message = _failure(failed, termination, own_pods)
-        return JobOutcome(JobState.FAILED, start, end, exit_code, reason, message)
+        return JobOutcome(JobState.FAILED, start, end, exit_code, reason, message, summary)
 
     decided = _condition(conditions, "FailureTarget") or _condition(
         conditions, "SuccessCriteriaMet"

@@ -107,6 +107,7 @@ from localstack.emulator_tables import (
 )
 from localstack.emulator_tokens import (
     DEFAULT_EXPIRATION_SECONDS,
+    LEEWAY,
     MAX_EXPIRATION_SECONDS,
     MIN_EXPIRATION_SECONDS,
     TokenRegistry,
@@ -236,7 +237,8 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         minted = self._tokens.lookup(raw_request.headers.get("Authorization"))
         if minted is None:
             return None
-        if self._state.now() >= minted.expires:
+        now = self._state.now()
+        if now - LEEWAY > minted.expires:
             raise unauthorized()
         accounts = self._state.served("", "v1", "serviceaccounts")
         try:
@@ -244,7 +246,10 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         except kmock.KubernetesError as exc:
             raise unauthorized() from exc
         meta = account["metadata"]
-        if meta.get("uid") != minted.uid or meta.get("deletionTimestamp"):
+        deleted = meta.get("deletionTimestamp")
+        if deleted and datetime.datetime.fromisoformat(deleted) < now - LEEWAY:
+            raise unauthorized()
+        if meta.get("uid") != minted.uid:
             raise unauthorized()
         return service_account_user(minted.namespace, minted.name)
 

@@ -6,7 +6,11 @@ The emulator's authentication, as documented for its users:
   ServiceAccount's identity (`emulator_rbac.service_account_user`) until its
   expirationSeconds have passed or its ServiceAccount is gone (deleted, or deleted and made
   again: the token is bound to the account's uid, as the API server's bound tokens are). Then
-  every request with it is 401 Unauthorized, whatever its path.
+  every request with it is 401 Unauthorized, whatever its path. As on the API server
+  (kubernetes/kubernetes pkg/serviceaccount/claims.go `validator.Validate`: go-jose's
+  `Claims.Validate` with its one-minute `DefaultLeeway`), a token is still accepted for a
+  minute after its expiry, and an account marked for deletion less than a minute ago still
+  authenticates.
 - Requests without a token, and requests with any token the emulator did not mint (the admin
   kubeconfig's, tests' planted ones), are administrators: allowed everything, never evaluated.
 
@@ -27,6 +31,8 @@ PREFIX = "emulator-token."
 MIN_EXPIRATION_SECONDS = 600
 MAX_EXPIRATION_SECONDS = 1 << 32
 DEFAULT_EXPIRATION_SECONDS = 3600
+# go-jose jwt.DefaultLeeway, which claims.go applies to expiry and deletion.
+LEEWAY = datetime.timedelta(minutes=1)
 # Expired tokens are forgotten when this many are held.
 _PRUNE_AT = 1000
 
@@ -79,7 +85,9 @@ class TokenRegistry:
 
     def _forget_expired(self, now: datetime.datetime) -> None:
         self._tokens = {
-            token: minted for token, minted in self._tokens.items() if minted.expires > now
+            token: minted
+            for token, minted in self._tokens.items()
+            if minted.expires + LEEWAY >= now
         }
 
     def lookup(self, authorization: str | None) -> MintedToken | None:

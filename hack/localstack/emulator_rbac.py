@@ -47,10 +47,11 @@ Sources (kubernetes v1.32 and its staging repositories): k8s.io/apiserver v0.32.
 (9d863059eefc) pkg/endpoints/request/requestinfo.go, pkg/endpoints/handlers/responsewriters/
 errors.go, pkg/authorization/union/union.go; k8s.io/apimachinery v0.32.0 pkg/api/errors/
 errors.go (NewForbidden), pkg/util/errors/errors.go (Aggregate), pkg/runtime/conversion.go
-(boolean query parameters); kubernetes/kubernetes pkg/apis/rbac/v1/evaluation_helpers.go,
-plugin/pkg/auth/authorizer/rbac/rbac.go, pkg/registry/rbac/validation/rule.go; and the RBAC
-documentation, https://kubernetes.io/docs/reference/access-authn-authz/rbac/ (default roles,
-aggregated ClusterRoles, referring to subresources and resourceNames).
+(boolean query parameters); kubernetes/kubernetes pkg/apis/rbac/v1/evaluation_helpers.go
+(03bf11a309fd), plugin/pkg/auth/authorizer/rbac/rbac.go (01aa0f3f6052),
+pkg/registry/rbac/validation/rule.go (05c351a9037b); and the RBAC documentation,
+https://kubernetes.io/docs/reference/access-authn-authz/rbac/ (default roles, aggregated
+ClusterRoles, referring to subresources and resourceNames).
 """
 
 from __future__ import annotations
@@ -206,22 +207,24 @@ class PolicyRule:
         )
 
 
+# Membership tests on the rule's tuples (not loops over them): a ServiceAccount's request walks
+# every rule it holds.
+
+
 def verb_matches(rule: PolicyRule, verb: str) -> bool:
-    return any(candidate in (ALL, verb) for candidate in rule.verbs)
+    return ALL in rule.verbs or verb in rule.verbs
 
 
 def api_group_matches(rule: PolicyRule, group: str) -> bool:
-    return any(candidate in (ALL, group) for candidate in rule.api_groups)
+    return ALL in rule.api_groups or group in rule.api_groups
 
 
 def resource_matches(rule: PolicyRule, combined: str, subresource: str) -> bool:
     """`combined` is `resource` or `resource/subresource`; `*/sub` matches any resource's sub."""
-    for candidate in rule.resources:
-        if candidate in (ALL, combined):
-            return True
-        if subresource and candidate == f"*/{subresource}":
-            return True
-    return False
+    resources = rule.resources
+    if ALL in resources or combined in resources:
+        return True
+    return bool(subresource) and f"*/{subresource}" in resources
 
 
 def resource_name_matches(rule: PolicyRule, name: str) -> bool:

@@ -8,6 +8,11 @@ authenticated identity holds are stored: they make discovery, OpenAPI, /version 
 paths readable, and SelfSubjectAccessReviews creatable, for every ServiceAccount, as on a real
 cluster (`system:public-info-viewer` is also bound to `system:unauthenticated` there; the
 emulator has no anonymous identity: a request without a token is an administrator).
+
+The copy of policy.go read for this (an older commit) grants system:discovery `get` on /healthz,
+/version, /version/, /openapi, /openapi/*, /api, /api/*, /apis, /apis/*, and
+system:public-info-viewer on /healthz, /version, /version/; /livez and /readyz, which current
+releases add to both, are taken from memory of v1.16+ and were not checked against a source.
 """
 
 from __future__ import annotations

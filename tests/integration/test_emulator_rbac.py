@@ -528,7 +528,7 @@ def test_a_watch_is_authorized_when_it_starts(
         namespace,
         resource_version=since,
         label_selector=selector,
-        timeout_seconds=20,
+        timeout_seconds=60,
     )
     assert next(stream)["object"].metadata.name == "first"
     # Revoked while it runs: the watch goes on (it was authorized when it started).

@@ -664,7 +664,6 @@ def test_a_token_of_a_deleted_service_account_is_unauthorized(
     }
     # Bound to the account's uid: a new account of the same name does not revive it.
     make_account(admin, namespace)
-    time.sleep(1.0)
     assert status_of(lambda: raw(client, "GET", "/version")) == 401
 
 

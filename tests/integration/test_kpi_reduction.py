@@ -30,7 +30,7 @@ from localstack.prometheus import (
 )
 from perftest_operator.api.errors import MetricMissing, PrometheusUnavailable, QueryError
 from perftest_operator.api.kpi import Aggregation, MetricSpec, OverTime
-from perftest_operator.api.profiles import DEFAULT_METRICS
+from perftest_operator.api.profiles import DEFAULT_METRICS as ALL_DEFAULTS
 from perftest_operator.api.spec import PrometheusSettings
 from perftest_operator.metrics.client import build_prometheus_client
 from perftest_operator.metrics.window import (
@@ -58,6 +58,8 @@ WINDOW = RunWindow(RUNS[0].start, RUNS[0].end)
 # The subquery's range: half a step longer than the window, so that its first point is the
 # window's start whether Prometheus takes the range's start as included (2.x) or not (3.x).
 SUBQUERY = f"[{int(WINDOW.duration_seconds + STEP / 2)}s:{STEP:g}s]"
+# The defaults read from Prometheus (podReadyLatency comes from the run's own summary).
+DEFAULT_METRICS = tuple(metric for metric in ALL_DEFAULTS if metric.kube_burner is None)
 READ_ONLY_QUERY = DEFAULT_METRICS[0].query
 MUTATING_QUERY = DEFAULT_METRICS[-1].query
 

@@ -50,6 +50,10 @@ class MetricMissing(PerfTestError):
         self.metric = metric
 
 
+class PrerequisiteMissing(PerfTestError):
+    """The target lacks something the workload needs before it creates anything."""
+
+
 class AnalysisError(PerfTestError):
     """A series that cannot be analysed (non-finite values, wrong shape)."""
 

@@ -465,6 +465,21 @@ class KubeApi:
         items: list[dict[str, Any]] = result.get("items", [])
         return items
 
+    def resource_served(self, group: str, version: str, plural: str) -> bool:
+        """Whether the API serves ``plural`` in ``group/version`` (its discovery document)."""
+        try:
+            if group:
+                document = _json(
+                    self.custom.get_api_resources(group, version, _preload_content=False)
+                )
+            else:
+                document = _json(self.core.get_api_resources(_preload_content=False))
+        except ApiException as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return any(item.get("name") == plural for item in document.get("resources") or [])
+
     def list_nodes(self) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = _json(self.core.list_node(_preload_content=False)).get(
             "items", []

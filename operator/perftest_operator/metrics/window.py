@@ -224,6 +224,8 @@ def collect_run_metrics(
     """
     sharing: dict[str, list[MetricSpec]] = {}
     for metric in metrics:
+        if metric.kube_burner is not None:
+            raise ValueError(f"{metric.name} is read from the run's summary, not from Prometheus")
         sharing.setdefault(metric.query, []).append(metric)
     results: dict[str, MetricValue | MetricMissing] = {}
     for query, served in sharing.items():

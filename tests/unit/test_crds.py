@@ -1269,6 +1269,8 @@ REQUIRED_PERMISSIONS = (
     | grants("", ["pods"], ["list"])
     | grants("", ["secrets"], ["get"])
     | grants("", ["namespaces"], ["get", "create"])
+    # The hub Job's ServiceAccount, looked up in the run namespace before any run.
+    | grants("", ["serviceaccounts"], ["get"])
     | grants("apiextensions.k8s.io", ["customresourcedefinitions"], ["list", "watch"])
     # What the target is (controller/targets.py): nodes, OpenShift's Infrastructure and
     # ClusterVersion, ARO's cluster object.

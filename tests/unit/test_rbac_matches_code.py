@@ -42,18 +42,20 @@ CLIENTS: dict[str, Any] = {
 }
 
 # KubeApi methods called only with a remote target's client (built from the kubeconfig in a
-# PerfTest's Secret): what they need is granted by that kubeconfig, never by the hub's role.
+# PerfTest's Secret), or on the hub only when the operator runs outside it (Settings.in_cluster
+# False: `make run`, with the user's kubeconfig): what they need is granted by that kubeconfig,
+# never by the hub's role, which applies only to the operator's pod.
 REMOTE_ONLY = {
     # kube-burner's ServiceAccount, ClusterRole and binding, created on a remote target only
     # (controller/runs.py _prepare_target, `if remote`). On the operator's own cluster an admin
     # binds manifests/kube-burner/clusterrole.yaml: the operator never grants RBAC there.
     "apply_rbac_object": "kube-burner's RBAC on a remote target",
-    # TokenSource.TARGET (target/endpoints.py): a token minted for kube-burner's ServiceAccount
-    # to read a remote target's thanos-querier; on its own cluster the operator uses its own.
-    "mint_service_account_token": "TokenRequest on a remote target",
-    # The URL of a remote OpenShift target's thanos-querier Route (PrometheusEndpoint.url None
-    # is remote only); on its own cluster the in-cluster Service URL is used.
-    "get_namespaced_object": "thanos-querier Route of a remote target",
+    # TokenSource.JOB_ACCOUNT (target/endpoints.py): a token minted for the Job's ServiceAccount
+    # to read thanos-querier from outside the cluster; in its pod the operator uses its own.
+    "mint_service_account_token": "TokenRequest on a remote target or from outside the hub",
+    # The URL of thanos-querier's Route (PrometheusEndpoint.url None: from outside the
+    # cluster only); in its pod on the hub the operator uses the in-cluster Service URL.
+    "get_namespaced_object": "thanos-querier Route of a remote target or from outside the hub",
     # A remote target's ConfigMap is owned by its Job (controller/runs.py _owned_by_job, `if
     # remote`); on the hub the PerfRun owns it from creation.
     "set_owner": "ConfigMap ownership on a remote target",

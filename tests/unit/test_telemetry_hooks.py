@@ -135,6 +135,9 @@ class FakeHub:
     def read_secret_key(self, namespace: str, name: str, key: str) -> str | None:
         return self.secrets.get((namespace, name), {}).get(key)
 
+    def service_account_exists(self, namespace: str, name: str) -> bool:
+        return namespace == NAMESPACE and name == "perftest-kube-burner"  # as shipped
+
     # what the cluster is
     def server_version(self) -> dict[str, Any]:
         return {"major": "1", "minor": "32", "gitVersion": "v1.32.3"}
@@ -173,7 +176,8 @@ class FakeHub:
 
 
 class FakePrometheus(http.server.ThreadingHTTPServer):
-    """Answers /api/v1/query_range with one series of `value`, or with `failure` (an HTTP status)."""
+    """Answers /api/v1/query_range with one series of `value` (and the probe's instant query), or
+    with `failure` (an HTTP status)."""
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _PrometheusHandler)
@@ -199,6 +203,13 @@ class _PrometheusHandler(http.server.BaseHTTPRequestHandler):
         if self.server.failure is not None:
             body = {"status": "error", "errorType": "bad_data", "error": "refused"}
             self._send(self.server.failure, body)
+            return
+        if not urllib.parse.urlparse(self.path).path.endswith("/query_range"):
+            # The instant query with which a PerfTest's check probes Prometheus.
+            sample = {"metric": {}, "value": [0, "1"]}
+            self._send(
+                200, {"status": "success", "data": {"resultType": "vector", "result": [sample]}}
+            )
             return
         start, end = float(params["start"][0]), float(params["end"][0])
         value = str(self.server.value)

@@ -11,10 +11,16 @@ from typing import Any, TypeVar
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
-from perftest_operator.api.errors import TargetUnreachable
+from perftest_operator.api.errors import JobServiceAccountMissing, TargetUnreachable
 from perftest_operator.api.spec import PerfTestSpec, SecretKeyRef
 from perftest_operator.controller.context import Context
 from perftest_operator.kube.api import KubeApi
+from perftest_operator.runner.rbac import (
+    CLUSTER_ROLE,
+    MONITORING_CLUSTER_ROLE,
+    SERVICE_ACCOUNT,
+    build_target_rbac,
+)
 from perftest_operator.target.metadata import product_version, summarize_target
 from perftest_operator.target.platform import (
     DetectedPlatform,
@@ -126,4 +132,53 @@ def read_target(api: KubeApi, spec: PerfTestSpec) -> TargetFacts:
         cluster_version=cluster_version,
         version=version,
         nodes=nodes,
+    )
+
+
+def job_service_account(ctx: Context, *, remote: bool) -> str:
+    """The ServiceAccount a run's Job runs as: the operator's own on a remote target (it creates
+    it there), PERFTEST_JOB_SERVICE_ACCOUNT on the hub (shipped by the manifests and chart)."""
+    return SERVICE_ACCOUNT if remote else ctx.settings.job_service_account
+
+
+def prepare_target(
+    api: KubeApi, namespace: str, *, remote: bool, openshift: bool, run_namespace: str
+) -> None:
+    """The run namespace, and on a remote target kube-burner's ServiceAccount and RBAC.
+
+    Safe to repeat. Done when a PerfTest is checked (a token minted for the account must be
+    possible before the first run) and again when a run starts its Job.
+    """
+    if remote or namespace != run_namespace:  # else the PerfRun itself lives in it
+        api.ensure_namespace(namespace)
+    if remote:
+        for body in build_target_rbac(namespace, openshift=openshift):
+            api.apply_rbac_object(body)
+
+
+def check_job_account(ctx: Context, namespace: str, *, openshift: bool) -> str:
+    """The hub's Job ServiceAccount, when it is in the run namespace `namespace`.
+
+    Raises JobServiceAccountMissing with the commands that create it: the operator creates
+    no RBAC on its own cluster (that would make its own role far wider).
+    """
+    account = ctx.settings.job_service_account
+    if ctx.api.service_account_exists(namespace, account):
+        return account
+    binding = f"{account}-{namespace}"
+    commands = [
+        f"kubectl create namespace {namespace} (if missing)",
+        f"kubectl -n {namespace} create serviceaccount {account}",
+        f"kubectl create clusterrolebinding {binding} --clusterrole={CLUSTER_ROLE} "
+        f"--serviceaccount={namespace}:{account}",
+    ]
+    if openshift:
+        commands.append(
+            f"kubectl create clusterrolebinding {binding}-monitoring "
+            f"--clusterrole={MONITORING_CLUSTER_ROLE} --serviceaccount={namespace}:{account}"
+        )
+    raise JobServiceAccountMissing(
+        f"ServiceAccount {account} (PERFTEST_JOB_SERVICE_ACCOUNT), which the kube-burner Job "
+        f"runs as, is not in namespace {namespace}; for the shipped run namespace perftest-runs: "
+        f"kubectl apply -k manifests/kube-burner; for {namespace}: " + "; ".join(commands)
     )

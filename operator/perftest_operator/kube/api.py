@@ -155,6 +155,8 @@ class KubeApi:
         """`request_timeout`: (connect, read) seconds for every call; None: the client's default."""
         self.api_client = api_client
         self.request_timeout = request_timeout
+        # Whether the credentials are the pod's own service account (from_environment sets it).
+        self.in_cluster = False
 
         def group(api: Any) -> Any:
             return _LeanApi(api, request_timeout)
@@ -169,20 +171,25 @@ class KubeApi:
     def from_environment(cls, kubeconfig: str | None = None, *, connections: int = 10) -> KubeApi:
         """In-cluster credentials when running in a pod, else the kubeconfig (or $KUBECONFIG).
 
+        A `kubeconfig` given wins over the pod's account; `.in_cluster` says which was loaded.
         `connections`: kept open to the API server; as many as handlers run at once, or each
         one over the pool opens (and closes) a connection per request.
         """
         configuration = kubernetes.client.Configuration()
         configuration.connection_pool_maxsize = connections
         loader: Any = kubernetes.config  # its loaders are untyped
+        in_cluster = False
         try:
             if kubeconfig:
                 raise kubernetes.config.ConfigException("kubeconfig given")
             loader.load_incluster_config(client_configuration=configuration)
+            in_cluster = True
         except kubernetes.config.ConfigException:
             loader.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
         throttle_credential_refresh(configuration)
-        return cls(kubernetes.client.ApiClient(configuration))
+        api = cls(kubernetes.client.ApiClient(configuration))
+        api.in_cluster = in_cluster
+        return api
 
     # --- PerfTests and PerfRuns -------------------------------------------------------------
 
@@ -431,6 +438,17 @@ class KubeApi:
         if not isinstance(value, str):
             return None
         return base64.b64decode(value).decode()
+
+    def service_account_exists(self, namespace: str, name: str) -> bool:
+        """Whether the ServiceAccount is there (False also when its namespace is not)."""
+        return (
+            _or_none(
+                lambda: self.core.read_namespaced_service_account(
+                    name, namespace, _preload_content=False
+                )
+            )
+            is not None
+        )
 
     # --- what the target cluster is -----------------------------------------------------------
 

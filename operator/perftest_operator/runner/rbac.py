@@ -6,18 +6,20 @@ On a remote target the operator sets these up itself, with the target kubeconfig
 objects in them, read nodes and, on OpenShift, the cluster's identity), a ClusterRoleBinding
 of the two, and on OpenShift one to `cluster-monitoring-view` so that a token minted for the
 ServiceAccount can query thanos-querier. On the hub the operator creates no RBAC (that would
-make its own role far wider); there the Job runs as PERFTEST_JOB_SERVICE_ACCOUNT, and
-`manifests/kube-burner/` holds the same ClusterRole for an administrator to bind.
+make its own role far wider); there the Job runs as PERFTEST_JOB_SERVICE_ACCOUNT (by default
+the same name), which the manifests (`manifests/kube-burner/`, included by the overlays) and the
+chart ship with the same ClusterRole and bindings in the run namespace `perftest-runs`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from perftest_operator.api.settings import DEFAULT_JOB_SERVICE_ACCOUNT
 from perftest_operator.runner.manifests import MANAGED_BY_LABEL, MANAGER
 from perftest_operator.runner.names import run_resource_name
 
-SERVICE_ACCOUNT = "perftest-kube-burner"
+SERVICE_ACCOUNT = DEFAULT_JOB_SERVICE_ACCOUNT
 CLUSTER_ROLE = "perftest-kube-burner"
 MONITORING_CLUSTER_ROLE = "cluster-monitoring-view"
 

@@ -1225,6 +1225,11 @@ def test_base_renders_every_piece_once(rendered: list[dict[str, Any]]) -> None:
             ("ClusterKopfPeering", "perftest-operator"),
             ("ClusterRole", "perftest-operator-peering"),
             ("ClusterRoleBinding", "perftest-operator-peering"),
+            # The hub Jobs' account in the run namespace perftest-runs (manifests/kube-burner)
+            ("ClusterRole", "perftest-kube-burner"),
+            ("Namespace", "perftest-runs"),
+            ("ServiceAccount", "perftest-kube-burner"),
+            ("ClusterRoleBinding", "perftest-kube-burner-perftest-runs"),
         ]
     )
 

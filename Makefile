@@ -23,7 +23,7 @@ demo: $(STAMP) ## the product on the local stack: emulator, Prometheus, simulate
 run: $(STAMP) ## the operator against the current kubeconfig
 	$(VENV)/bin/perftest run --kubeconfig $(KUBECONFIG)
 
-install-crds: ## install the CRDs into the current kubeconfig's cluster
+install-crds: ## install the CRDs (only those) into the current kubeconfig's cluster; the hub Jobs' account: kubectl apply -k manifests/kube-burner
 	kubectl apply -f crds/perftests.perftest.dev.yaml -f crds/perfruns.perftest.dev.yaml
 
 uninstall-crds:
@@ -127,10 +127,11 @@ tools: $(HELM) ## helm (and kubectl) into .tools/bin, for the chart tests
 image: ## build the operator image (podman or docker): make image IMAGE=registry/name:tag
 	$(CONTAINER_TOOL) build -f Containerfile -t $(IMAGE) .
 
-chart-sync: ## copy what the chart ships from crds/ and manifests/base (tests/unit/test_chart.py checks it)
+chart-sync: ## copy what the chart ships from crds/, manifests/base and manifests/kube-burner (tests/unit/test_chart.py checks it)
 	mkdir -p $(CHART)/files $(CHART)/crds
 	cp crds/perftests.perftest.dev.yaml crds/perfruns.perftest.dev.yaml manifests/base/clusterrole.yaml \
 		$(CHART)/files/
+	cp manifests/kube-burner/clusterrole.yaml $(CHART)/files/kube-burner-clusterrole.yaml
 	cp manifests/base/kopf-peering-crds.yaml $(CHART)/crds/kopf-peering.yaml
 
 helm-lint: $(HELM)

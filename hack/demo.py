@@ -33,6 +33,8 @@ from localstack.prometheus import replayed_prometheus  # noqa: E402
 from localstack.story import READ_ONLY_LATENCY, replay_script, story_runs  # noqa: E402
 
 NAMESPACE = "perftest-demo"
+# Where the sample's Jobs run (its spec.target.namespace), as manifests/kube-burner ships it.
+RUN_NAMESPACE = "perftest-runs"
 TEST = "api-latency"
 SAMPLE = REPO / "manifests" / "samples" / "perftest-api-latency.yaml"
 WORKDIR = REPO / ".demo"
@@ -94,6 +96,10 @@ def main() -> int:
             kubectl(kubeconfig, "apply", "-f", str(REPO / "crds" / "perftests.perftest.dev.yaml"))
             kubectl(kubeconfig, "apply", "-f", str(REPO / "crds" / "perfruns.perftest.dev.yaml"))
             kubectl(kubeconfig, "create", "namespace", NAMESPACE)
+            say(
+                "Installing the account the hub's kube-burner Jobs run as (run namespace perftest-runs)"
+            )
+            kubectl(kubeconfig, "apply", "-k", str(REPO / "manifests" / "kube-burner"))
 
             say(
                 f"Starting Prometheus with {len(runs)} nightly runs of kube-apiserver latency history"
@@ -104,7 +110,9 @@ def main() -> int:
             cluster = Cluster(kubeconfig=kubeconfig, emulated=True)
             kube = Kube(cluster.api_client(), NAMESPACE)
             stack.enter_context(
-                SimulatedJobController(kube.api_client, replay_script(runs), namespace=NAMESPACE)
+                SimulatedJobController(
+                    kube.api_client, replay_script(runs), namespace=RUN_NAMESPACE
+                )
             )
 
             say("Starting the operator (perftest run)")

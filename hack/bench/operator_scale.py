@@ -66,6 +66,7 @@ from localstack.prometheus import (  # noqa: E402
     apiserver_latency_openmetrics,
     backfill_openmetrics,
 )
+from perftest_operator.api.settings import DEFAULT_JOB_SERVICE_ACCOUNT  # noqa: E402
 
 REPO = HERE.parent.parent
 CRDS = [REPO / "crds" / "perftests.perftest.dev.yaml", REPO / "crds" / "perfruns.perftest.dev.yaml"]
@@ -141,6 +142,8 @@ def template_objects(
         core = kubernetes.client.CoreV1Api(client)
         custom = kubernetes.client.CustomObjectsApi(client)
         core.create_namespace({"metadata": {"name": TEMPLATE_NAMESPACE}})
+        account = {"metadata": {"name": DEFAULT_JOB_SERVICE_ACCOUNT}}  # the hub Jobs' account
+        core.create_namespaced_service_account(TEMPLATE_NAMESPACE, account)
         script = JobScript(start=window.start, end=window.end, exit_code=0)
         with (
             SimulatedJobController(client, lambda _: script, namespace=TEMPLATE_NAMESPACE),

@@ -18,6 +18,7 @@ from typing import Any
 
 from localstack.prometheus import ReplayRun
 from perftest_operator.api.perfrun import RUN_NUMBER_LABEL
+from perftest_operator.api.settings import DEFAULT_JOB_SERVICE_ACCOUNT
 
 TEMPLATE_NAMESPACE = "scale-warmup"
 TEMPLATE_TEST = "scale-template"
@@ -164,6 +165,14 @@ def seed_lines(
         yield json.dumps(_without_server_fields(crd))
     for namespace in namespaces:
         yield json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        # The account the hub's Jobs run as, checked before any run (manifests/kube-burner).
+        yield json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": {"name": DEFAULT_JOB_SERVICE_ACCOUNT, "namespace": namespace},
+            }
+        )
     for test in tests:
         yield json.dumps(clone_perftest(test_template, test))
     for test in tests:

@@ -95,6 +95,16 @@ class Kube:
             GROUP, VERSION, self.namespace, "perftests", name, patch
         )
 
+    def create_service_account(self, name: str, namespace: str | None = None) -> None:
+        """A ServiceAccount (in this namespace by default); one that exists already is kept."""
+        where = namespace or self.namespace
+        body = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name}}
+        try:
+            self.core.create_namespaced_service_account(where, body)
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+
     def events(self) -> list[Any]:
         items: list[Any] = self.core.list_namespaced_event(self.namespace).items
         return items

@@ -461,10 +461,15 @@ class HeaderRecordingProxy:
     """An HTTP proxy on 127.0.0.1 that records each request, then forwards it to ``upstream``.
 
     For tests only: it keeps request headers (credentials included) in memory. A context
-    manager; ``.url`` is where clients should point, ``.requests`` what they sent.
+    manager; ``.url`` is where clients should point, ``.requests`` what they sent. ``port``: a
+    given one (0: any free one). ``refuse``: an HTTP status (401, 403) to answer every request
+    with instead of forwarding it, as kube-rbac-proxy in front of thanos-querier answers a
+    token it does not accept; may be changed while the proxy runs.
     """
 
     upstream: str
+    port: int = 0
+    refuse: int | None = None
     requests: list[RecordedRequest] = field(default_factory=list)
     _server: http.server.ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -485,6 +490,14 @@ class HeaderRecordingProxy:
                 proxy.requests.append(
                     RecordedRequest(self.command, self.path, dict(self.headers.items()))
                 )
+                if proxy.refuse is not None:
+                    refused = b"Forbidden" if proxy.refuse == 403 else b"Unauthorized"
+                    self.send_response(proxy.refuse)
+                    self.send_header("Content-Type", "text/plain")
+                    self.send_header("Content-Length", str(len(refused)))
+                    self.end_headers()
+                    self.wfile.write(refused)
+                    return
                 upstream = urllib.request.Request(
                     proxy.upstream.rstrip("/") + self.path, data=body, method=self.command
                 )
@@ -512,7 +525,7 @@ class HeaderRecordingProxy:
         return Forward
 
     def __enter__(self) -> HeaderRecordingProxy:
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import logging
 import math
@@ -17,7 +18,11 @@ import yaml
 from perftest_operator import __name__ as package_name
 from perftest_operator.api.errors import SpecError
 from perftest_operator.api.kpi import DEFAULT_THRESHOLD_PERCENT, Direction
-from perftest_operator.api.settings import DEFAULT_RUNNER_IMAGE, load_settings
+from perftest_operator.api.settings import (
+    DEFAULT_JOB_SERVICE_ACCOUNT,
+    DEFAULT_RUNNER_IMAGE,
+    load_settings,
+)
 from perftest_operator.api.spec import parse_perftest_spec
 from perftest_operator.telemetry.address import parse_listen_address
 
@@ -78,6 +83,15 @@ def command_run(args: argparse.Namespace) -> int:
     except Exception as exc:
         # The loader's messages may quote the kubeconfig; say only what kind of problem it was.
         return _fail(f"cannot load Kubernetes credentials ({type(exc).__name__})")
+    # Decided once: inside, the hub's Prometheus is reached as a pod reaches it (Service, own
+    # token); outside, through its Route with a minted token (target.endpoints).
+    settings = dataclasses.replace(settings, in_cluster=api.in_cluster)
+    logger.info(
+        "credentials: %s",
+        "the pod's service account (inside the cluster)"
+        if api.in_cluster
+        else "a kubeconfig (outside the cluster)",
+    )
     telemetry = OperatorMetrics()
     if args.metrics_address is not None:
         try:
@@ -187,7 +201,13 @@ def command_render(args: argparse.Namespace) -> int:
             files = {**custom_files, ref.key: custom_config}
         try:
             output.append(build_config_map(spec, run, image=image, custom_files=files, owner=None))
-            output.append(build_job(spec, run, image=image, owner=None))
+            # The account the operator gives the Job: PERFTEST_JOB_SERVICE_ACCOUNT's default on
+            # the hub, the one it creates on a remote target; both perftest-kube-burner.
+            output.append(
+                build_job(
+                    spec, run, image=image, owner=None, service_account=DEFAULT_JOB_SERVICE_ACCOUNT
+                )
+            )
             workload = spec.workload.name
             role = cluster_role_name(workload)
             rules = role_rules(contract_of(spec.workload), workload)

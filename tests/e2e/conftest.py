@@ -28,9 +28,17 @@ OPERATOR_ENV = {
 }
 
 
+JOB_ACCOUNT = "perftest-kube-burner"
+
+
 @pytest.fixture()
 def kube(cluster: Cluster, namespace: str) -> Kube:
-    return Kube(cluster.api_client(), namespace)
+    """The test's namespace, which is also its PerfTests' run namespace: with the ServiceAccount
+    the hub's Jobs run as (PERFTEST_JOB_SERVICE_ACCOUNT), as manifests/kube-burner ships it in
+    perftest-runs. Without it no PerfTest would be Ready."""
+    kube = Kube(cluster.api_client(), namespace)
+    kube.create_service_account(JOB_ACCOUNT)
+    return kube
 
 
 @pytest.fixture(scope="session")

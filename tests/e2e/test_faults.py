@@ -218,7 +218,16 @@ def test_killed_while_collecting_from_a_prometheus_that_is_away_the_run_complete
     switched_prometheus: SwitchedProxy,
     start_operator: Any,
 ) -> None:
-    with SimulatedJobController(kube.api_client, replay_script(replay), namespace=kube.namespace):
+    script = replay_script(replay)
+
+    def away_once_the_job_runs(job: Any) -> Any:
+        # Prometheus answered the PerfTest's check (no run starts otherwise); it goes away
+        # while the benchmark runs, and the run has to wait for it to come back.
+        switched_prometheus.down = True
+        return script(job)
+
+    switched_prometheus.down = False
+    with SimulatedJobController(kube.api_client, away_once_the_job_runs, namespace=kube.namespace):
         first = start_operator()
         kube.create_perftest(perftest(switched_prometheus.url))
         run = wait_for(

@@ -277,17 +277,19 @@ def test_hostile_tests_and_runs_are_answered_cleanly_and_nothing_leaks(
             assert "values" not in run["status"] and "verdict" not in run["status"], name
             assert warning_events(kube, name, "RunFailed"), name
 
+        # A "CA" that is a private key: TLS cannot be set up, found by the check before any run.
         bad_ca = wait_for(
             lambda: (
-                (r := kube.get("perfruns", "bad-ca-1"))
-                and int((r.get("status") or {}).get("collectAttempts") or 0) >= 2
-                and r
+                (c := condition(kube.get("perftests", "bad-ca"), "Ready"))
+                and c["status"] == "False"
+                and c
             ),
-            timeout=60,
-            what="bad-ca's collection attempts",
+            timeout=30,
+            what="bad-ca's Ready condition",
         )
-        assert bad_ca["status"]["phase"] == "Collecting"
-        assert condition(bad_ca, "MetricsCollected")["reason"] == "PrometheusUnavailable"  # type: ignore[index]
+        assert bad_ca["reason"] == "PrometheusUnreachable", bad_ca
+        assert "TLS verified against the CA of spec.prometheus.caSecretRef" in bad_ca["message"]
+        assert len(warning_events(kube, "bad-ca", "PrometheusUnreachable")) == 1
 
         long_runs = wait_for(
             lambda: [
@@ -308,7 +310,7 @@ def test_hostile_tests_and_runs_are_answered_cleanly_and_nothing_leaks(
         assert warning_events(kube, "ghost-1", "RunFailed")
 
         # No run for what could not be used; the operator lives and still works.
-        tests_without_runs = {name for name, *_ in UNUSABLE}
+        tests_without_runs = {name for name, *_ in UNUSABLE} | {"bad-ca"}
         assert not [r for r in kube.perfruns() if r["spec"]["testName"] in tests_without_runs]
         kube.annotate(GOOD, "perftest.dev/run-now", "after-the-hostile-ones")
         second = wait_for(lambda: finished(kube, f"{GOOD}-2"), timeout=60, what="a second run")

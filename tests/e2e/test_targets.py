@@ -198,7 +198,7 @@ def test_an_unusable_target_is_not_ready_with_a_warning_and_no_leak(
     assert condition["reason"] == reason
     # Retried (every second here) without a new Warning each time, and without a run.
     wait_for(
-        lambda: operator.log_text().count("the target cannot be used yet") >= 2,
+        lambda: operator.log_text().count("not ready yet; checked again later") >= 2,
         timeout=30,
         what="the operator to retry the PerfTest",
     )

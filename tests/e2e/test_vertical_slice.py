@@ -255,33 +255,6 @@ def test_unusable_spec_is_reported_and_other_tests_keep_working(
     )
 
 
-def test_prometheus_unreachable_keeps_the_run_collecting(
-    kube: Kube, replay: list[ReplayRun], start_operator: Any
-) -> None:
-    """Metrics cannot be read: the run waits in Collecting and retries; it never succeeds without them."""
-    from localstack.prometheus import free_port
-
-    dead_url = f"http://127.0.0.1:{free_port()}"
-    with SimulatedJobController(kube.api_client, replay_script(replay), namespace=kube.namespace):
-        start_operator()
-        kube.create_perftest(perftest(dead_url))
-        run = wait_for(
-            lambda: (
-                (r := kube.get("perfruns", f"{TEST}-1"))
-                and int((r.get("status") or {}).get("collectAttempts") or 0) >= 3
-                and r
-            ),
-            timeout=60,
-            what="three collection attempts",
-        )
-    status = run["status"]
-    assert status["phase"] == "Collecting"
-    collected = condition(run, "MetricsCollected")
-    assert (collected["status"], collected["reason"]) == ("False", "PrometheusUnavailable")
-    assert "values" not in status and "verdict" not in status
-    assert status["nextCollectTime"]
-
-
 def test_schema_rejects_what_it_can_before_the_operator_sees_it(
     kube: Kube, prometheus_url: str
 ) -> None:

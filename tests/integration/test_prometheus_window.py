@@ -32,15 +32,23 @@ from localstack.prometheus import (
     gauge_openmetrics,
     replayed_prometheus,
 )
-from perftest_operator.api.errors import MetricMissing, PrometheusUnavailable, QueryError, SpecError
+from perftest_operator.api.errors import (
+    MetricMissing,
+    PrometheusUnauthorized,
+    PrometheusUnavailable,
+    QueryError,
+    SpecError,
+)
 from perftest_operator.api.kpi import Aggregation, MetricSpec, OverTime
 from perftest_operator.api.profiles import DEFAULT_METRICS as ALL_DEFAULTS
 from perftest_operator.api.spec import PrometheusSettings
 from perftest_operator.metrics.client import build_prometheus_client, display_url
 from perftest_operator.metrics.window import (
+    PROBE_QUERY,
     MetricValue,
     RunWindow,
     collect_run_metrics,
+    probe,
     query_window,
 )
 
@@ -437,6 +445,63 @@ def test_an_answer_that_is_not_a_result_is_unavailable(reply: Answer) -> None:
         pytest.raises(PrometheusUnavailable, match="unexpected answer"),
     ):
         query_window(client_for(stub.url), READ_ONLY, run_window(RUNS[0]), STEP)
+
+
+@pytest.mark.prometheus
+def test_the_probe_asks_the_real_server_one_instant_query_with_the_token(
+    prometheus: PrometheusServer,
+) -> None:
+    with HeaderRecordingProxy(prometheus.url) as proxy:
+        probe(client_for(proxy.url, token=TOKEN))
+    [request] = proxy.requests
+    assert request.path.startswith("/api/v1/query?") or request.path == "/api/v1/query"
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_credentials_are_unauthorized_in_the_probe_and_the_window_query(
+    status: int,
+) -> None:
+    """kube-rbac-proxy in front of thanos-querier: 401 for a token it cannot authenticate, 403
+    for an account without the right to query. Both say so, without the token."""
+    with stub_prometheus(echo_error(status, "forbidden")) as stub:
+        client = client_for(stub.url, token=TOKEN)
+        with pytest.raises(PrometheusUnauthorized) as probed:
+            probe(client)
+        with pytest.raises(PrometheusUnauthorized) as queried:
+            query_window(client, READ_ONLY, run_window(RUNS[0]), STEP)
+    assert len(stub.seen) == 2  # refused credentials are not retried
+    for caught in (probed, queried):
+        message = str(caught.value)
+        assert str(status) in message and "refused the credentials" in message
+        assert TOKEN not in message and caught.value.__context__ is None
+    assert PROBE_QUERY in str(probed.value)
+    # Still a PrometheusUnavailable: a run's collection retries it like any other.
+    assert isinstance(queried.value, PrometheusUnavailable)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Answer(503, json.dumps({"status": "error", "errorType": "unavailable", "error": "x"})),
+        Answer(200, "<html><body>Log in with OpenShift</body></html>", "text/html"),
+        Answer(200, json.dumps({"status": "success", "data": {"result": []}})),
+    ],
+    ids=["503", "login-page", "no-sample"],
+)
+def test_a_probe_without_a_prometheus_answer_is_unavailable_not_unauthorized(
+    reply: Answer,
+) -> None:
+    with stub_prometheus(lambda _: reply) as stub, pytest.raises(PrometheusUnavailable) as caught:
+        probe(client_for(stub.url))
+    assert not isinstance(caught.value, PrometheusUnauthorized)
+
+
+def test_a_probe_of_a_closed_port_is_unavailable_and_names_the_url() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(PrometheusUnavailable, match="unreachable") as caught:
+        probe(client_for(url, token=TOKEN))
+    assert url in str(caught.value) and TOKEN not in str(caught.value)
 
 
 @pytest.mark.timeout(60)  # a hang guard: without a timeout this request would never return

@@ -27,8 +27,11 @@ from test_crds import load_crd
 from perftest_operator import GROUP
 from perftest_operator.api.settings import load_settings
 from perftest_operator.cli import build_parser
+from perftest_operator.contract.load import load_contract
+from perftest_operator.runner.rbac import shipped_cluster_roles
 
 BASE = MANIFESTS / "base"
+KUBE_BURNER = MANIFESTS / "kube-burner"
 KEEP = {"helm.sh/resource-policy": "keep"}
 NAMESPACED_VALUES = ["--set", "watchNamespaces={perf,nightly}"]
 
@@ -66,6 +69,7 @@ COPIES = [
     (CHART / "files" / f"perftests.{GROUP}.yaml", REPO / "crds" / f"perftests.{GROUP}.yaml"),
     (CHART / "files" / f"perfruns.{GROUP}.yaml", REPO / "crds" / f"perfruns.{GROUP}.yaml"),
     (CHART / "files" / "clusterrole.yaml", BASE / "clusterrole.yaml"),
+    (CHART / "files" / "kube-burner-clusterrole.yaml", KUBE_BURNER / "clusterrole.yaml"),
     (CHART / "crds" / "kopf-peering.yaml", KOPF_PEERING_CRDS),
 ]
 
@@ -83,7 +87,11 @@ def test_chart_renders_the_objects_of_the_base() -> None:
         return sorted((d["kind"], d["metadata"]["name"]) for d in objects)
 
     # The base also creates its namespace; a Helm release lives in one made for it.
-    base = [d for d in kustomize(BASE) if d["kind"] != "Namespace"]
+    base = [
+        d
+        for d in kustomize(BASE)
+        if (d["kind"], d["metadata"]["name"]) != ("Namespace", "perftest-system")
+    ]
     assert kinds_and_names(helm_template()) == kinds_and_names(base)
 
 
@@ -118,6 +126,67 @@ def test_chart_rbac_equals_the_base_rbac() -> None:
         assert binding["subjects"] == the_one(base, "ClusterRoleBinding", name)["subjects"]
 
 
+def test_chart_ships_the_hub_job_account_of_manifests_kube_burner() -> None:
+    """kube-burner's ClusterRoles, and in perftest-runs its ServiceAccount and the bindings of the
+    samples' workloads; on OpenShift also cluster-monitoring-view: the same as kustomize renders."""
+
+    def job_objects(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        kept = [
+            without_chart_labels(d)
+            for d in objects
+            if "kube-burner" in d["metadata"]["name"]
+            or d["metadata"]["name"].endswith("perftest-runs")
+        ]
+        for d in kept:
+            d["metadata"].pop("labels", None)
+        return sorted(kept, key=lambda d: (d["kind"], d["metadata"]["name"]))
+
+    chart = job_objects(helm_template("--set", "openshift.clusterMonitoringView=true"))
+    shipped = job_objects(kustomize(KUBE_BURNER) + kustomize(KUBE_BURNER / "openshift"))
+    roles = [d["metadata"]["name"] for d in chart if d["kind"] == "ClusterRole"]
+    assert roles == sorted(d["metadata"]["name"] for d in shipped_cluster_roles(load_contract()))
+    assert [(d["kind"], d["metadata"]["name"]) for d in chart if d["kind"] != "ClusterRole"] == [
+        ("ClusterRoleBinding", "cluster-monitoring-view-perftest-runs"),
+        ("ClusterRoleBinding", "perftest-kube-burner-cluster-density-v2-perftest-runs"),
+        ("ClusterRoleBinding", "perftest-kube-burner-custom-perftest-runs"),
+        ("ClusterRoleBinding", "perftest-kube-burner-node-density-cni-perftest-runs"),
+        ("ClusterRoleBinding", "perftest-kube-burner-node-density-heavy-perftest-runs"),
+        ("ClusterRoleBinding", "perftest-kube-burner-node-density-perftest-runs"),
+        ("Namespace", "perftest-runs"),
+        ("ServiceAccount", "perftest-kube-burner"),
+    ]
+    assert chart == shipped
+    assert settings_of(helm_template()).job_service_account == "perftest-kube-burner"
+
+
+def test_each_run_namespace_gets_the_job_account_under_its_name() -> None:
+    objects = helm_template(
+        "--set", "runNamespaces={bench,nightly}",
+        "--set", "createRunNamespaces=false",
+        "--set", "settings.jobServiceAccount=burner",
+    )  # fmt: skip
+    assert settings_of(objects).job_service_account == "burner"
+    assert [d["metadata"]["name"] for d in by_kind(objects, "Namespace")] == []
+    accounts = [
+        (d["metadata"]["namespace"], d["metadata"]["name"])
+        for d in by_kind(objects, "ServiceAccount")
+        if d["metadata"]["name"] == "burner"
+    ]
+    assert sorted(accounts) == [("bench", "burner"), ("nightly", "burner")]
+    bound = {
+        (s["namespace"], s["name"])
+        for d in by_kind(objects, "ClusterRoleBinding")
+        if d["roleRef"]["name"] == "perftest-kube-burner-node-density"
+        for s in d["subjects"]
+    }
+    assert bound == set(accounts)
+    assert not [
+        d
+        for d in by_kind(objects, "ClusterRoleBinding")
+        if d["roleRef"]["name"] == "cluster-monitoring-view"
+    ]
+
+
 def without_chart_labels(value: Any) -> Any:
     """The object without the labels only Helm adds (release, chart version, manager)."""
     if isinstance(value, dict):
@@ -136,8 +205,8 @@ def without_chart_labels(value: Any) -> Any:
     "kind", ["Deployment", "PodDisruptionBudget", "ServiceAccount", "ClusterKopfPeering"]
 )
 def test_chart_object_equals_the_base_object(kind: str) -> None:
-    chart = without_chart_labels(the_one(helm_template(), kind))
-    base = the_one(kustomize(BASE), kind)
+    chart = without_chart_labels(the_one(helm_template(), kind, "perftest-operator"))
+    base = the_one(kustomize(BASE), kind, "perftest-operator")
     base["metadata"].pop("annotations", None)  # Argo CD's sync option on the peering object
     assert chart == base
 
@@ -198,7 +267,8 @@ def test_namespace_scope_watches_the_namespaces_and_peers_in_each() -> None:
         ]
         assert binding["roleRef"]["name"] == role["metadata"]["name"]
         assert (
-            binding["subjects"][0]["name"] == the_one(objects, "ServiceAccount")["metadata"]["name"]
+            binding["subjects"][0]["name"]
+            == the_one(objects, "ServiceAccount", "perftest-operator")["metadata"]["name"]
         )
 
 

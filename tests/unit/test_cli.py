@@ -21,7 +21,9 @@ def test_render_prints_the_configmap_job_and_role_of_a_run(capsys) -> None:  # t
     assert documents[2]["metadata"]["name"] == "perftest-kube-burner-cluster-density-v2"
     job = documents[1]
     assert job["metadata"]["name"] == "api-latency-3"
-    assert job["metadata"]["namespace"] == "perf"
+    # In the sample's run namespace, as the account the manifests ship there.
+    assert job["metadata"]["namespace"] == "perftest-runs"
+    assert job["spec"]["template"]["spec"]["serviceAccountName"] == "perftest-kube-burner"
     container = job["spec"]["template"]["spec"]["containers"][0]
     command = [*container.get("command", []), *container.get("args", [])]
     assert "cluster-density-v2" in command

@@ -81,3 +81,33 @@ def test_the_kubeconfig_loader_applies_its_settings_once_not_per_request(
     assert tokens == {"Bearer planted-token"}
     assert len(applied) == 1  # the first request; the other 49 within the interval skip it
     assert configuration.host == "https://127.0.0.1:6443"
+
+
+def _pod_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a pod has: the service's address in its environment, its account's token and CA."""
+    token, ca = tmp_path / "token", tmp_path / "ca.crt"
+    token.write_text("pod-token")
+    ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    incluster: Any = kubernetes.config.incluster_config
+    monkeypatch.setattr(incluster, "SERVICE_TOKEN_FILENAME", str(token))
+    monkeypatch.setattr(incluster, "SERVICE_CERT_FILENAME", str(ca))
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+
+
+def test_in_a_pod_the_operator_knows_it_runs_inside_the_cluster(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _pod_files(tmp_path, monkeypatch)
+    api = KubeApi.from_environment()
+    assert api.in_cluster
+    assert api.api_client.configuration.host == "https://10.0.0.1:443"
+
+
+def test_with_a_kubeconfig_the_operator_runs_outside_even_in_a_pod(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _pod_files(tmp_path, monkeypatch)
+    api = KubeApi.from_environment(str(_token_kubeconfig(tmp_path / "kubeconfig")))
+    assert not api.in_cluster
+    assert api.api_client.configuration.host == "https://127.0.0.1:6443"

@@ -14,15 +14,33 @@ from shipping import MANIFESTS, by_kind, invalid_objects, kustomize, the_one
 from test_crds import apply_defaults, schema_errors, schema_of, unknown_fields
 
 from perftest_operator.api.settings import load_settings
-from perftest_operator.api.spec import Platform, parse_perftest_spec
+from perftest_operator.api.spec import Platform, PrometheusSettings, parse_perftest_spec
 from perftest_operator.cli import build_parser, main
+from perftest_operator.contract.load import load_contract
 from perftest_operator.runner.command import kube_burner_environment
+from perftest_operator.runner.rbac import build_target_rbac, shipped_cluster_roles
+from perftest_operator.target.endpoints import (
+    CaSource,
+    PrometheusEndpoint,
+    TokenSource,
+    prometheus_endpoint,
+)
+from perftest_operator.target.platform import DetectedPlatform
+from perftest_operator.target.profiles import profile_for
 
 BASE = MANIFESTS / "base"
 OVERLAYS = {name: MANIFESTS / "overlays" / name for name in ("kubernetes", "openshift")}
 CUSTOM_WORKLOAD = MANIFESTS / "samples" / "custom-workload"
-RENDERABLE = {"base": BASE, **OVERLAYS, "custom-workload sample": CUSTOM_WORKLOAD}
+KUBE_BURNER = MANIFESTS / "kube-burner"
+RENDERABLE = {
+    "base": BASE,
+    **OVERLAYS,
+    "custom-workload sample": CUSTOM_WORKLOAD,
+    "kube-burner": KUBE_BURNER,
+    "kube-burner openshift": KUBE_BURNER / "openshift",
+}
 NAMESPACE = "perftest-system"
+RUN_NAMESPACE = "perftest-runs"
 
 
 @pytest.mark.parametrize("name", sorted(RENDERABLE))
@@ -67,7 +85,9 @@ def test_validation_finds_what_the_api_server_would_refuse() -> None:
 def test_only_namespaced_kinds_get_the_namespace(name: str) -> None:
     for doc in kustomize(RENDERABLE[name]):
         namespace = doc["metadata"].get("namespace")
-        if doc["kind"] in (
+        if (doc["kind"], doc["metadata"]["name"]) == ("ServiceAccount", "perftest-kube-burner"):
+            assert namespace == RUN_NAMESPACE  # the hub Jobs' account, where they run
+        elif doc["kind"] in (
             "ServiceAccount",
             "Deployment",
             "PodDisruptionBudget",
@@ -146,7 +166,7 @@ def test_the_peering_role_grants_what_kopf_peering_does_and_no_more() -> None:
         },
     ]
     binding = the_one(objects, "ClusterRoleBinding", "perftest-operator-peering")
-    account = the_one(objects, "ServiceAccount")
+    account = the_one(objects, "ServiceAccount", "perftest-operator")
     assert binding["roleRef"]["name"] == role["metadata"]["name"]
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": "perftest-operator", "namespace": NAMESPACE}
@@ -229,20 +249,41 @@ def test_kubernetes_overlay_names_a_prometheus() -> None:
 
 
 def test_openshift_overlay_reads_thanos_querier_with_the_service_account_token() -> None:
+    """No URL to set: in its pod the operator reads thanos-querier's Service with its own token
+    (bound to cluster-monitoring-view) and the service CA; from outside the cluster, the Route
+    with a token of the Jobs' account, which is bound to cluster-monitoring-view as well."""
     objects = kustomize(OVERLAYS["openshift"])
-    url = urllib.parse.urlparse(settings_of(objects).default_prometheus_url)
-    assert (url.scheme, url.hostname, url.port) == (
-        "https",
-        "thanos-querier.openshift-monitoring.svc",
-        9091,
+    settings = settings_of(objects)
+    openshift = profile_for(DetectedPlatform(Platform.AWS, True, False, False, "test"))
+    default_url = settings.default_prometheus_url
+    inside = prometheus_endpoint(
+        PrometheusSettings(), openshift, remote=False, in_cluster=True, default_url=default_url
     )
-    binding = the_one(objects, "ClusterRoleBinding", "perftest-operator-cluster-monitoring-view")
-    assert binding["roleRef"]["name"] == "cluster-monitoring-view"
-    account = the_one(objects, "ServiceAccount")
-    assert binding["subjects"] == [
-        {"kind": "ServiceAccount", "name": "perftest-operator", "namespace": NAMESPACE}
+    assert inside == PrometheusEndpoint(
+        "https://thanos-querier.openshift-monitoring.svc:9091",
+        TokenSource.OPERATOR,
+        CaSource.SERVICE_CA,
+    )
+    outside = prometheus_endpoint(
+        PrometheusSettings(), openshift, remote=False, in_cluster=False, default_url=default_url
+    )
+    assert outside == PrometheusEndpoint(None, TokenSource.JOB_ACCOUNT, CaSource.INGRESS)
+    monitoring = [
+        subject
+        for binding in by_kind(objects, "ClusterRoleBinding")
+        if binding["roleRef"]["name"] == "cluster-monitoring-view"
+        for subject in binding["subjects"]
     ]
+    assert sorted((s["namespace"], s["name"]) for s in monitoring) == sorted(
+        [
+            (NAMESPACE, "perftest-operator"),  # the operator's own token
+            (RUN_NAMESPACE, settings.job_service_account),  # the minted one
+        ]
+    )
+    account = the_one(objects, "ServiceAccount", "perftest-operator")
     assert account["metadata"]["namespace"] == NAMESPACE
+    job_account = the_one(objects, "ServiceAccount", settings.job_service_account)
+    assert job_account["metadata"]["namespace"] == RUN_NAMESPACE
 
 
 def test_openshift_overlay_leaves_the_uid_to_the_scc_and_keeps_the_rest_restricted() -> None:
@@ -259,13 +300,13 @@ def test_openshift_overlay_leaves_the_uid_to_the_scc_and_keeps_the_rest_restrict
 
 @pytest.mark.parametrize("name", sorted(OVERLAYS))
 def test_overlays_change_only_the_settings_they_are_for(name: str) -> None:
-    """Apart from the Prometheus URL, the openshift UID, its role binding and ServiceMonitor,
+    """Apart from the Prometheus URL, the openshift UID, its role bindings and ServiceMonitor,
     an overlay is the base."""
 
     def comparable(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
         result = []
         for doc in objects:
-            if doc["metadata"]["name"].endswith("cluster-monitoring-view"):
+            if doc.get("roleRef", {}).get("name") == "cluster-monitoring-view":
                 continue
             if doc["kind"] == "ServiceMonitor":
                 continue
@@ -283,6 +324,53 @@ def test_overlays_change_only_the_settings_they_are_for(name: str) -> None:
         return result
 
     assert comparable(kustomize(OVERLAYS[name])) == comparable(kustomize(BASE))
+
+
+def test_the_hub_job_account_is_what_the_operator_sets_up_on_a_remote_target() -> None:
+    """manifests/kube-burner (and its openshift part) ship for perftest-runs on the hub what
+    the operator creates in a remote target's run namespace, for each of the samples' workloads
+    (and custom configurations), plus the namespace itself."""
+    shipped = kustomize(KUBE_BURNER) + kustomize(KUBE_BURNER / "openshift")
+    namespaces = by_kind(shipped, "Namespace")
+    assert [n["metadata"]["name"] for n in namespaces] == [RUN_NAMESPACE]
+
+    def key(doc: dict[str, Any]) -> tuple[str, str]:
+        return doc["kind"], doc["metadata"]["name"]
+
+    rest = sorted((d for d in shipped if d["kind"] != "Namespace"), key=key)
+    contract = load_contract()
+    built = {
+        key(obj): obj
+        for workload in (
+            "cluster-density-v2",
+            "node-density",
+            "node-density-cni",
+            "node-density-heavy",
+            None,
+        )
+        for obj in build_target_rbac(RUN_NAMESPACE, contract, workload, openshift=True)
+    }
+    # ... and every other workload's ClusterRole, unbound.
+    built.update({key(role): role for role in shipped_cluster_roles(contract)})
+    assert rest == sorted(built.values(), key=key)
+    # The account the operator's Jobs on the hub run as by default.
+    account = the_one(shipped, "ServiceAccount")["metadata"]["name"]
+    assert account == settings_of(kustomize(BASE)).job_service_account
+
+
+def test_every_overlay_ships_the_hub_job_account_and_only_openshift_binds_monitoring() -> None:
+    for name, path in OVERLAYS.items():
+        objects = kustomize(path)
+        account = settings_of(objects).job_service_account
+        assert the_one(objects, "ServiceAccount", account)["metadata"]["namespace"] == RUN_NAMESPACE
+        monitoring = [
+            s
+            for b in by_kind(objects, "ClusterRoleBinding")
+            if b["roleRef"]["name"] == "cluster-monitoring-view"
+            for s in b["subjects"]
+            if s["name"] == account
+        ]
+        assert len(monitoring) == (1 if name == "openshift" else 0), name
 
 
 # --- samples -----------------------------------------------------------------------------------------
@@ -400,3 +488,30 @@ def test_custom_workload_renders_with_perftest_render(
         encoding="utf-8"
     )
     assert job["kind"] == "Job"
+
+
+def test_hub_samples_run_where_the_job_account_is_shipped() -> None:
+    for file, doc in sample_perftests():
+        target = doc["spec"].get("target") or {}
+        if "kubeconfigSecretRef" not in target:
+            assert target.get("namespace") == RUN_NAMESPACE, file
+
+
+@pytest.mark.parametrize("in_cluster", [True, False], ids=["inside", "outside"])
+def test_the_cluster_density_sample_needs_no_secret_inside_or_outside(in_cluster: bool) -> None:
+    """As written, on the operator's own OpenShift cluster: nothing to create but what the
+    overlay (inside) or manifests/kube-burner (outside, `make run`) ship."""
+    (doc,) = yaml.safe_load_all((SAMPLES / "perftest-cluster-density.yaml").read_text())
+    spec = parse_perftest_spec(doc["spec"])
+    openshift = profile_for(DetectedPlatform(spec.target.platform, True, False, False, "test"))
+    default_url = settings_of(kustomize(OVERLAYS["openshift"])).default_prometheus_url
+    endpoint = prometheus_endpoint(
+        spec.prometheus,
+        openshift,
+        remote=False,
+        in_cluster=in_cluster,
+        default_url=default_url if in_cluster else None,  # `make run` sets no variables
+    )
+    assert endpoint.token is not TokenSource.SECRET and endpoint.ca is not CaSource.SECRET
+    assert endpoint.token is not TokenSource.NONE  # thanos-querier answers no anonymous query
+    assert spec.target.namespace == RUN_NAMESPACE

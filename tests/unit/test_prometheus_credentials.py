@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import pytest
 
-from perftest_operator.api.errors import PrometheusUnavailable, SpecError
+from perftest_operator.api.errors import PrometheusUnusable, SpecError
 from perftest_operator.api.settings import Settings
 from perftest_operator.api.spec import Platform, parse_perftest_spec
 from perftest_operator.controller.context import Context
@@ -96,7 +96,7 @@ def test_token_from_secret_is_stripped() -> None:
 
 def test_missing_token_secret_names_the_field_not_the_value() -> None:
     hub = FakeApi()
-    with pytest.raises(SpecError) as caught:
+    with pytest.raises(PrometheusUnusable) as caught:
         read_token(
             context(hub),
             "perf",
@@ -122,7 +122,7 @@ def test_ca_from_secret_is_a_private_file_only_while_the_client_is_used() -> Non
 def test_missing_ca_secret_is_an_error_naming_the_field() -> None:
     hub = FakeApi()
     with (
-        pytest.raises(SpecError) as caught,
+        pytest.raises(PrometheusUnusable) as caught,
         prometheus_client(
             context(hub), "perf", spec(caSecretRef={"name": "ca", "key": "ca.crt"}), hub_target(hub)
         ),
@@ -155,12 +155,13 @@ def test_a_route_without_tls_is_plain_http_and_a_missing_route_is_retried() -> N
         assert client.url == "http://thanos.apps.perf.example"
         assert client._session.verify is True  # no ingress CA published: the system's bundle
     with (
-        pytest.raises(PrometheusUnavailable, match="thanos-querier"),
+        pytest.raises(PrometheusUnusable, match="thanos-querier") as caught,
         prometheus_client(
             context(FakeApi()), "perf", spec(url=None), remote_target(FakeApi(), openshift())
         ),
     ):
         pass
+    assert caught.value.field == "spec.prometheus.url"
 
 
 def test_a_remote_plain_kubernetes_target_needs_a_url_even_when_the_hub_has_a_default() -> None:
@@ -187,7 +188,29 @@ def test_the_hub_uses_the_operators_default_url_then_thanos_querier_on_openshift
     token = tmp_path / "token"
     token.write_text("operator-token\n")
     monkeypatch.setattr("perftest_operator.controller.prometheus.SERVICE_ACCOUNT_TOKEN", str(token))
-    with prometheus_client(context(hub), "perf", spec(url=None), hub_target(hub, openshift())) as c:
+    inside = context(hub, in_cluster=True)
+    with prometheus_client(inside, "perf", spec(url=None), hub_target(hub, openshift())) as c:
         assert c.url == "https://thanos-querier.openshift-monitoring.svc:9091"
         assert c.headers["Authorization"] == "Bearer operator-token"
     assert hub.minted == []
+
+
+def test_outside_the_cluster_the_hubs_thanos_querier_is_its_route_with_a_minted_token(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make run`: no Service name resolves and the operator has no pod token (even where a
+    token file happens to exist); the hub is reached as a remote target would be."""
+    token = tmp_path / "token"
+    token.write_text("operator-token\n")
+    monkeypatch.setattr("perftest_operator.controller.prometheus.SERVICE_ACCOUNT_TOKEN", str(token))
+    hub = FakeApi(
+        route={"spec": {"host": "thanos.apps.hub.example", "tls": {"termination": "reencrypt"}}},
+        config_maps={INGRESS_CA: INGRESS},
+    )
+    outside = context(hub, in_cluster=False, job_service_account="burner")
+    with prometheus_client(outside, "perf", spec(url=None), hub_target(hub, openshift())) as c:
+        assert c.url == "https://thanos.apps.hub.example"
+        assert c.headers["Authorization"] == "Bearer minted-for-perf-burner"
+        assert pathlib.Path(c._session.verify).read_text(encoding="utf-8") == INGRESS
+    [(namespace, account, _)] = hub.minted
+    assert (namespace, account) == ("perf", "burner")

@@ -39,21 +39,30 @@ CLIENTS: dict[str, Any] = {
     "batch": kubernetes.client.BatchV1Api,
     "custom": kubernetes.client.CustomObjectsApi,
     "rbac": kubernetes.client.RbacAuthorizationV1Api,
+    "authorization": kubernetes.client.AuthorizationV1Api,
 }
+# Discovery documents (GET /api/v1, /apis/<group>/<version>): open to every authenticated client
+# (system:discovery), so no role grants them.
+DISCOVERY = {("core", "get_api_resources"), ("custom", "get_api_resources")}
+# KubeApi methods whose objects the contract with kube-burner-ocp names (a workload's
+# prerequisites, read at reconcile): their permissions come from that data, every version's.
+CONTRACT_READS = {"get_object"}
 
 # KubeApi methods called only with a remote target's client (built from the kubeconfig in a
-# PerfTest's Secret): what they need is granted by that kubeconfig, never by the hub's role.
+# PerfTest's Secret), or on the hub only when the operator runs outside it (Settings.in_cluster
+# False: `make run`, with the user's kubeconfig): what they need is granted by that kubeconfig,
+# never by the hub's role, which applies only to the operator's pod.
 REMOTE_ONLY = {
     # kube-burner's ServiceAccount, ClusterRole and binding, created on a remote target only
     # (controller/runs.py _prepare_target, `if remote`). On the operator's own cluster an admin
     # binds manifests/kube-burner/clusterrole.yaml: the operator never grants RBAC there.
     "apply_rbac_object": "kube-burner's RBAC on a remote target",
-    # TokenSource.TARGET (target/endpoints.py): a token minted for kube-burner's ServiceAccount
-    # to read a remote target's thanos-querier; on its own cluster the operator uses its own.
-    "mint_service_account_token": "TokenRequest on a remote target",
-    # The URL of a remote OpenShift target's thanos-querier Route (PrometheusEndpoint.url None
-    # is remote only); on its own cluster the in-cluster Service URL is used.
-    "get_namespaced_object": "thanos-querier Route of a remote target",
+    # TokenSource.JOB_ACCOUNT (target/endpoints.py): a token minted for the Job's ServiceAccount
+    # to read thanos-querier from outside the cluster; in its pod the operator uses its own.
+    "mint_service_account_token": "TokenRequest on a remote target or from outside the hub",
+    # The URL of thanos-querier's Route (PrometheusEndpoint.url None: from outside the
+    # cluster only); in its pod on the hub the operator uses the in-cluster Service URL.
+    "get_namespaced_object": "thanos-querier Route of a remote target or from outside the hub",
     # A remote target's ConfigMap is owned by its Job (controller/runs.py _owned_by_job, `if
     # remote`); on the hub the PerfRun owns it from creation.
     "set_owner": "ConfigMap ownership on a remote target",
@@ -226,7 +235,26 @@ def call_sites(api_method: str, wanted: set[str]) -> list[dict[str, Any]]:
     return sites
 
 
+def prerequisite_permissions() -> set[Permission]:
+    """get on each object a supported version's prerequisites read (controller.prerequisites)."""
+    from perftest_operator.contract.load import SUPPORTED_VERSIONS, load_contract
+    from perftest_operator.target.prerequisites import object_key
+
+    needed = set()
+    for version in SUPPORTED_VERSIONS:
+        for workload in load_contract(version).workloads.values():
+            for prerequisite in workload.prerequisites:
+                if prerequisite.check.value in ("deploymentAvailable", "objectField"):
+                    group, resource, _, _ = object_key(prerequisite)
+                    needed.add((group, resource, "get"))
+    return needed
+
+
 def permissions_of(call: ClientCall) -> set[Permission]:
+    if (call.client, call.method) in DISCOVERY:
+        return set()
+    if call.api_method in CONTRACT_READS:
+        return prerequisite_permissions()
     http, path = request_of(CLIENTS[call.client], call.method)
     if "{group}" not in path and "{plural}" not in path:
         return {permission_of(http, path, {})}

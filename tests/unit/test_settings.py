@@ -71,3 +71,25 @@ def test_bad_durations(text: str) -> None:
 def test_format_duration_is_the_inverse_for_whole_seconds() -> None:
     for seconds in (0, 59, 60, 61, 3600, 5400, 86399):
         assert parse_duration(format_duration(seconds)) == seconds
+
+
+def test_hub_jobs_run_as_the_shipped_account_unless_told_otherwise() -> None:
+    assert load_settings({}).job_service_account == "perftest-kube-burner"
+    # The manifests' empty value means the default, as for every setting.
+    assert load_settings({"PERFTEST_JOB_SERVICE_ACCOUNT": ""}).job_service_account == (
+        "perftest-kube-burner"
+    )
+    named = load_settings({"PERFTEST_JOB_SERVICE_ACCOUNT": "burner"})
+    assert named.job_service_account == "burner"
+
+
+@pytest.mark.parametrize("value", ["Burner", "kube burner", "-burner", "a" * 254])
+def test_a_job_account_that_is_no_service_account_name_is_named(value: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        load_settings({"PERFTEST_JOB_SERVICE_ACCOUNT": value})
+    assert caught.value.field == "PERFTEST_JOB_SERVICE_ACCOUNT"
+
+
+def test_where_the_operator_runs_is_no_variable() -> None:
+    """Decided from the credentials loaded (KubeApi.in_cluster), not from the environment."""
+    assert load_settings({"PERFTEST_IN_CLUSTER": "true"}).in_cluster is False

@@ -9,18 +9,29 @@ import pytest
 import yaml
 
 from perftest_operator.api.errors import (
+    JobServiceAccountMissing,
     PerfTestNotFound,
+    PrometheusUnauthorized,
+    PrometheusUnavailable,
+    PrometheusUnusable,
     SpecError,
     TargetConfigInvalid,
     TargetSecretMissing,
+    TargetUnreachable,
 )
+from perftest_operator.api.settings import Settings
 from perftest_operator.api.spec import (
     Platform,
     PrometheusSettings,
     SecretKeyRef,
     parse_perftest_spec,
 )
-from perftest_operator.api.status import Reason, spec_error_reason
+from perftest_operator.api.status import (
+    READINESS_FAILURES,
+    Reason,
+    not_ready_reason,
+    spec_error_reason,
+)
 from perftest_operator.contract.load import load_contract
 from perftest_operator.runner.manifests import build_job
 from perftest_operator.runner.rbac import (
@@ -30,7 +41,12 @@ from perftest_operator.runner.rbac import (
     shipped_cluster_roles,
 )
 from perftest_operator.runner.refs import RunRef
-from perftest_operator.target.endpoints import CaSource, TokenSource, prometheus_endpoint
+from perftest_operator.target.endpoints import (
+    CaSource,
+    TokenSource,
+    prometheus_endpoint,
+    token_field,
+)
 from perftest_operator.target.metadata import platform_from_summary, summarize_target
 from perftest_operator.target.platform import DetectedPlatform, with_declared_platform
 from perftest_operator.target.profiles import profile_for
@@ -132,76 +148,185 @@ def test_spec_errors_have_their_own_reasons(error: SpecError, reason: Reason) ->
     assert spec_error_reason(error) is reason
 
 
+@pytest.mark.parametrize(
+    ("error", "reason", "again"),
+    [
+        (SpecError("spec.prometheus.url", "no URL"), Reason.INVALID_SPEC, False),
+        (TargetSecretMissing("Secret t not found"), Reason.TARGET_SECRET_MISSING, True),
+        (TargetConfigInvalid("exec"), Reason.TARGET_CONFIG_INVALID, True),
+        (TargetUnreachable("503"), Reason.TARGET_UNREACHABLE, True),
+        (JobServiceAccountMissing("not in perf"), Reason.JOB_SERVICE_ACCOUNT_MISSING, True),
+        (PrometheusUnusable("spec.prometheus.caSecretRef", "gone"), Reason.PROMETHEUS_UNUSABLE, True),
+        (PrometheusUnauthorized("401"), Reason.PROMETHEUS_UNAUTHORIZED, True),
+        (PrometheusUnavailable("refused"), Reason.PROMETHEUS_UNREACHABLE, True),
+    ],
+)  # fmt: skip
+def test_what_stops_a_perftest_being_ready_has_its_reason_and_only_spec_errors_wait_for_a_new_spec(
+    error: Exception, reason: Reason, again: bool
+) -> None:
+    assert isinstance(error, READINESS_FAILURES)
+    assert not_ready_reason(error) == (reason, again)
+
+
 OPENSHIFT = profile_for(DETECTED_AWS)
 KUBERNETES = profile_for(DetectedPlatform(Platform.GCP, False, False, False, ""))
 REF = SecretKeyRef(name="s", key="k")
 HUB_DEFAULT = "http://hub-prometheus:9090"
 
 
+SERVICE = "https://thanos-querier.openshift-monitoring.svc:9091"
+ROUTE = None  # looked up on the Job's cluster
+
+
 @pytest.mark.parametrize(
-    ("settings", "profile", "remote", "url", "token", "ca"),
+    ("settings", "profile", "remote", "in_cluster", "url", "token", "ca"),
     [
-        # An explicit URL wins everywhere; the service account is the one where the Job ran.
-        (dict(url="https://p:9091"), OPENSHIFT, True, "https://p:9091", "None", "System"),
+        # An explicit URL wins everywhere; the service account is the operator pod's inside
+        # the hub, else the Job's (minted where the Job runs).
+        (dict(url="https://p:9091"), OPENSHIFT, True, True, "https://p:9091", "None", "System"),
         (
             dict(url="https://p", use_service_account_token=True),
             KUBERNETES,
             True,
+            True,
             "https://p",
-            "TargetServiceAccount",
+            "JobServiceAccount",
             "System",
         ),
         (
             dict(url="https://p", use_service_account_token=True),
             None,
             False,
+            True,
             "https://p",
             "OperatorServiceAccount",
+            "System",
+        ),
+        (
+            dict(url="https://p", use_service_account_token=True),
+            None,
+            False,
+            False,
+            "https://p",
+            "JobServiceAccount",
             "System",
         ),
         (
             dict(url="https://p", bearer_token_secret_ref=REF, ca_secret_ref=REF),
             OPENSHIFT,
             True,
+            False,
             "https://p",
             "Secret",
             "Secret",
         ),
-        # No URL: the hub's default for the hub only; else OpenShift's thanos-querier.
-        (dict(), KUBERNETES, False, HUB_DEFAULT, "None", "System"),
-        (dict(), OPENSHIFT, True, None, "TargetServiceAccount", "TargetIngressCA"),
-        (
-            dict(ca_secret_ref=REF),
-            OPENSHIFT,
-            True,
-            None,
-            "TargetServiceAccount",
-            "Secret",
-        ),
+        # No URL: the hub's default for the hub only, inside or out; else OpenShift's
+        # thanos-querier.
+        (dict(), KUBERNETES, False, True, HUB_DEFAULT, "None", "System"),
+        (dict(), KUBERNETES, False, False, HUB_DEFAULT, "None", "System"),
+        (dict(), OPENSHIFT, False, True, HUB_DEFAULT, "None", "System"),
+        (dict(), OPENSHIFT, True, True, ROUTE, "JobServiceAccount", "IngressCA"),
+        (dict(), OPENSHIFT, True, False, ROUTE, "JobServiceAccount", "IngressCA"),
+        (dict(ca_secret_ref=REF), OPENSHIFT, True, True, ROUTE, "JobServiceAccount", "Secret"),
     ],
 )
 def test_prometheus_endpoint_by_target(
-    settings: dict[str, Any], profile: Any, remote: bool, url: str | None, token: str, ca: str
+    settings: dict[str, Any],
+    profile: Any,
+    remote: bool,
+    in_cluster: bool,
+    url: str | None,
+    token: str,
+    ca: str,
 ) -> None:
     endpoint = prometheus_endpoint(
-        PrometheusSettings(**settings), profile, remote=remote, default_url=HUB_DEFAULT
+        PrometheusSettings(**settings),
+        profile,
+        remote=remote,
+        in_cluster=in_cluster,
+        default_url=HUB_DEFAULT,
     )
     assert (endpoint.url, endpoint.token, endpoint.ca) == (url, TokenSource(token), CaSource(ca))
 
 
-def test_the_hub_without_a_default_uses_its_own_thanos_querier_with_the_service_ca() -> None:
-    endpoint = prometheus_endpoint(PrometheusSettings(), OPENSHIFT, remote=False, default_url=None)
-    assert endpoint.url == "https://thanos-querier.openshift-monitoring.svc:9091"
-    assert (endpoint.token, endpoint.ca) == (TokenSource.OPERATOR, CaSource.SERVICE_CA)
+@pytest.mark.parametrize(
+    ("settings", "in_cluster", "url", "token", "ca"),
+    [
+        # In its pod: the Service, the pod's own token, the service CA mounted beside it.
+        (dict(), True, SERVICE, "OperatorServiceAccount", "ServiceCA"),
+        (
+            dict(use_service_account_token=True),
+            True,
+            SERVICE,
+            "OperatorServiceAccount",
+            "ServiceCA",
+        ),
+        # Outside (`make run`): no Service name resolves and no pod token exists; the Route,
+        # a token minted for the Job's account, the cluster's ingress CA, as for a remote target.
+        (dict(), False, ROUTE, "JobServiceAccount", "IngressCA"),
+        (dict(use_service_account_token=True), False, ROUTE, "JobServiceAccount", "IngressCA"),
+        # What the spec names is kept either way.
+        (dict(bearer_token_secret_ref=REF), False, ROUTE, "Secret", "IngressCA"),
+        (dict(ca_secret_ref=REF), True, SERVICE, "OperatorServiceAccount", "Secret"),
+    ],
+)
+def test_the_hubs_own_thanos_querier_inside_and_outside_the_cluster(
+    settings: dict[str, Any], in_cluster: bool, url: str | None, token: str, ca: str
+) -> None:
+    endpoint = prometheus_endpoint(
+        PrometheusSettings(**settings),
+        OPENSHIFT,
+        remote=False,
+        in_cluster=in_cluster,
+        default_url=None,
+    )
+    assert (endpoint.url, endpoint.token, endpoint.ca) == (url, TokenSource(token), CaSource(ca))
 
 
 @pytest.mark.parametrize(
-    ("profile", "remote"), [(KUBERNETES, True), (KUBERNETES, False), (None, True)]
+    ("profile", "remote", "in_cluster"),
+    [
+        (KUBERNETES, True, True),
+        (KUBERNETES, False, True),
+        (KUBERNETES, False, False),
+        (None, True, False),
+        (None, False, True),
+    ],
 )
-def test_no_prometheus_is_a_spec_error_naming_the_url_field(profile: Any, remote: bool) -> None:
+def test_no_prometheus_is_a_spec_error_naming_the_url_field(
+    profile: Any, remote: bool, in_cluster: bool
+) -> None:
     with pytest.raises(SpecError) as caught:
-        prometheus_endpoint(PrometheusSettings(), profile, remote=remote, default_url=None)
+        prometheus_endpoint(
+            PrometheusSettings(), profile, remote=remote, in_cluster=in_cluster, default_url=None
+        )
     assert caught.value.field == "spec.prometheus.url"
+
+
+def test_the_hubs_default_url_is_never_used_for_a_remote_target() -> None:
+    with pytest.raises(SpecError):
+        prometheus_endpoint(
+            PrometheusSettings(), KUBERNETES, remote=True, in_cluster=True, default_url=HUB_DEFAULT
+        )
+
+
+@pytest.mark.parametrize(
+    ("settings", "token", "field"),
+    [
+        (dict(bearer_token_secret_ref=REF), TokenSource.SECRET, "spec.prometheus.bearerTokenSecretRef"),
+        (dict(), TokenSource.NONE, "spec.prometheus.bearerTokenSecretRef"),
+        (dict(use_service_account_token=True), TokenSource.JOB_ACCOUNT, "spec.prometheus.useServiceAccountToken"),
+        (dict(), TokenSource.OPERATOR, "spec.prometheus"),  # the platform's default token
+    ],
+)  # fmt: skip
+def test_a_refused_token_names_the_field_that_chose_it(
+    settings: dict[str, Any], token: TokenSource, field: str
+) -> None:
+    assert token_field(PrometheusSettings(**settings), token) == field
+
+
+def test_the_hub_jobs_default_account_is_the_one_on_remote_targets() -> None:
+    assert Settings().job_service_account == SERVICE_ACCOUNT
 
 
 def test_the_shipped_kube_burner_roles_are_the_ones_the_operator_creates() -> None:

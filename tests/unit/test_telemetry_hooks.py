@@ -135,17 +135,26 @@ class FakeHub:
     def read_secret_key(self, namespace: str, name: str, key: str) -> str | None:
         return self.secrets.get((namespace, name), {}).get(key)
 
+    def service_account_exists(self, namespace: str, name: str) -> bool:
+        return namespace == NAMESPACE and name == "perftest-kube-burner"  # as shipped
+
+    def service_account_may(self, namespace: str, account: str, **_: Any) -> bool:
+        return self.service_account_exists(namespace, account)  # bound as shipped
+
     # what the cluster is
     def server_version(self) -> dict[str, Any]:
         return {"major": "1", "minor": "32", "gitVersion": "v1.32.3"}
 
-    def get_cluster_object(self, *_: str) -> dict[str, Any] | None:
+    def get_cluster_object(self, *args: str) -> dict[str, Any] | None:
+        # An OpenShift cluster (kube-burner-ocp's workloads need one) of worker nodes.
+        if args[2:] == ("infrastructures", "cluster"):
+            return {"metadata": {"name": "cluster"}, "status": {"platformStatus": {"type": "AWS"}}}
         return None
 
-    def list_cluster_objects(self, *_: str) -> list[dict[str, Any]]:
-        return []
-
     def list_nodes(self) -> list[dict[str, Any]]:
+        return [WORKER]
+
+    def list_cluster_objects(self, *_: str) -> list[dict[str, Any]]:
         return []
 
     def create_event(self, body: Any) -> None:
@@ -173,7 +182,8 @@ class FakeHub:
 
 
 class FakePrometheus(http.server.ThreadingHTTPServer):
-    """Answers /api/v1/query_range with one series of `value`, or with `failure` (an HTTP status)."""
+    """Answers /api/v1/query_range with one series of `value` (and the probe's instant query), or
+    with `failure` (an HTTP status)."""
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _PrometheusHandler)
@@ -199,6 +209,13 @@ class _PrometheusHandler(http.server.BaseHTTPRequestHandler):
         if self.server.failure is not None:
             body = {"status": "error", "errorType": "bad_data", "error": "refused"}
             self._send(self.server.failure, body)
+            return
+        if not urllib.parse.urlparse(self.path).path.endswith("/query_range"):
+            # The instant query with which a PerfTest's check probes Prometheus.
+            sample = {"metric": {}, "value": [0, "1"]}
+            self._send(
+                200, {"status": "success", "data": {"resultType": "vector", "result": [sample]}}
+            )
             return
         start, end = float(params["start"][0]), float(params["end"][0])
         value = str(self.server.value)
@@ -231,6 +248,9 @@ def prometheus() -> Iterator[FakePrometheus]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+WORKER = {"metadata": {"name": "w1", "labels": {"node-role.kubernetes.io/worker": ""}}}
 
 
 def perftest(name: str, prometheus_url: str, **spec: Any) -> dict[str, Any]:
@@ -454,7 +474,7 @@ def test_a_run_now_on_a_test_ready_for_its_spec_starts_a_run_without_reading_the
 
     def list_nodes() -> list[dict[str, Any]]:
         target_reads.append("nodes")
-        return []
+        return [WORKER]
 
     hub.list_nodes = list_nodes  # type: ignore[method-assign]
     ctx = context(hub)

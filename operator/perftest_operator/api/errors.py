@@ -29,6 +29,32 @@ class PrometheusUnavailable(PerfTestError):
     """Prometheus could not be reached or answered with an error; the query may succeed later."""
 
 
+class PrometheusUnauthorized(PrometheusUnavailable):
+    """Prometheus refused the credentials (HTTP 401 or 403): a token it does not accept, or an
+    account without the right to query. Fixing the token or its RBAC is enough; nothing in the
+    PerfTest has to change."""
+
+
+class PrometheusUnusable(PerfTestError):
+    """Something the Prometheus settings need cannot be had (yet): a Secret or its key, the
+    operator's own token, a token to mint, the thanos-querier Route. Not a spec error: creating
+    the missing object is enough, so callers retry. The message names the field, never a value.
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class JobServiceAccountMissing(PerfTestError):
+    """The ServiceAccount the hub's kube-burner Job runs as is not in the run namespace.
+
+    Not a spec error: an administrator creates it (the message says how), and the next retry
+    finds it.
+    """
+
+
 class QueryError(PerfTestError):
     """Prometheus rejected a metric's PromQL (syntax, evaluation): retrying will not help.
 
@@ -51,7 +77,15 @@ class MetricMissing(PerfTestError):
 
 
 class PrerequisiteMissing(PerfTestError):
-    """The target lacks something the workload needs before it creates anything."""
+    """The target lacks something the workload needs before it creates anything.
+
+    Not a spec error: the target may get it (a registry enabled, an operator installed), and
+    the next retry finds it.
+    """
+
+
+class JobPermissionsMissing(PerfTestError):
+    """The hub's Job ServiceAccount exists but may not make requests its workload makes."""
 
 
 class AnalysisError(PerfTestError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -12,6 +13,9 @@ from perftest_operator.api.spec import parse_prometheus_url
 PREFIX = "PERFTEST_"
 # Built by `make runner-image`; the manifests and the chart set the published one.
 DEFAULT_RUNNER_IMAGE = "perftest-runner:dev"
+# The ServiceAccount hub Jobs run as by default: the one the manifests and the chart ship in
+# each run namespace, and the one the operator creates on remote targets (runner.rbac).
+DEFAULT_JOB_SERVICE_ACCOUNT = "perftest-kube-burner"
 
 
 @dataclass(frozen=True)
@@ -29,10 +33,18 @@ class Settings:
     missing_metric_attempts: int = 5
     # Namespaces to watch; empty = the whole cluster.
     namespaces: tuple[str, ...] = ()
-    # ServiceAccount for kube-burner's Job on the target (None: the namespace's default).
-    job_service_account: str | None = None
     # The image kube-burner's Jobs run (Containerfile.runner); a PerfTest may name another.
     runner_image: str = DEFAULT_RUNNER_IMAGE
+    # ServiceAccount that kube-burner's Job runs as on the operator's own cluster; it must exist
+    # in the run namespace (checked before any run). Remote targets always use
+    # DEFAULT_JOB_SERVICE_ACCOUNT, which the operator creates there.
+    job_service_account: str = DEFAULT_JOB_SERVICE_ACCOUNT
+    # Whether the operator runs in a pod of its cluster, with that pod's service account: decided
+    # once at start-up from the credentials it loaded (a kubeconfig, as with `make run`: outside).
+    # Inside, the hub's thanos-querier is its Service, read with the operator's own token and
+    # the service CA; outside, neither exists, and it is read through its Route with a token
+    # minted for the Job's ServiceAccount, as on a remote target.
+    in_cluster: bool = False
     # With --peering: how long a replica's claim lasts without a heartbeat; the standby takes
     # over this long after the active replica died.
     peering_lifetime_seconds: float = 60.0
@@ -69,8 +81,24 @@ def _image(env: Mapping[str, str], name: str, default: str) -> str:
     return raw
 
 
+# A ServiceAccount name is a DNS subdomain (RFC 1123): lower case, digits, '-' and '.'.
+_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def _service_account(env: Mapping[str, str]) -> str:
+    raw = (env.get(PREFIX + "JOB_SERVICE_ACCOUNT") or "").strip()
+    if not raw:
+        return DEFAULT_JOB_SERVICE_ACCOUNT
+    if len(raw) > 253 or not _SUBDOMAIN.fullmatch(raw):
+        raise SpecError(PREFIX + "JOB_SERVICE_ACCOUNT", f"{raw!r} is not a ServiceAccount name")
+    return raw
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
-    """Settings from an environment mapping; raises SpecError naming the bad variable."""
+    """Settings from an environment mapping; raises SpecError naming the bad variable.
+
+    `in_cluster` is no variable: `perftest run` sets it from the credentials it loaded.
+    """
     url = env.get(PREFIX + "DEFAULT_PROMETHEUS_URL") or None
     if url is not None:
         url = parse_prometheus_url(url, PREFIX + "DEFAULT_PROMETHEUS_URL")
@@ -86,7 +114,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         collect_backoff_max_seconds=_seconds(env, "COLLECT_BACKOFF_MAX", 300.0),
         missing_metric_attempts=_positive_int(env, "MISSING_METRIC_ATTEMPTS", 5),
         namespaces=namespaces,
-        job_service_account=env.get(PREFIX + "JOB_SERVICE_ACCOUNT") or None,
+        job_service_account=_service_account(env),
         runner_image=_image(env, "RUNNER_IMAGE", DEFAULT_RUNNER_IMAGE),
         clock_file=env.get(PREFIX + "CLOCK_FILE") or None,
         workers=_positive_int(env, "WORKERS", 20),

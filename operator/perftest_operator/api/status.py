@@ -16,10 +16,18 @@ from perftest_operator.api.conditions import (
     set_condition,
 )
 from perftest_operator.api.errors import (
+    JobPermissionsMissing,
+    JobServiceAccountMissing,
+    PerfTestError,
     PerfTestNotFound,
+    PrerequisiteMissing,
+    PrometheusUnauthorized,
+    PrometheusUnavailable,
+    PrometheusUnusable,
     SpecError,
     TargetConfigInvalid,
     TargetSecretMissing,
+    TargetUnreachable,
 )
 from perftest_operator.api.perfrun import RUN_NUMBER_LABEL
 
@@ -27,8 +35,13 @@ from perftest_operator.api.perfrun import RUN_NUMBER_LABEL
 class PerfTestCondition(str, enum.Enum):
     """Condition types of a PerfTest."""
 
-    # True: the spec is usable and runs can start. False: it is not (reason InvalidSpec, the
-    # message names the field). Unknown: not checked yet.
+    # True: the spec is usable and everything a run needs answered: the target, the Job's
+    # ServiceAccount on the hub, Prometheus with its token and CA (one probe query). Runs start
+    # only while it is True. False: something is missing or refused; the reason says what
+    # (InvalidSpec, TargetSecretMissing, TargetConfigInvalid, TargetUnreachable,
+    # PrerequisiteMissing, JobServiceAccountMissing, JobPermissionsMissing, PrometheusUnusable,
+    # PrometheusUnreachable, PrometheusUnauthorized) and the message names the field. All but InvalidSpec are
+    # checked again every PERFTEST_TARGET_RETRY. Unknown: not checked yet.
     READY = "Ready"
     # True: one of its PerfRuns is Pending, Running, Collecting or Analyzing. False: none is.
     RUNNING = "Running"
@@ -99,6 +112,23 @@ class Reason(str, enum.Enum):
     TARGET_SECRET_MISSING = "TargetSecretMissing"
     TARGET_CONFIG_INVALID = "TargetConfigInvalid"
     TARGET_UNREACHABLE = "TargetUnreachable"
+    # The hub's Job ServiceAccount (PERFTEST_JOB_SERVICE_ACCOUNT) is not in the run namespace.
+    JOB_SERVICE_ACCOUNT_MISSING = "JobServiceAccountMissing"
+    # It is, but RBAC refuses it requests the workload's kube-burner-ocp makes (SubjectAccessReview).
+    JOB_PERMISSIONS_MISSING = "JobPermissionsMissing"
+    # The target lacks what the workload needs before it creates anything (an image registry
+    # with an available replica, an API, worker nodes, OpenShift itself).
+    PREREQUISITE_MISSING = "PrerequisiteMissing"
+    # A Secret or key named in spec.prometheus, the operator's own token, a token to mint or
+    # the thanos-querier Route does not exist (yet).
+    PROMETHEUS_UNUSABLE = "PrometheusUnusable"
+    # The probe query found no answer: connection refused, timeout, TLS, HTTP 5xx.
+    PROMETHEUS_UNREACHABLE = "PrometheusUnreachable"
+    # Prometheus answered the probe query with 401 or 403: the token is refused.
+    PROMETHEUS_UNAUTHORIZED = "PrometheusUnauthorized"
+    # A PerfRun made before its PerfTest turned Ready=False (a retry, a confirmation, one made
+    # by hand) waits for it before it starts its Job.
+    TEST_NOT_READY = "TestNotReady"
     METRIC_SKIPPED = "MetricSkipped"
     REPLACED = "Replaced"
     RETRYING = "Retrying"
@@ -116,6 +146,44 @@ def spec_error_reason(exc: SpecError) -> Reason:
     if isinstance(exc, TargetConfigInvalid):
         return Reason.TARGET_CONFIG_INVALID
     return Reason.INVALID_SPEC
+
+
+# What the check of a PerfTest (controller.tests) may raise: each makes it Ready=False.
+READINESS_FAILURES = (
+    SpecError,
+    TargetUnreachable,
+    PrerequisiteMissing,
+    JobServiceAccountMissing,
+    JobPermissionsMissing,
+    PrometheusUnusable,
+    PrometheusUnavailable,
+)
+
+
+def not_ready_reason(exc: PerfTestError) -> tuple[Reason, bool]:
+    """The Ready=False reason for a failed check of a PerfTest, and whether to check again.
+
+    Again (every PERFTEST_TARGET_RETRY): whatever may be fixed without the PerfTest changing,
+    such as a Secret, a ServiceAccount, a network path or a role binding. A spec error waits
+    for a new spec. A purely computational function with no side effects.
+    """
+    if isinstance(exc, SpecError):
+        return spec_error_reason(exc), isinstance(exc, TargetSecretMissing | TargetConfigInvalid)
+    if isinstance(exc, TargetUnreachable):
+        return Reason.TARGET_UNREACHABLE, True
+    if isinstance(exc, PrerequisiteMissing):
+        return Reason.PREREQUISITE_MISSING, True
+    if isinstance(exc, JobServiceAccountMissing):
+        return Reason.JOB_SERVICE_ACCOUNT_MISSING, True
+    if isinstance(exc, JobPermissionsMissing):
+        return Reason.JOB_PERMISSIONS_MISSING, True
+    if isinstance(exc, PrometheusUnusable):
+        return Reason.PROMETHEUS_UNUSABLE, True
+    if isinstance(exc, PrometheusUnauthorized):
+        return Reason.PROMETHEUS_UNAUTHORIZED, True
+    if isinstance(exc, PrometheusUnavailable):
+        return Reason.PROMETHEUS_UNREACHABLE, True
+    raise TypeError(f"{type(exc).__name__} is not a readiness failure")
 
 
 # MetricsCollected=False with one of these reasons fails the run; the others are retried.

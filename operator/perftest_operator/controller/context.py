@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from typing import TypeVar, cast
 
@@ -53,6 +54,26 @@ class RunLocks:
             raise
 
 
+class PassedChecks:
+    """Checks that passed lately, remembered for a while: a check many PerfTests share (the hub
+    Job account's permissions) is not repeated for each of them."""
+
+    def __init__(self, seconds: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._guard = threading.Lock()
+        self._passed: dict[Hashable, float] = {}
+
+    def fresh(self, key: Hashable) -> bool:
+        with self._guard:
+            when = self._passed.get(key)
+            return when is not None and self._clock() - when < self.seconds
+
+    def passed(self, key: Hashable) -> None:
+        with self._guard:
+            self._passed[key] = self._clock()
+
+
 @dataclass(frozen=True)
 class Context:
     api: KubeApi  # the hub: PerfTests, PerfRuns, Events, Secrets
@@ -60,6 +81,7 @@ class Context:
     targets: TargetClients = field(default_factory=TargetClients)  # remote targets' clients
     telemetry: OperatorMetrics = field(default_factory=OperatorMetrics)  # served on /metrics
     run_locks: RunLocks = field(default_factory=RunLocks)
+    permission_checks: PassedChecks = field(default_factory=PassedChecks)
 
     def for_step(self) -> Context:
         """This context with hub reads remembered for one step (see `kube.cached`)."""

@@ -35,7 +35,9 @@ from perftest_operator.api.errors import (
     AnalysisError,
     MetricMissing,
     PerfTestNotFound,
+    PrometheusUnauthorized,
     PrometheusUnavailable,
+    PrometheusUnusable,
     QueryError,
     SpecError,
     TargetUnreachable,
@@ -63,15 +65,20 @@ from perftest_operator.controller.followups import (
 from perftest_operator.controller.prometheus import RunTarget, prometheus_client
 from perftest_operator.controller.retention import prune_history
 from perftest_operator.controller.stop import job_secret_ref
-from perftest_operator.controller.targets import reaching_target, read_target, target_api
-from perftest_operator.controller.tests import load_test_spec, sync_test_status
+from perftest_operator.controller.targets import (
+    job_service_account,
+    prepare_target,
+    reaching_target,
+    read_target,
+    target_api,
+)
+from perftest_operator.controller.tests import load_test_spec, not_ready, sync_test_status
 from perftest_operator.events import NORMAL, WARNING, post_event
 from perftest_operator.history.perfruns import history_points
 from perftest_operator.history.withdrawn import reported_change_points, withdrawn_change_points
 from perftest_operator.kube.api import Conflict, KubeApi
 from perftest_operator.metrics.measurements import measurement_value
 from perftest_operator.metrics.window import RunWindow, collect_run_metrics
-from perftest_operator.runner.command import contract_of
 from perftest_operator.runner.manifests import (
     OwnerRef,
     RunRef,
@@ -79,7 +86,6 @@ from perftest_operator.runner.manifests import (
     build_job,
 )
 from perftest_operator.runner.outcome import JobOutcome, JobState, OutcomeReason, read_job_outcome
-from perftest_operator.runner.rbac import SERVICE_ACCOUNT, build_target_rbac
 from perftest_operator.target.metadata import describe_changes, platform_from_summary
 from perftest_operator.target.profiles import metric_available, profile_for
 
@@ -177,22 +183,18 @@ def _owned_by_job(api: KubeApi, config_map: Mapping[str, Any], job: Mapping[str,
         api.set_owner(config_map["metadata"]["namespace"], config_map["metadata"]["name"], owner)
 
 
-def _prepare_target(
-    api: KubeApi,
-    namespace: str,
-    spec: PerfTestSpec,
-    *,
-    remote: bool,
-    openshift: bool,
-    run_namespace: str,
-) -> None:
-    """The run namespace, and on a remote target kube-burner's ServiceAccount and RBAC."""
-    if remote or namespace != run_namespace:  # else the PerfRun itself lives in it
-        api.ensure_namespace(namespace)
-    if remote:
-        contract = contract_of(spec.workload)
-        for body in build_target_rbac(namespace, contract, spec.workload.name, openshift=openshift):
-            api.apply_rbac_object(body)
+def _waiting_for_ready(test: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Why a Pending run waits: its PerfTest is Ready=False (its Warning says why), so a retry,
+    a confirmation or a PerfRun made by hand starts no Job that could not be measured. None:
+    it is not, the Job may start."""
+    condition = not_ready(test)
+    if condition is None:
+        return None
+    message = (
+        f"waiting for PerfTest {test['metadata']['name']} to be Ready: "
+        f"{condition.get('reason')}: {condition.get('message')}"
+    )
+    return {"reason": Reason.TEST_NOT_READY.value, "message": message}
 
 
 def start_job(
@@ -211,6 +213,10 @@ def start_job(
         return _fail_before_job(run, status, _reason(exc), str(exc))
     except TargetUnreachable as exc:
         return _waiting_for_target(ctx, run, status, exc)
+    waiting = _waiting_for_ready(test)
+    if waiting is not None:
+        unchanged = all(status.get(key) == value for key, value in waiting.items())
+        return None if unchanged else waiting
 
     remote = secret_ref is not None
     profile = profile_for(facts.platform)
@@ -235,7 +241,7 @@ def start_job(
             ref,
             image=image,
             owner=owner,
-            service_account=SERVICE_ACCOUNT if remote else ctx.settings.job_service_account,
+            service_account=job_service_account(ctx, remote=remote),
             placement=profile.scheduling.pod_spec_fields(),
         )
     except SpecError as exc:
@@ -243,7 +249,7 @@ def start_job(
         return _fail_before_job(run, status, Reason.INVALID_SPEC.value, str(exc))
     try:
         with reaching_target():
-            _prepare_target(
+            prepare_target(
                 api,
                 namespace,
                 spec,
@@ -469,9 +475,18 @@ def collect_metrics(
                     values[name] = result.value
     except SpecError as exc:
         return _permanent_collection_failure(ctx, run, status, _reason(exc), str(exc))
+    except PrometheusUnusable as exc:
+        # A Secret or token that went away after the Job started: the benchmark is not lost,
+        # the run waits (with back-off) until it is back.
+        return _retry_later(ctx, run, status, Reason.PROMETHEUS_UNUSABLE.value, str(exc))
     except PrometheusUnavailable as exc:
         ctx.telemetry.prometheus_query_failed(meta["namespace"], run["spec"]["testName"])
-        return _retry_later(ctx, run, status, Reason.PROMETHEUS_UNAVAILABLE.value, str(exc))
+        reason = (
+            Reason.PROMETHEUS_UNAUTHORIZED
+            if isinstance(exc, PrometheusUnauthorized)
+            else Reason.PROMETHEUS_UNAVAILABLE
+        )
+        return _retry_later(ctx, run, status, reason.value, str(exc))
     except TargetUnreachable as exc:
         return _retry_later(ctx, run, status, Reason.TARGET_UNREACHABLE.value, str(exc))
     except QueryError as exc:

@@ -1,7 +1,7 @@
 """Runs that start by themselves: on a cron schedule and when the target's version changes (I/O orchestration).
 
 A kopf timer calls `tick_test` for every PerfTest with a schedule or `trigger.onNewVersion`.
-Each decision is idempotent: a scheduled run's trigger label names its slot and a version
+Nothing starts while the PerfTest is Ready=False. Each decision is idempotent: a scheduled run's trigger label names its slot and a version
 run's names the version, so a tick repeated after a restart finds the run it created.
 """
 
@@ -19,7 +19,12 @@ from perftest_operator.api.spec import PerfTestSpec
 from perftest_operator.controller.clock import schedule_now
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.targets import read_product_version, target_api
-from perftest_operator.controller.tests import load_test_spec, start_run, sync_test_status
+from perftest_operator.controller.tests import (
+    load_test_spec,
+    not_ready,
+    start_run,
+    sync_test_status,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +92,10 @@ def tick_test(ctx: Context, test: Mapping[str, Any]) -> None:
         spec, _ = load_test_spec(ctx, test)
     except SpecError:
         return  # reconcile_test has said why
+    if not_ready(test) is not None:
+        # reconcile_test has said why and checks again; a due slot or a new version stays due
+        # (nothing is recorded as handled) and starts on the first tick after it passes.
+        return
     status = test.get("status") or {}
     updates: dict[str, Any] = {}
     if spec.schedule is not None:

@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
-from perftest_operator.api.errors import TargetUnreachable
+from perftest_operator.api.errors import (
+    JobPermissionsMissing,
+    JobServiceAccountMissing,
+    TargetUnreachable,
+)
 from perftest_operator.api.spec import PerfTestSpec, SecretKeyRef
 from perftest_operator.controller.context import Context
 from perftest_operator.kube.api import KubeApi
+from perftest_operator.runner.command import contract_of
+from perftest_operator.runner.names import run_resource_name
+from perftest_operator.runner.rbac import (
+    MONITORING_CLUSTER_ROLE,
+    SERVICE_ACCOUNT,
+    Rule,
+    build_target_rbac,
+    cluster_role_name,
+    role_rules,
+)
 from perftest_operator.target.metadata import product_version, summarize_target
 from perftest_operator.target.platform import (
     DetectedPlatform,
@@ -127,3 +141,109 @@ def read_target(api: KubeApi, spec: PerfTestSpec) -> TargetFacts:
         version=version,
         nodes=nodes,
     )
+
+
+def job_service_account(ctx: Context, *, remote: bool) -> str:
+    """The ServiceAccount a run's Job runs as: the operator's own on a remote target (it creates
+    it there), PERFTEST_JOB_SERVICE_ACCOUNT on the hub (shipped by the manifests and chart)."""
+    return SERVICE_ACCOUNT if remote else ctx.settings.job_service_account
+
+
+def prepare_target(
+    api: KubeApi,
+    namespace: str,
+    spec: PerfTestSpec,
+    *,
+    remote: bool,
+    openshift: bool,
+    run_namespace: str,
+) -> None:
+    """The run namespace, and on a remote target kube-burner's ServiceAccount and RBAC.
+
+    Safe to repeat. Done when a PerfTest is checked (a token minted for the account must be
+    possible before the first run) and again when a run starts its Job.
+    """
+    if remote or namespace != run_namespace:  # else the PerfRun itself lives in it
+        api.ensure_namespace(namespace)
+    if remote:
+        contract = contract_of(spec.workload)
+        for body in build_target_rbac(namespace, contract, spec.workload.name, openshift=openshift):
+            api.apply_rbac_object(body)
+
+
+def check_job_account(ctx: Context, namespace: str, spec: PerfTestSpec, *, openshift: bool) -> str:
+    """The hub's Job ServiceAccount, when it is in the run namespace and RBAC lets it make the
+    requests the workload's kube-burner-ocp makes.
+
+    Raises JobServiceAccountMissing or JobPermissionsMissing with the commands that fix it: the
+    operator creates no RBAC on its own cluster (that would make its own role far wider).
+    """
+    account = ctx.settings.job_service_account
+    workload = spec.workload.name
+    role = cluster_role_name(workload)
+    binding = run_resource_name(f"{role}-{namespace}")
+    bind = (
+        f"kubectl create clusterrolebinding {binding} --clusterrole={role} "
+        f"--serviceaccount={namespace}:{account}"
+    )
+    if not ctx.api.service_account_exists(namespace, account):
+        commands = [
+            f"kubectl create namespace {namespace} (if missing)",
+            f"kubectl -n {namespace} create serviceaccount {account}",
+            bind,
+        ]
+        if openshift:
+            commands.append(
+                f"kubectl create clusterrolebinding {binding}-monitoring "
+                f"--clusterrole={MONITORING_CLUSTER_ROLE} --serviceaccount={namespace}:{account}"
+            )
+        raise JobServiceAccountMissing(
+            f"ServiceAccount {account} (PERFTEST_JOB_SERVICE_ACCOUNT), which the kube-burner Job "
+            f"runs as, is not in namespace {namespace}; for the shipped run namespace "
+            f"perftest-runs: kubectl apply -k manifests/kube-burner; for {namespace}: "
+            + "; ".join(commands)
+        )
+    rules = role_rules(contract_of(spec.workload), workload)
+    # Checked once a minute at most per account and role: every PerfTest of a namespace that
+    # runs the same workload shares the answer (a resumed operator checks them all at once).
+    key = (namespace, account, rules)
+    if ctx.permission_checks.fresh(key):
+        return account
+    refused = _refused_requests(ctx.api, namespace, account, rules)
+    if not refused:
+        ctx.permission_checks.passed(key)
+    if refused:
+        shown = ", ".join(refused[:5]) + (
+            f" and {len(refused) - 5} more" if len(refused) > 5 else ""
+        )
+        raise JobPermissionsMissing(
+            f"ServiceAccount {namespace}/{account} may not {shown}, which "
+            f"{workload or 'a custom kube-burner configuration'} needs "
+            f"(`perftest rbac --workload {workload}`); bind the ClusterRole {role} "
+            f"(shipped in manifests/kube-burner): {bind}"
+            if workload
+            else f"ServiceAccount {namespace}/{account} may not {shown}; bind {role}: {bind}"
+        )
+    return account
+
+
+def _refused_requests(
+    api: KubeApi, namespace: str, account: str, rules: Sequence[Rule]
+) -> list[str]:
+    """Each (verb, resource) of the rules that a SubjectAccessReview refuses the account."""
+    refused = []
+    for rule in rules:
+        name = rule.resource_names[0] if rule.resource_names else None
+        for resource in rule.resources:
+            for verb in rule.verbs:
+                if not api.service_account_may(
+                    namespace,
+                    account,
+                    verb=verb,
+                    group=rule.api_group,
+                    resource=resource,
+                    name=name,
+                ):
+                    kind = f"{resource}.{rule.api_group}" if rule.api_group else resource
+                    refused.append(f"{verb} {kind}" + (f" {name}" if name else ""))
+    return refused

@@ -9,12 +9,7 @@ from typing import Any
 
 from perftest_operator import FINALIZER
 from perftest_operator.api.conditions import FALSE, TRUE, find_condition
-from perftest_operator.api.errors import (
-    SpecError,
-    TargetConfigInvalid,
-    TargetSecretMissing,
-    TargetUnreachable,
-)
+from perftest_operator.api.errors import SpecError, TargetUnreachable
 from perftest_operator.api.fingerprint import spec_fingerprint
 from perftest_operator.api.perfrun import (
     RUN_NOW_ANNOTATION,
@@ -26,6 +21,7 @@ from perftest_operator.api.perfrun import (
 )
 from perftest_operator.api.spec import ConcurrencyPolicy, PerfTestSpec, parse_perftest_spec
 from perftest_operator.api.status import (
+    READINESS_FAILURES,
     TERMINAL_RUN_PHASES,
     PerfTestCondition,
     Reason,
@@ -33,12 +29,20 @@ from perftest_operator.api.status import (
     build_test_status,
     derive_run_phase,
     newest_first,
-    spec_error_reason,
+    not_ready_reason,
 )
 from perftest_operator.controller.context import Context
-from perftest_operator.controller.prometheus import RunTarget, resolve_endpoint
+from perftest_operator.controller.prerequisites import check_prerequisites
+from perftest_operator.controller.prometheus import RunTarget, check_prometheus, resolve_endpoint
 from perftest_operator.controller.stop import stop_run
-from perftest_operator.controller.targets import read_target, target_api
+from perftest_operator.controller.targets import (
+    check_job_account,
+    job_service_account,
+    prepare_target,
+    reaching_target,
+    read_target,
+    target_api,
+)
 from perftest_operator.events import NORMAL, WARNING, post_event
 from perftest_operator.kube.api import Conflict
 from perftest_operator.runner.command import check_workload
@@ -107,20 +111,46 @@ def sync_test_status(
 
 
 def _check_target(ctx: Context, namespace: str, spec: PerfTestSpec) -> str:
-    """What the target is, for the Ready message; raises SpecError or TargetUnreachable."""
+    """Everything a run will need, checked before any run: what the target is, the Job's
+    ServiceAccount, and Prometheus with its token and CA (one probe query).
+
+    Returns what answered, for the Ready message. Raises one of READINESS_FAILURES: found now,
+    not when the first benchmark's Job has finished hours later.
+    """
     ref = spec.target.kubeconfig_secret_ref
     api = target_api(ctx, namespace, ref)
     facts = read_target(api, spec)
-    # A target without a Prometheus to read is a spec error now, not after the first benchmark.
+    profile = profile_for(facts.platform)
     target = RunTarget(
         api=api,
         remote=ref is not None,
-        profile=profile_for(facts.platform),
+        profile=profile,
         namespace=spec.target.namespace or namespace,
     )
-    resolve_endpoint(ctx, spec, target)
+    resolve_endpoint(ctx, spec, target)  # no Prometheus at all: a spec error, found first
+    # What kube-burner-ocp would stop on before it creates anything (registry, APIs, workers).
+    check_prerequisites(api, spec.workload, openshift=profile.openshift, nodes=facts.nodes)
+    if target.remote:
+        # The operator sets up kube-burner's account there itself; a token minted for it must
+        # be possible before the first run.
+        with reaching_target():
+            prepare_target(
+                api,
+                target.namespace,
+                spec,
+                remote=True,
+                openshift=profile.openshift,
+                run_namespace=namespace,
+            )
+    else:
+        check_job_account(ctx, target.namespace, spec, openshift=profile.openshift)
+    answered = check_prometheus(ctx, namespace, spec, target)
     where = "the operator's cluster" if ref is None else f"the target of Secret {ref.name}"
-    return f"{where} answers ({facts.platform.platform.value})"
+    account = job_service_account(ctx, remote=target.remote)
+    return (
+        f"{where} answers ({facts.platform.platform.value}), the Job runs as "
+        f"{target.namespace}/{account}; {answered}"
+    )
 
 
 def _ready_condition(test: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -138,6 +168,16 @@ def _ready_for_this_generation(test: Mapping[str, Any]) -> bool:
     )
 
 
+def not_ready(test: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The Ready condition when it is False (whatever generation it was found for), else None.
+
+    While it is, no run starts: a schedule's slot or a new version waits for the check to
+    pass again, and a PerfRun that exists already waits before it creates its Job.
+    """
+    condition = _ready_condition(test)
+    return condition if condition is not None and condition.get("status") == FALSE else None
+
+
 def _ready_reason(test: Mapping[str, Any]) -> str | None:
     condition = _ready_condition(test)
     return None if condition is None else str(condition.get("reason"))
@@ -146,8 +186,10 @@ def _ready_reason(test: Mapping[str, Any]) -> str | None:
 def reconcile_test(ctx: Context, test: Mapping[str, Any], trigger: Trigger | None) -> float | None:
     """Check the spec and the target; on a trigger, start a PerfRun unless one is active.
 
-    Returns None when done, or the seconds after which to try again: a missing Secret or a
-    target that does not answer may be fixed without the PerfTest changing.
+    Returns None when done, or the seconds after which to try again: a missing Secret or
+    ServiceAccount, a target or a Prometheus that does not answer may be fixed without the
+    PerfTest changing. No run starts unless the check passed (or passed for this spec already,
+    for a run-now).
     """
     meta = test["metadata"]
     namespace, name = meta["namespace"], meta["name"]
@@ -161,14 +203,12 @@ def reconcile_test(ctx: Context, test: Mapping[str, Any], trigger: Trigger | Non
             start_run(ctx, test, trigger, spec=spec)
             return None
         where = _check_target(ctx, namespace, spec)
-    except (SpecError, TargetUnreachable) as exc:
-        if isinstance(exc, SpecError):
-            reason = spec_error_reason(exc)
-            # The Secret can be created or fixed without the PerfTest changing.
-            if isinstance(exc, TargetSecretMissing | TargetConfigInvalid):
-                retry = ctx.settings.target_retry_seconds
-        else:
-            reason, retry = Reason.TARGET_UNREACHABLE, ctx.settings.target_retry_seconds
+    except READINESS_FAILURES as exc:
+        reason, again = not_ready_reason(exc)
+        if again:
+            # A Secret, a ServiceAccount or a network path can be fixed without the PerfTest
+            # changing: checked again until it is.
+            retry = ctx.settings.target_retry_seconds
         message = str(exc)
         # A retry finds the same problem: one Warning, not one per attempt.
         if _ready_reason(test) != reason.value:
@@ -177,6 +217,10 @@ def reconcile_test(ctx: Context, test: Mapping[str, Any], trigger: Trigger | Non
         return retry
     ready = (TRUE, Reason.SPEC_VALID.value, f"the spec is valid; {where}")
     if trigger is not None:
+        if not_ready(test) is not None:
+            # Ready first: the new run's first step reads it, and would wait a tick on the
+            # False that the fix has just made stale.
+            sync_test_status(ctx, namespace, name, ready=ready)
         start_run(ctx, test, trigger, spec=spec)
     sync_test_status(ctx, namespace, name, ready=ready)
     return None

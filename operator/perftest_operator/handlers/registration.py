@@ -95,7 +95,7 @@ def register_handlers(registry: kopf.OperatorRegistry, ctx: Context) -> None:
         retry = reconcile_test(ctx.for_step(), body, trigger)
         if retry is not None:
             # The status says what is wrong; kopf calls the handler again after the delay.
-            raise kopf.TemporaryError("the target cannot be used yet", delay=retry)
+            raise kopf.TemporaryError("not ready yet; checked again later", delay=retry)
 
     @kopf.on.create(GROUP, VERSION, "perftests", registry=registry)
     def perftest_created(body: kopf.Body, **_: Any) -> None:

@@ -155,6 +155,8 @@ class KubeApi:
         """`request_timeout`: (connect, read) seconds for every call; None: the client's default."""
         self.api_client = api_client
         self.request_timeout = request_timeout
+        # Whether the credentials are the pod's own service account (from_environment sets it).
+        self.in_cluster = False
 
         def group(api: Any) -> Any:
             return _LeanApi(api, request_timeout)
@@ -164,25 +166,31 @@ class KubeApi:
         self.batch: Any = group(kubernetes.client.BatchV1Api(api_client))
         self.custom: Any = group(kubernetes.client.CustomObjectsApi(api_client))
         self.rbac: Any = group(kubernetes.client.RbacAuthorizationV1Api(api_client))
+        self.authorization: Any = group(kubernetes.client.AuthorizationV1Api(api_client))
 
     @classmethod
     def from_environment(cls, kubeconfig: str | None = None, *, connections: int = 10) -> KubeApi:
         """In-cluster credentials when running in a pod, else the kubeconfig (or $KUBECONFIG).
 
+        A `kubeconfig` given wins over the pod's account; `.in_cluster` says which was loaded.
         `connections`: kept open to the API server; as many as handlers run at once, or each
         one over the pool opens (and closes) a connection per request.
         """
         configuration = kubernetes.client.Configuration()
         configuration.connection_pool_maxsize = connections
         loader: Any = kubernetes.config  # its loaders are untyped
+        in_cluster = False
         try:
             if kubeconfig:
                 raise kubernetes.config.ConfigException("kubeconfig given")
             loader.load_incluster_config(client_configuration=configuration)
+            in_cluster = True
         except kubernetes.config.ConfigException:
             loader.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
         throttle_credential_refresh(configuration)
-        return cls(kubernetes.client.ApiClient(configuration))
+        api = cls(kubernetes.client.ApiClient(configuration))
+        api.in_cluster = in_cluster
+        return api
 
     # --- PerfTests and PerfRuns -------------------------------------------------------------
 
@@ -438,6 +446,55 @@ class KubeApi:
             return None
         return base64.b64decode(value).decode()
 
+    def service_account_exists(self, namespace: str, name: str) -> bool:
+        """Whether the ServiceAccount is there (False also when its namespace is not)."""
+        return (
+            _or_none(
+                lambda: self.core.read_namespaced_service_account(
+                    name, namespace, _preload_content=False
+                )
+            )
+            is not None
+        )
+
+    def service_account_may(
+        self,
+        namespace: str,
+        account: str,
+        *,
+        verb: str,
+        group: str,
+        resource: str,
+        name: str | None = None,
+    ) -> bool:
+        """Whether RBAC allows the ServiceAccount ``verb`` on ``resource`` in every namespace
+        (a SubjectAccessReview, asked with the groups its own tokens carry)."""
+        resource, _, subresource = resource.partition("/")
+        attributes = {"verb": verb, "group": group, "resource": resource}
+        if subresource:
+            attributes["subresource"] = subresource
+        if name:
+            attributes["name"] = name
+        body = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SubjectAccessReview",
+            "spec": {
+                "user": f"system:serviceaccount:{namespace}:{account}",
+                # A review uses exactly the groups it is given; a ServiceAccount's tokens carry
+                # these (kubernetes pkg/serviceaccount/util.go MakeGroupNames).
+                "groups": [
+                    "system:serviceaccounts",
+                    f"system:serviceaccounts:{namespace}",
+                    "system:authenticated",
+                ],
+                "resourceAttributes": attributes,
+            },
+        }
+        answer = _json(
+            self.authorization.create_subject_access_review(body, _preload_content=False)
+        )
+        return bool((answer.get("status") or {}).get("allowed"))
+
     # --- what the target cluster is -----------------------------------------------------------
 
     def get_cluster_object(
@@ -464,6 +521,23 @@ class KubeApi:
             raise
         items: list[dict[str, Any]] = result.get("items", [])
         return items
+
+    def get_object(
+        self, group: str, version: str, plural: str, namespace: str | None, name: str
+    ) -> dict[str, Any] | None:
+        """An object a workload's prerequisites read (contract data names it), or None when it,
+        or its resource type, does not exist. Namespace None: a cluster-scoped object."""
+        if namespace is None:
+            return _or_none(
+                lambda: self.custom.get_cluster_custom_object(
+                    group, version, plural, name, _preload_content=False
+                )
+            )
+        return _or_none(
+            lambda: self.custom.get_namespaced_custom_object(
+                group, version, namespace, plural, name, _preload_content=False
+            )
+        )
 
     def resource_served(self, group: str, version: str, plural: str) -> bool:
         """Whether the API serves ``plural`` in ``group/version`` (its discovery document)."""

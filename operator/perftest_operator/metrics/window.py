@@ -14,7 +14,13 @@ from typing import Any
 from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
 
-from perftest_operator.api.errors import MetricMissing, PrometheusUnavailable, QueryError
+from perftest_operator.api.errors import (
+    MetricMissing,
+    PerfTestError,
+    PrometheusUnauthorized,
+    PrometheusUnavailable,
+    QueryError,
+)
 from perftest_operator.api.kpi import MetricSpec
 from perftest_operator.metrics.aggregate import LabelledSeries, MetricValue, reduce_metric
 from perftest_operator.metrics.client import display_url
@@ -23,6 +29,11 @@ from perftest_operator.metrics.client import display_url
 # parameters such as too many points per series), 422 execution (e.g. many-to-many matching,
 # too many samples). Asking again cannot succeed. Everything else may be transient.
 _QUERY_REJECTED = frozenset({400, 422})
+# Refused credentials: thanos-querier's kube-rbac-proxy answers 401 to a token it cannot
+# authenticate and 403 to an account without `get prometheuses/api` (cluster-monitoring-view).
+_CREDENTIALS_REFUSED = frozenset({401, 403})
+# The probe of a Prometheus before any run: answered from nothing stored, by any PromQL engine.
+PROBE_QUERY = "vector(1)"
 _STATUS_MESSAGE = re.compile(r"^HTTP Status Code (\d{3}) \((.*)\)$", re.DOTALL)
 _DETAIL_LIMIT = 300
 # A KPI is one number per run, reduced per series and then across series: a query that returns
@@ -126,6 +137,60 @@ def _naming(names: Sequence[str]) -> str:
     return ("metric " if len(names) == 1 else "metrics ") + ", ".join(map(repr, names))
 
 
+def _classify(
+    exc: Exception, where: str, secrets: Sequence[str], names: Sequence[str]
+) -> PerfTestError:
+    """What a failed request to Prometheus means, as the operator's error (no secret in it).
+
+    ``names`` are the KPIs the query serves (a QueryError names them); none for the probe.
+    """
+    subject = _naming(names) if names else f"probe query {PROBE_QUERY}"
+    if isinstance(exc, PrometheusApiClientException):
+        status, detail = _http_failure(exc)
+        detail = _shorten(_redact(detail, secrets))
+        if status in _QUERY_REJECTED and names:
+            return QueryError(
+                names[0], f"Prometheus at {where} rejected the query: {detail}", also=names[1:]
+            )
+        if status in _CREDENTIALS_REFUSED:
+            return PrometheusUnauthorized(
+                f"{subject}: Prometheus at {where} refused the credentials: {detail}"
+            )
+        return PrometheusUnavailable(f"{subject}: Prometheus at {where} failed the query: {detail}")
+    # HTTP 200, but no Prometheus result or no JSON (requests' JSONDecodeError is an OSError
+    # too, so this comes first).
+    if isinstance(exc, KeyError | TypeError | ValueError | AttributeError):
+        detail = _shorten(_redact(f"{type(exc).__name__}: {exc}", secrets))
+        return PrometheusUnavailable(
+            f"{subject}: Prometheus at {where} gave an unexpected answer: {detail}"
+        )
+    # requests' errors (connection, timeout, TLS) are OSErrors
+    detail = _shorten(
+        _redact(_describe_os_error(exc) if isinstance(exc, OSError) else repr(exc), secrets)
+    )
+    return PrometheusUnavailable(f"{subject}: Prometheus at {where} is unreachable: {detail}")
+
+
+def probe(client: PrometheusConnect) -> None:
+    """One cheap instant query (PROBE_QUERY) through the client a run's collection uses: does
+    Prometheus answer, over TLS as configured, and accept the credentials?
+
+    Raises PrometheusUnauthorized (401, 403) or PrometheusUnavailable (no connection, TLS,
+    timeout, any other HTTP error, an answer that is not a Prometheus result); the message names
+    Prometheus' URL without credentials, never a token.
+    """
+    secrets = _header_values(client)
+    failure: PerfTestError | None = None
+    try:
+        result = client.custom_query(query=PROBE_QUERY)
+        if not isinstance(result, list) or len(result) != 1:
+            raise ValueError(f"{PROBE_QUERY} gave {result!r:.80}")
+    except (PrometheusApiClientException, KeyError, TypeError, ValueError, OSError) as exc:
+        failure = _classify(exc, display_url(client.url), secrets, ())
+    if failure is not None:
+        raise failure
+
+
 def range_query(
     client: PrometheusConnect,
     query: str,
@@ -143,8 +208,9 @@ def range_query(
         QueryError: Prometheus rejected the PromQL (HTTP 400 bad_data, 422 execution), or
             the query returned more than MAX_SERIES series.
         PrometheusUnavailable: no connection, a timeout, any other HTTP error, an answer that
-            is not a Prometheus result. The message names the KPIs and Prometheus' URL
-            (without credentials), never a token.
+            is not a Prometheus result; PrometheusUnauthorized (a subclass) for 401 and 403.
+            The message names the KPIs and Prometheus' URL (without credentials), never a
+            token.
     """
     if not names:
         raise ValueError("a query must serve at least one KPI")
@@ -152,7 +218,7 @@ def range_query(
     step = _format_step(step_seconds)
     where = display_url(client.url)
     secrets = _header_values(client)
-    failure: QueryError | PrometheusUnavailable | None = None
+    failure: PerfTestError | None = None
     series: list[LabelledSeries] = []
     try:
         result = client.custom_query_range(
@@ -170,27 +236,15 @@ def range_query(
                 "it in PromQL, e.g. max(...) or histogram_quantile(0.99, sum by (le) (...))",
                 also=others,
             )
-    except PrometheusApiClientException as exc:
-        status, detail = _http_failure(exc)
-        detail = _shorten(_redact(detail, secrets))
-        if status in _QUERY_REJECTED:
-            failure = QueryError(
-                first, f"Prometheus at {where} rejected the query: {detail}", also=others
-            )
-        else:
-            failure = PrometheusUnavailable(
-                f"{_naming(names)}: Prometheus at {where} failed the query: {detail}"
-            )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # HTTP 200, no matrix
-        detail = _shorten(_redact(f"{type(exc).__name__}: {exc}", secrets))
-        failure = PrometheusUnavailable(
-            f"{_naming(names)}: Prometheus at {where} gave an unexpected answer: {detail}"
-        )
-    except OSError as exc:  # requests' errors (connection, timeout, TLS) are OSErrors
-        detail = _shorten(_redact(_describe_os_error(exc), secrets))
-        failure = PrometheusUnavailable(
-            f"{_naming(names)}: Prometheus at {where} is unreachable: {detail}"
-        )
+    except (
+        PrometheusApiClientException,
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        OSError,
+    ) as exc:
+        failure = _classify(exc, where, secrets, names)
     if failure is not None:
         # Raised outside the handlers, so that no __context__ carries the original error (whose
         # text may quote an answer that echoed credentials) into tracebacks.

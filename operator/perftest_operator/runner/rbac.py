@@ -16,9 +16,12 @@ kinds, and a workload that creates others needs a ClusterRole of its own bound t
 ServiceAccount.
 
 On a remote target the operator creates the ServiceAccount, the workload's ClusterRole and a
-ClusterRoleBinding per run namespace, with the target kubeconfig's identity. On its own cluster
-it creates no RBAC: ``manifests/kube-burner`` ships the same ClusterRoles (tests keep them equal)
-and the bindings for the ServiceAccount in ``perftest-runs``.
+ClusterRoleBinding per run namespace, with the target kubeconfig's identity (and on OpenShift a
+binding to ``cluster-monitoring-view``, so that a token minted for the account can query
+thanos-querier). On its own cluster it creates no RBAC (that would make its own role far wider):
+``manifests/kube-burner`` and the chart ship the same ClusterRoles (tests keep them equal) and
+the ServiceAccount with its bindings in the run namespace ``perftest-runs``; the Job runs as
+PERFTEST_JOB_SERVICE_ACCOUNT (by default the same name).
 """
 
 from __future__ import annotations
@@ -28,12 +31,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from perftest_operator.api.settings import DEFAULT_JOB_SERVICE_ACCOUNT
 from perftest_operator.contract.calls import resolve_flags, run_calls
 from perftest_operator.contract.model import ApiCall, Contract
 from perftest_operator.runner.manifests import MANAGED_BY_LABEL, MANAGER
 from perftest_operator.runner.names import run_resource_name
 
-SERVICE_ACCOUNT = "perftest-kube-burner"
+SERVICE_ACCOUNT = DEFAULT_JOB_SERVICE_ACCOUNT
 CLUSTER_ROLE_PREFIX = "perftest-kube-burner"
 CUSTOM_ROLE = f"{CLUSTER_ROLE_PREFIX}-custom"
 MONITORING_CLUSTER_ROLE = "cluster-monitoring-view"

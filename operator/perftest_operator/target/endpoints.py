@@ -2,16 +2,21 @@
 
 In order: the PerfTest's `spec.prometheus.url`; on the hub, the operator's default URL
 (PERFTEST_DEFAULT_PROMETHEUS_URL: the hub's Prometheus says nothing about a remote target, so
-it is never used for one); on OpenShift, thanos-querier — its Service on the hub, its Route
-on a remote target (the Service name does not resolve from another cluster). Plain Kubernetes
-has no default, and the PerfTest must name its Prometheus.
+it is never used for one); on OpenShift, thanos-querier. Plain Kubernetes has no default, and
+the PerfTest must name its Prometheus.
+
+Where the operator runs decides how thanos-querier is reached. From inside the Job's cluster
+(the hub, with the operator in a pod there) it is its Service, read with the operator pod's own
+token and verified with OpenShift's service CA. From outside (a remote target, or the hub when
+the operator runs with a kubeconfig, as `make run` does) the Service name does not resolve and
+there is no pod token: it is its Route, read with a token minted for the Job's ServiceAccount
+(bound to cluster-monitoring-view by the operator on a remote target, by the shipped manifests
+on the hub) and verified with that cluster's default ingress CA.
 
 The token: a Secret's when `bearerTokenSecretRef` is set; else with `useServiceAccountToken`,
-or by default for OpenShift's thanos-querier, the service account's — the operator's own on the
-hub, one minted for kube-burner's ServiceAccount on a remote target (bound to
-cluster-monitoring-view there). TLS is verified against `caSecretRef`, else OpenShift's service
-CA (hub, Service URL) or the target's default ingress CA (remote, Route), else the system's
-bundle; only `insecureSkipVerify` turns verification off.
+or by default for OpenShift's thanos-querier, a service account's as above. TLS is verified
+against `caSecretRef`, else as above, else the system's bundle; only `insecureSkipVerify`
+turns verification off.
 """
 
 from __future__ import annotations
@@ -27,20 +32,22 @@ from perftest_operator.target.profiles import PlatformProfile
 class TokenSource(str, enum.Enum):
     NONE = "None"
     SECRET = "Secret"  # spec.prometheus.bearerTokenSecretRef
-    OPERATOR = "OperatorServiceAccount"  # the operator pod's own token (hub)
-    TARGET = "TargetServiceAccount"  # minted for kube-burner's ServiceAccount on the target
+    OPERATOR = "OperatorServiceAccount"  # the operator pod's own token (inside the hub)
+    # Minted (TokenRequest) for the ServiceAccount the Job runs as, on the Job's cluster: a
+    # remote target, or the hub when the operator runs outside it.
+    JOB_ACCOUNT = "JobServiceAccount"
 
 
 class CaSource(str, enum.Enum):
     SYSTEM = "System"
     SECRET = "Secret"  # spec.prometheus.caSecretRef
     SERVICE_CA = "ServiceCA"  # OpenShift's service CA, mounted in the operator's pod
-    TARGET_INGRESS = "TargetIngressCA"  # the target's default ingress CA (Routes)
+    INGRESS = "IngressCA"  # the default ingress CA of the Job's cluster (its Routes)
 
 
 @dataclass(frozen=True)
 class PrometheusEndpoint:
-    """`url` None: the URL of the target's thanos-querier Route, looked up on the target."""
+    """`url` None: the URL of thanos-querier's Route, looked up on the Job's cluster."""
 
     url: str | None
     token: TokenSource
@@ -52,13 +59,17 @@ def prometheus_endpoint(
     profile: PlatformProfile | None,
     *,
     remote: bool,
+    in_cluster: bool,
     default_url: str | None,
 ) -> PrometheusEndpoint:
     """Where to query and how (see the module docstring); SpecError when nothing is known.
 
-    `profile` is the target's (None: not known, as for runs recorded before targets were read).
+    `profile` is the target's (None: not known, as for runs recorded before targets were read);
+    `remote`: the Job runs on a target of its own; `in_cluster`: the operator runs in a pod of
+    the hub (Settings.in_cluster). A purely computational function with no side effects.
     """
-    own_account = TokenSource.TARGET if remote else TokenSource.OPERATOR
+    from_outside = remote or not in_cluster
+    own_account = TokenSource.JOB_ACCOUNT if from_outside else TokenSource.OPERATOR
     if settings.bearer_token_secret_ref is not None:
         token = TokenSource.SECRET
     elif settings.use_service_account_token:
@@ -73,8 +84,8 @@ def prometheus_endpoint(
     if profile is not None and profile.openshift and profile.prometheus_url is not None:
         if token is TokenSource.NONE:
             token = own_account  # thanos-querier answers no anonymous query
-        if remote:
-            return PrometheusEndpoint(None, token, secret_ca or CaSource.TARGET_INGRESS)
+        if from_outside:
+            return PrometheusEndpoint(None, token, secret_ca or CaSource.INGRESS)
         return PrometheusEndpoint(profile.prometheus_url, token, secret_ca or CaSource.SERVICE_CA)
     platform = "not known yet" if profile is None else f"{profile.platform.value}, not OpenShift"
     where = "the remote target" if remote else "the operator's cluster"
@@ -83,3 +94,12 @@ def prometheus_endpoint(
         f"no Prometheus URL: {where} ({platform}) has no default one, and "
         + ("the operator's default is for its own cluster" if remote else "the operator has none"),
     )
+
+
+def token_field(settings: PrometheusSettings, token: TokenSource) -> str:
+    """The field to name when Prometheus refuses the token `token` (pure)."""
+    if token is TokenSource.SECRET or token is TokenSource.NONE:
+        return "spec.prometheus.bearerTokenSecretRef"
+    if settings.use_service_account_token:
+        return "spec.prometheus.useServiceAccountToken"
+    return "spec.prometheus"

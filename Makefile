@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 KUBECONFIG ?= $(HOME)/.kube/config
 
 .PHONY: install demo run test test-unit test-integration test-e2e lint format bench bench-operator bench-growing install-crds uninstall-crds render kube-burner-rbac clean
-.PHONY: tools image helm-lint helm-template chart-sync
+.PHONY: tools image runner-image helm-lint helm-template chart-sync
 
 $(STAMP): pyproject.toml
 	@command -v prometheus >/dev/null && command -v promtool >/dev/null || bash hack/install-prometheus.sh
@@ -126,6 +126,21 @@ tools: $(HELM) ## helm (and kubectl) into .tools/bin, for the chart tests
 
 image: ## build the operator image (podman or docker): make image IMAGE=registry/name:tag
 	$(CONTAINER_TOOL) build -f Containerfile -t $(IMAGE) .
+
+# The runner image, what the kube-burner Jobs run (Containerfile.runner): the default of the
+# operator's PERFTEST_RUNNER_IMAGE (manifests/base/deployment.yaml, the chart's runner.image).
+# The release archives are checked against SHA256s you give: take them from the releases'
+# kube-burner-ocp-checksums.txt and kube-burner-checksums.txt, checked on the release pages.
+RUNNER_IMAGE ?= perftest-runner:dev
+KUBE_BURNER_OCP_SHA256 ?=
+KUBE_BURNER_SHA256 ?=
+
+runner-image: ## build the runner image: make runner-image RUNNER_IMAGE=... KUBE_BURNER_OCP_SHA256=... KUBE_BURNER_SHA256=...
+	@test -n "$(KUBE_BURNER_OCP_SHA256)" -a -n "$(KUBE_BURNER_SHA256)" || { \
+		echo "runner-image: give KUBE_BURNER_OCP_SHA256 and KUBE_BURNER_SHA256, the SHA256s of the release archives (README, 'The runner image')" >&2; exit 1; }
+	$(CONTAINER_TOOL) build -f Containerfile.runner \
+		--build-arg KUBE_BURNER_OCP_SHA256=$(KUBE_BURNER_OCP_SHA256) \
+		--build-arg KUBE_BURNER_SHA256=$(KUBE_BURNER_SHA256) -t $(RUNNER_IMAGE) .
 
 chart-sync: ## copy what the chart ships from crds/, manifests/base and manifests/kube-burner (tests/unit/test_chart.py checks it)
 	mkdir -p $(CHART)/files $(CHART)/crds

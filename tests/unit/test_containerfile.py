@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 from typing import Any
 
 from shipping import CHART, MANIFESTS, REPO, kustomize, the_one
@@ -17,9 +18,9 @@ from perftest_operator.cli import build_parser
 CONTAINERFILE = REPO / "Containerfile"
 
 
-def instructions() -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) of the Containerfile, continuation lines joined, comments dropped."""
-    text = re.sub(r"\\\n", " ", CONTAINERFILE.read_text(encoding="utf-8"))
+def instructions(containerfile: Path = CONTAINERFILE) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of a Containerfile, continuation lines joined, comments dropped."""
+    text = re.sub(r"\\\n", " ", containerfile.read_text(encoding="utf-8"))
     result = []
     for line in text.splitlines():
         line = line.strip()
@@ -29,8 +30,8 @@ def instructions() -> list[tuple[str, str]]:
     return result
 
 
-def final_stage() -> list[tuple[str, str]]:
-    steps = instructions()
+def final_stage(containerfile: Path = CONTAINERFILE) -> list[tuple[str, str]]:
+    steps = instructions(containerfile)
     last_from = max(i for i, (keyword, _) in enumerate(steps) if keyword == "FROM")
     return steps[last_from:]
 
@@ -67,13 +68,20 @@ def test_image_is_slim_and_installs_the_package_from_the_repository() -> None:
 
 
 def ignored(path: str, patterns: list[str]) -> bool:
-    """Whether the build context leaves `path` out (.containerignore, last matching pattern wins)."""
+    """Whether the build context leaves `path` out (.containerignore: the last pattern that
+    matches the path or one of its folders wins)."""
+    parts = path.strip("/").split("/")
+    candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
     result = False
     for pattern in patterns:
         negated = pattern.startswith("!")
         body = pattern.lstrip("!").rstrip("/")
-        if fnmatch.fnmatch(path, body) or fnmatch.fnmatch(path, body.removeprefix("**/")):
-            result = not negated
+        for candidate in candidates:
+            if fnmatch.fnmatch(candidate, body) or fnmatch.fnmatch(
+                candidate, body.removeprefix("**/")
+            ):
+                result = not negated
+                break
     return result
 
 

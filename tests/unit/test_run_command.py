@@ -27,11 +27,17 @@ def refused(**workload: Any) -> SpecError:
     return caught.value
 
 
+# What the contract requires of a workload's command line beyond its size (MarkFlagRequired).
+REQUIRED_EXTRA = {"egressip": ["--external-server-ip=10.0.0.10"]}
+
+
 def test_every_runnable_workload_renders_a_command_line_its_version_parses() -> None:
     for name, found in CONTRACT.workloads.items():
         if found.refused is not None:
             continue
-        argv = command(name=name, iterations=3) if found.size_flag else command(name=name)
+        extra = REQUIRED_EXTRA.get(name, [])
+        sized = {"iterations": 3} if found.size_flag else {}
+        argv = command(name=name, extraArgs=extra, **sized)
         assert argv[:2] == ("kube-burner-ocp", name)
         flags = resolve_flags(CONTRACT, name, argv[2:])  # raises on a flag it does not have
         assert (flags["alerting"], flags["local-indexing"], flags["gc"]) == (
@@ -130,6 +136,7 @@ def test_a_flag_without_its_value_is_refused() -> None:
         # Not required, but 0 iterations is fatal (kube-burner: "has < 1 iterations").
         ({"name": "pvc-density"}, "spec.workload.iterations", "creates nothing"),
         ({"name": "crd-scale", "iterations": 2, "churn": {}}, "spec.workload.churn", "no churn"),
+        ({"name": "egressip", "iterations": 2}, "spec.workload.extraArgs", "--external-server-ip"),
         ({"name": "node-density", "version": "v1.9.0"}, "spec.workload.version", "not supported"),
     ],
 )

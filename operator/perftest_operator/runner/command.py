@@ -192,6 +192,22 @@ def check_scale(workload: Workload, found: WorkloadContract) -> None:
         )
 
 
+def check_required_flags(workload: Workload, contract: Contract, found: WorkloadContract) -> None:
+    """Flags the subcommand marks required, other than its size, must be among extraArgs."""
+    given = set()
+    for arg in workload.extra_args:
+        if arg.startswith("-"):
+            flag, _ = flag_of(contract, found.name, arg)
+            given.add(flag.name)
+    for flag in found.flags:
+        if flag.required and flag.name != found.size_flag and flag.name not in given:
+            raise SpecError(
+                "spec.workload.extraArgs",
+                f"{found.name} needs --{flag.name} (kube-burner-ocp marks it required: "
+                f"{flag.source}); add it to extraArgs",
+            )
+
+
 def _churn_flags(workload: Workload, found: WorkloadContract) -> list[str]:
     churn = workload.churn
     if found.churn is None:
@@ -282,6 +298,7 @@ def run_command(workload: Workload, *, uuid: str) -> RunCommand:
         found = _workload_contract(workload, contract)
         check_scale(workload, found)
         check_extra_args(workload, contract, found)
+        check_required_flags(workload, contract, found)
         argv = [contract.release.binary, found.name]
         if found.size_flag is not None and workload.iterations is not None:
             argv.append(f"--{found.size_flag}={workload.iterations}")

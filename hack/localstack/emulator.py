@@ -10,6 +10,13 @@ kubeconfig, prints `emulator ready at URL`, and serves until SIGTERM or SIGINT.
 Requests for objects (`/api/v1/...`, `/apis/g/v/...` with a resource) are served by the
 emulator's own store and are logged in kmock's request list; discovery and any other path go
 through kmock's reactions, so in-process tests can still add their own (`emulator[...] << ...`).
+
+Authentication and authorization: a request with a ServiceAccount token that the emulator
+minted (TokenRequest) is authorized by RBAC as on a real API server, watches when they start,
+and answered 401 once the token has expired or its ServiceAccount is gone (`emulator_tokens`,
+`emulator_rbac`); SubjectAccessReviews are answered by the same authorizer
+(`emulator_reviews`). Every other request, with no token or a token the emulator did not mint,
+is an administrator's and skips all of it (one header look-up).
 """
 
 from __future__ import annotations
@@ -24,11 +31,10 @@ import gc
 import json
 import logging
 import re
-import secrets
 import signal
 import sys
 import traceback
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +47,7 @@ from localstack.emulator_builtins import event_field_label
 from localstack.emulator_errors import (
     bad_request,
     expired,
+    invalid,
     method_not_allowed,
     resource_not_found,
     status_body,
@@ -58,6 +65,14 @@ from localstack.emulator_process import (
     RunningEmulator,
     running_emulator,
 )
+from localstack.emulator_rbac import (
+    Decision,
+    RbacPolicy,
+    UserInfo,
+    forbidden_error,
+    request_attributes,
+    service_account_user,
+)
 from localstack.emulator_requests import (
     decoded_or_none,
     json_response,
@@ -68,6 +83,12 @@ from localstack.emulator_requests import (
     write_options,
 )
 from localstack.emulator_resources import ServedResource, api_version
+from localstack.emulator_reviews import (
+    is_review,
+    review_attributes,
+    review_response,
+    review_subject,
+)
 from localstack.emulator_seed import load_seed
 from localstack.emulator_selectors import (
     FieldRequirement,
@@ -83,6 +104,14 @@ from localstack.emulator_tables import (
     build_table,
     wants_metadata_list,
     wants_table,
+)
+from localstack.emulator_tokens import (
+    DEFAULT_EXPIRATION_SECONDS,
+    LEEWAY,
+    MAX_EXPIRATION_SECONDS,
+    MIN_EXPIRATION_SECONDS,
+    TokenRegistry,
+    unauthorized,
 )
 
 __all__ = [
@@ -137,11 +166,16 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         factory=collections.Counter, init=False
     )
     _encodings: dict[tuple[Any, ...], tuple[str, bytes]] = attrs.field(factory=dict, init=False)
+    # The cluster's clock (token expiry, timestamps); tests may pass one they move.
+    clock: Callable[[], datetime.datetime] | None = None
+    _tokens: TokenRegistry = attrs.field(factory=TokenRegistry, init=False)
+    _policy: RbacPolicy | None = attrs.field(default=None, init=False)
+    _policy_revision: int = attrs.field(default=-1, init=False)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         self._state = ClusterState(
-            self._objects, self._resources, journal_capacity=self.watch_history
+            self._objects, self._resources, journal_capacity=self.watch_history, clock=self.clock
         )
         # The Python client asks for /version/ (trailing slash), kubectl for /version.
         self.fallback["get /version/"] << self._serve_server_version
@@ -167,6 +201,15 @@ class ClusterEmulator(kmock.KubernetesEmulator):
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         target = parse_resource_path(raw_request.path)
         self.request_counts[request_key(raw_request, target)] += 1
+        user = None
+        if "Authorization" in raw_request.headers:
+            try:
+                user = self._authenticate(raw_request)
+                if user is not None:
+                    self._authorize(raw_request, user)
+            except kmock.KubernetesError as error:
+                logger.info("%s %s -> %s", raw_request.method, raw_request.path_qs, error.status)
+                return json_response(status_body(error), status=error.status)
         if target is None and raw_request.method == "GET" and raw_request.path in _VERSION_PATHS:
             # Not through kmock's reactions: matching one looks at every logged request (up to
             # 2 x request_log_limit), which took a second per request under load, and clients
@@ -175,7 +218,7 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         elif target is None:
             response = await super().__call__(raw_request)
         else:
-            response = await self._serve_object_request(raw_request, target)
+            response = await self._serve_object_request(raw_request, target, user)
         logger.info("%s %s -> %s", raw_request.method, raw_request.path_qs, response.status)
         return response
 
@@ -186,8 +229,61 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         self._forget_old_requests()
         return await super(kmock.KubernetesEmulator, self)._handle(request)
 
+    # Authentication and authorization (administrators never get here: see __call__).
+
+    def _authenticate(self, raw_request: aiohttp.web.BaseRequest) -> UserInfo | None:
+        """The ServiceAccount a minted token names; None for an administrator; 401 if the
+        token has expired or its ServiceAccount (by uid) is gone."""
+        minted = self._tokens.lookup(raw_request.headers.get("Authorization"))
+        if minted is None:
+            return None
+        now = self._state.now()
+        if now - LEEWAY > minted.expires:
+            raise unauthorized()
+        accounts = self._state.served("", "v1", "serviceaccounts")
+        try:
+            account = self._state.get(accounts, minted.namespace, minted.name)
+        except kmock.KubernetesError as exc:
+            raise unauthorized() from exc
+        meta = account["metadata"]
+        deleted = meta.get("deletionTimestamp")
+        if deleted and datetime.datetime.fromisoformat(deleted) < now - LEEWAY:
+            raise unauthorized()
+        if meta.get("uid") != minted.uid:
+            raise unauthorized()
+        return service_account_user(minted.namespace, minted.name)
+
+    def _rbac_policy(self) -> RbacPolicy:
+        """The RBAC index, rebuilt after any change to a role or binding."""
+        revision = self._state.rbac_revision
+        if self._policy is None or self._policy_revision != revision:
+            roles, cluster_roles, role_bindings, cluster_role_bindings = self._state.rbac_objects()
+            self._policy = RbacPolicy(roles, cluster_roles, role_bindings, cluster_role_bindings)
+            self._policy_revision = revision
+        return self._policy
+
+    def _authorize(self, raw_request: aiohttp.web.BaseRequest, user: UserInfo) -> None:
+        attributes = request_attributes(
+            user, raw_request.method, raw_request.path, raw_request.query
+        )
+        decision = self._rbac_policy().authorize(attributes)
+        if not decision.allowed:
+            raise forbidden_error(attributes, decision.reason)
+
+    def _review(self, kind: str, data: Any, requester: UserInfo | None) -> dict[str, Any]:
+        """A SubjectAccessReview or SelfSubjectAccessReview answered by the RBAC authorizer."""
+        if kind == "SubjectAccessReview":
+            attributes = review_attributes(kind, data, review_subject(data))
+            decision = self._rbac_policy().authorize(attributes)
+        elif requester is None:  # an administrator asking about itself
+            review_attributes(kind, data, UserInfo(""))
+            decision = Decision(True)
+        else:
+            decision = self._rbac_policy().authorize(review_attributes(kind, data, requester))
+        return review_response(kind, data, decision)
+
     async def _serve_object_request(
-        self, raw_request: aiohttp.web.BaseRequest, target: ResourcePath
+        self, raw_request: aiohttp.web.BaseRequest, target: ResourcePath, user: UserInfo | None
     ) -> aiohttp.web.StreamResponse:
         body = await raw_request.read()
         params = dict(raw_request.query)
@@ -211,7 +307,7 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         self._requests.append(request)
         self._forget_old_requests()
         try:
-            return await self._dispatch(raw_request, request, target)
+            return await self._dispatch(raw_request, request, target, user)
         except kmock.KubernetesError as error:
             return json_response(status_body(error), status=error.status)
         except Exception as exc:
@@ -242,7 +338,11 @@ class ClusterEmulator(kmock.KubernetesEmulator):
     # Object requests.
 
     async def _dispatch(
-        self, raw_request: aiohttp.web.BaseRequest, request: kmock.Request, target: ResourcePath
+        self,
+        raw_request: aiohttp.web.BaseRequest,
+        request: kmock.Request,
+        target: ResourcePath,
+        user: UserInfo | None,
     ) -> aiohttp.web.StreamResponse:
         served = self._state.served(target.group, target.version, target.plural)
         self._check_target(served, target)
@@ -254,6 +354,11 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         content_type = raw_request.headers.get("Content-Type", "")
         data = read_body(request.body, content_type)
         options = write_options(params, data)
+        review = is_review(target.group, target.plural)
+        if review is not None:
+            if method != "POST" or target.name is not None:
+                raise method_not_allowed(method)
+            return json_response(self._review(review, data, user), status=201)
         if method == "POST" and target.name is None:
             created = self._state.create(served, target.namespace, data, options)
             return json_response(created.body, status=201, warnings=created.warnings)
@@ -315,23 +420,49 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         """A TokenRequest answered as the API server does; 404 unless the ServiceAccount exists.
 
         The token names its account (emulator-token.<namespace>.<name>.<random>), so a test can
-        tell which account a client authenticated as; the emulator accepts any token anyway.
+        tell which account a client authenticated as, and authenticates as that account until
+        it expires or the account is deleted (see `emulator_tokens`).
         """
         assert target.name is not None
-        self._state.get(served, target.namespace, target.name)
+        account = self._state.get(served, target.namespace, target.name)
         spec = dict(data.get("spec") or {}) if isinstance(data, Mapping) else {}
-        seconds = int(spec.get("expirationSeconds") or 3600)
-        expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=seconds)
+        seconds = int(spec.get("expirationSeconds") or DEFAULT_EXPIRATION_SECONDS)
+        self._check_expiration(seconds)
+        now = self._state.now()
+        expires = now + datetime.timedelta(seconds=seconds)
+        token = self._tokens.mint(
+            target.namespace or "",
+            target.name,
+            account["metadata"]["uid"],
+            now=now,
+            expires=expires,
+        )
         return {
             "apiVersion": "authentication.k8s.io/v1",
             "kind": "TokenRequest",
             "metadata": {"name": target.name, "namespace": target.namespace},
             "spec": {**spec, "expirationSeconds": seconds},
             "status": {
-                "token": f"emulator-token.{target.namespace}.{target.name}.{secrets.token_hex(8)}",
+                "token": token,
                 "expirationTimestamp": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
             },
         }
+
+    @staticmethod
+    def _check_expiration(seconds: int) -> None:
+        """pkg/apis/authentication/validation/validation.go ValidateTokenRequest."""
+        if seconds < MIN_EXPIRATION_SECONDS:
+            detail = "may not specify a duration less than 10 minutes"
+        elif seconds > MAX_EXPIRATION_SECONDS:
+            detail = "may not specify a duration larger than 2^32 seconds"
+        else:
+            return
+        cause = (
+            "spec.expirationSeconds",
+            "FieldValueInvalid",
+            f"Invalid value: {seconds}: {detail}",
+        )
+        raise invalid("TokenRequest", "authentication.k8s.io", "", [cause])
 
     @staticmethod
     def _check_target(served: ServedResource, target: ResourcePath) -> None:
@@ -679,12 +810,14 @@ async def serve(
     port: int = 0,
     watch_history: int = 10_000,
     seed: Path | None = None,
+    clock: Callable[[], datetime.datetime] | None = None,
 ) -> AsyncIterator[ServingEmulator]:
     """Serve a fresh emulator on host:port (0: a free port) in the running event loop.
 
-    `seed`: a JSON-lines file of objects stored before serving (see `emulator_seed`).
+    `seed`: a JSON-lines file of objects stored before serving (see `emulator_seed`);
+    `clock`: the cluster's time (default: the system's), for tests of token expiry.
     """
-    emulator = ClusterEmulator(watch_history=watch_history)
+    emulator = ClusterEmulator(watch_history=watch_history, clock=clock)
     if seed is not None:
         count, seconds = load_seed(emulator.state, seed)
         logger.info("Seeded %d objects from %s in %.1f s", count, seed, seconds)

@@ -38,6 +38,7 @@ class BuiltinResource:
     subresources: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     columns: tuple[Column, ...] = DEFAULT_COLUMNS
+    verbs: tuple[str, ...] = STANDARD_VERBS
 
     @property
     def singular(self) -> str:
@@ -77,6 +78,23 @@ BUILTIN_RESOURCES = (
     BuiltinResource("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", False),
     BuiltinResource(
         "rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", False
+    ),
+    # Reviews are answered, never stored (see emulator_reviews).
+    BuiltinResource(
+        "authorization.k8s.io",
+        "v1",
+        "subjectaccessreviews",
+        "SubjectAccessReview",
+        False,
+        verbs=("create",),
+    ),
+    BuiltinResource(
+        "authorization.k8s.io",
+        "v1",
+        "selfsubjectaccessreviews",
+        "SelfSubjectAccessReview",
+        False,
+        verbs=("create",),
     ),
 )
 

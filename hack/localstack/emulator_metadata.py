@@ -60,6 +60,17 @@ def validate_name(name: str, *, dns_label: bool) -> list[FieldError]:
     return [FieldError("metadata.name", "FieldValueInvalid", f'Invalid value: "{name}": {rule}')]
 
 
+def validate_path_segment_name(name: str) -> list[FieldError]:
+    """RBAC objects' names only need to be a path segment (`system:discovery` is one):
+    apimachinery pkg/api/validation/path/name.go IsValidPathSegmentName."""
+    problems = [f"may not be '{name}'"] if name in (".", "..") else []
+    problems += [f"may not contain '{c}'" for c in ("/", "%") if c in name]
+    return [
+        FieldError("metadata.name", "FieldValueInvalid", f'Invalid value: "{name}": {problem}')
+        for problem in problems
+    ]
+
+
 def _validate_label_key(key: str) -> str | None:
     prefix, _, name = key.rpartition("/")
     if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -145,7 +146,11 @@ class EmulatorProcess:
 
 @contextlib.asynccontextmanager
 async def running_emulator(
-    workdir: Path, *, name: str = "emulator", watch_history: int = 10_000
+    workdir: Path,
+    *,
+    name: str = "emulator",
+    watch_history: int = 10_000,
+    clock: Callable[[], datetime.datetime] | None = None,
 ) -> AsyncIterator[InProcessEmulator]:
     """Serve an emulator in the running event loop, with a kubeconfig in `workdir`.
 
@@ -154,6 +159,6 @@ async def running_emulator(
     """
     from localstack.emulator import serve  # here: `emulator` re-exports this module's names
 
-    async with serve(watch_history=watch_history) as serving:
+    async with serve(watch_history=watch_history, clock=clock) as serving:
         kubeconfig = write_kubeconfig(workdir / f"{name}.kubeconfig", serving.url, name=name)
         yield InProcessEmulator(url=serving.url, kubeconfig=kubeconfig, emulator=serving.emulator)

@@ -65,6 +65,7 @@ class ServedResource:
     schema: StructuralSchema | None = None
     crd_name: str | None = None
     storage_version: str = ""
+    verbs: tuple[str, ...] = STANDARD_VERBS
 
     @classmethod
     def from_builtin(cls, builtin: BuiltinResource) -> ServedResource:
@@ -79,6 +80,7 @@ class ServedResource:
             categories=builtin.categories,
             subresources=builtin.subresources,
             columns=builtin.columns,
+            verbs=builtin.verbs,
         )
 
     @classmethod
@@ -128,7 +130,7 @@ class ServedResource:
             namespaced=self.namespaced,
             kind=self.kind,
             singular=self.singular,
-            verbs=set(STANDARD_VERBS),
+            verbs=set(self.verbs),
             shortnames=set(self.short_names),
             categories=set(self.categories),
             subresources=set(self.subresources),
@@ -156,7 +158,7 @@ class ServedResource:
             "singularName": self.singular,
             "namespaced": self.namespaced,
             "kind": self.kind,
-            "verbs": list(STANDARD_VERBS),
+            "verbs": list(self.verbs),
         }
         if self.short_names:
             main["shortNames"] = list(self.short_names)

@@ -43,8 +43,10 @@ from localstack.emulator_metadata import (
     random_suffix,
     validate_labels,
     validate_name,
+    validate_path_segment_name,
 )
 from localstack.emulator_patches import PatchError, PatchType, apply_patch
+from localstack.emulator_rbac_defaults import DEFAULT_CLUSTER_ROLE_BINDINGS, DEFAULT_CLUSTER_ROLES
 from localstack.emulator_resources import (
     CRD_STORAGE,
     NAMESPACE_STORAGE,
@@ -56,6 +58,13 @@ from localstack.emulator_schema import FieldError, unknown_field_warnings
 from localstack.emulator_selectors import FieldSelector, LabelSelector
 
 StorageKey = tuple[resource, str | None, str]
+ROLE_STORAGE = resource("rbac.authorization.k8s.io", "v1", "roles")
+CLUSTER_ROLE_STORAGE = resource("rbac.authorization.k8s.io", "v1", "clusterroles")
+ROLE_BINDING_STORAGE = resource("rbac.authorization.k8s.io", "v1", "rolebindings")
+CLUSTER_ROLE_BINDING_STORAGE = resource("rbac.authorization.k8s.io", "v1", "clusterrolebindings")
+RBAC_STORAGES = frozenset(
+    {ROLE_STORAGE, CLUSTER_ROLE_STORAGE, ROLE_BINDING_STORAGE, CLUSTER_ROLE_BINDING_STORAGE}
+)
 _OMITTED_WHEN_EMPTY = frozenset({"labels", "annotations", "finalizers", "ownerReferences"})
 
 
@@ -105,6 +114,9 @@ class ClusterState:
         self.resources = resources
         self.journal = Journal(journal_capacity)
         self.revision = 0
+        # Bumped by every change to a Role, ClusterRole or binding: the authorizer's cue to
+        # rebuild its index (see `rbac_objects`).
+        self.rbac_revision = 0
         self._clock = clock or (lambda: datetime.datetime.now(datetime.UTC))
         self._rng = rng or random.Random()
         self._history_limit = history_limit
@@ -118,6 +130,12 @@ class ClusterState:
         namespaces = self._served[NAMESPACE_STORAGE]
         for name in INITIAL_NAMESPACES:
             self.create(namespaces, None, {"metadata": {"name": name}}, WriteOptions())
+        for storage, bodies in (
+            (CLUSTER_ROLE_STORAGE, DEFAULT_CLUSTER_ROLES),
+            (CLUSTER_ROLE_BINDING_STORAGE, DEFAULT_CLUSTER_ROLE_BINDINGS),
+        ):
+            for body in bodies:
+                self.create(self._served[storage], None, body, WriteOptions())
 
     # Served resources.
 
@@ -199,6 +217,18 @@ class ClusterState:
     @staticmethod
     def selects(stored: Mapping[str, Any], labels: LabelSelector, fields: FieldSelector) -> bool:
         return labels.matches(_meta(stored).get("labels")) and fields.matches(stored)
+
+    def rbac_objects(self) -> tuple[list[dict[str, Any]], ...]:
+        """The live Roles, ClusterRoles, RoleBindings and ClusterRoleBindings, as stored."""
+        return tuple(
+            [stored for _, stored in self._live_items(storage)]
+            for storage in (
+                ROLE_STORAGE,
+                CLUSTER_ROLE_STORAGE,
+                ROLE_BINDING_STORAGE,
+                CLUSTER_ROLE_BINDING_STORAGE,
+            )
+        )
 
     # Creation.
 
@@ -521,7 +551,10 @@ class ClusterState:
         new = {**new, "metadata": meta}
         name = str(meta.get("name", ""))
         errors: list[FieldError] = []
-        errors += validate_name(name, dns_label=served.storage == NAMESPACE_STORAGE)
+        if served.storage in RBAC_STORAGES:
+            errors += validate_path_segment_name(name)
+        else:
+            errors += validate_name(name, dns_label=served.storage == NAMESPACE_STORAGE)
         errors += validate_labels(meta.get("labels"))
         if served.storage == CRD_STORAGE:
             errors += validate_crd(new)
@@ -564,6 +597,8 @@ class ClusterState:
             if len(history) > self._history_limit:
                 del history[: len(history) - self._history_limit]
         self._uids[_meta(stored)["uid"]] = key
+        if key[0] in RBAC_STORAGES:
+            self.rbac_revision += 1
         change_type = "ADDED" if old is None else "MODIFIED"
         self.journal.record(Change(self.revision, key[0], change_type, stored, old))
         return stored
@@ -586,6 +621,8 @@ class ClusterState:
         self._index.discard(key, stored)
         uid = _meta(stored)["uid"]
         self._uids.pop(uid, None)
+        if key[0] in RBAC_STORAGES:
+            self.rbac_revision += 1
         self.journal.record(Change(self.revision, key[0], "DELETED", final, stored))
         orphan = uid in self._orphaning
         self._orphaning.discard(uid)

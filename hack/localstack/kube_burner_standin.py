@@ -245,6 +245,7 @@ class StandIn:
 
     def _call(self, call: ApiCall, *, body: Any = None) -> Response:
         assert self.client is not None and self.mapper is not None
+        self.client.phase = call.phase
         resource, _, subresource = call.resource.partition("/")
         served = self.mapper.preferred(call.group, resource)
         if served is None:

@@ -62,6 +62,10 @@ NAMESPACES = (
     "metallb-system",
 )
 ALL_PARTS = frozenset({"crds", "namespaces", "openshift", "infrastructure", "nodes"})
+# A hub or target whose tests make their own nodes and Infrastructure (platform detection): the
+# stand-in then sees a cluster that is not OpenShift by its Infrastructure (GCM
+# ocp-metadata.go:57-60), with the OpenShift APIs its health check and workloads read.
+HUB_PARTS = frozenset({"crds", "namespaces", "openshift"})
 
 
 def request(
@@ -151,11 +155,10 @@ def contract_crds(contract: Contract, already: Iterable[tuple[str, str]]) -> lis
                 f"the server does not serve {plural}.{group}, and no kind is known for it"
             )
         version, kind, namespaced = known
-        crd = preserving_crd(
-            group, version, plural, kind, "Namespaced" if namespaced else "Cluster"
-        )
-        crd["spec"]["versions"][0]["subresources"] = {"status": {}}
-        crds.append(crd)
+        # Without a status subresource, as target_objects' CRDs: objects keep the status they
+        # are created with (tests write Infrastructures that way).
+        scope = "Namespaced" if namespaced else "Cluster"
+        crds.append(preserving_crd(group, version, plural, kind, scope))
     return crds
 
 

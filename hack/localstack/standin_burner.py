@@ -304,6 +304,7 @@ class Burner:
     def _phase(self, phase: str, plan: JobPlan, *, namespaces: Sequence[str] = ()) -> bool:
         """The clean-up shaped phases (cleanup, gc, churn's deletion): list, then delete what
         was found, then poll until it is gone. False when a namespace poll ran out of time."""
+        self.client.phase = phase
         found: dict[tuple[str, str, str | None], list[dict[str, Any]]] = {}
         selectors: dict[tuple[str, str, str | None], str | None] = {}
         complete = True
@@ -386,6 +387,7 @@ class Burner:
         # The stand-in's pods all run the pause image, which is what there is to pull.
         images = [PAUSE_IMAGE] if any(o.kind.kind in IMAGE_KINDS for o in plan.objects) else []
         self.log.info(f"Pre-load: images from job {plan.name}", "pre_load.go:73")
+        self.client.phase = "preload"
         calls = self.contract.runtime.get("preload", ())
         for call in calls:
             where = call.source.split(";")[0].split(" ", 1)[-1]
@@ -467,6 +469,7 @@ class Burner:
         namespace_call = next(
             (c for c in self.contract.runtime.get("namespaces", ()) if c.verb == "create"), None
         )
+        self.client.phase = "namespaces"
         if plan.creates_namespaces and not plan.job.namespaced_iterations and namespace_call:
             self._create_namespace(namespace_call, plan.namespace, labels, "create.go:103")
         for iteration in iterations:
@@ -474,11 +477,13 @@ class Burner:
             if plan.creates_namespaces and plan.job.namespaced_iterations and namespace_call:
                 namespace = plan.namespace_of(iteration)
                 if namespace not in made:
+                    self.client.phase = "namespaces"
                     if not self._create_namespace(
                         namespace_call, namespace, labels, "create.go:124"
                     ):
                         continue
                     made.add(namespace)
+            self.client.phase = "create"
             for mapped in plan.objects:
                 for replica in range(1, mapped.replicas + 1):
                     self._create_object(plan, mapped, iteration, replica, namespace)
@@ -548,6 +553,7 @@ class Burner:
     def _wait(self, plan: JobPlan, namespaces: Sequence[str]) -> None:
         """waitForObjects per namespace: a list of each waited kind (KB pkg/burner/waiters.go)."""
         calls = [c for c in self.contract.runtime.get("wait", ()) if self.facts.holds(c.when)]
+        self.client.phase = "wait"
         for namespace in namespaces:
             for call in calls:
                 for mapped in plan.select(call.each or "waitedObjects"):
@@ -572,6 +578,7 @@ class Burner:
     def verify(self, plan: JobPlan) -> bool:
         """Count each object kind's objects across all namespaces (KB pkg/burner/utils.go:115-161)."""
         self.log.info("Verifying created objects", "utils.go:119")
+        self.client.phase = "verify"
         success = True
         for call in self.contract.runtime.get("verify", ()):
             for mapped in plan.select(call.each or "objects"):
@@ -646,6 +653,7 @@ class Burner:
         subresource = call.resource.split("/")[1] if "/" in call.resource else None
         where = call.source.split(";")[0].split(" ", 1)[-1]
         what = f"{measurement.name} measurement"
+        self.client.phase = call.phase
         selector = self._selector(call.label_selector, plan)
         query = {"labelSelector": selector} if selector else {}
         namespaces: Sequence[str | None] = (
@@ -752,6 +760,7 @@ class Burner:
         finished: list[JobPlan] = []
         timed_out = False
         for index, plan in enumerate(self.jobs):
+            self.client.job = plan.name
             start = datetime.datetime.now(datetime.UTC)
             self.start_measurements(plan)
             self.log.info(f"Triggering job: {plan.name}", "job.go:124")
@@ -781,6 +790,7 @@ class Burner:
                 self.log.error(error, "job.go:195")
                 rc = 4
             finished.append(plan)
+        self.client.job = ""
         windows = self._windows(datetime.datetime.now(datetime.UTC)) or stamps
         for index, (start, end) in enumerate(stamps):
             window = windows[index] if index < len(windows) else (start, end)
@@ -833,7 +843,9 @@ class Burner:
             collected = self.jobs if not timed_out else self.jobs[: len(records) - 1]
             complete = True
             for plan in collected:
+                self.client.job = plan.name
                 complete = self._phase("gc", plan, namespaces=[]) and complete
+            self.client.job = ""
             if self.scenario.ending is Ending.GC_TIMEOUT or not complete:
                 self.log.error(GC_TIMEOUT_ERROR, "job.go:425")
                 if rc == 0:

@@ -107,6 +107,10 @@ class ApiClient:
         self._host, self._port = host, int(port)
         self._connection: http.client.HTTPConnection | None = None
         self.journal: list[dict[str, Any]] = []
+        # Which of the contract's phases the requests belong to (startup, prerun, preload,
+        # measurement:<name>, cleanup, namespaces, create, wait, verify, churn, gc).
+        self.phase = ""
+        self.job = ""  # the kube-burner job the requests are made for, if any
 
     def _connect(self) -> http.client.HTTPConnection:
         if self._context is not None:
@@ -192,6 +196,8 @@ class ApiClient:
         path = target.path + ("?" + urllib.parse.urlencode(parameters) if parameters else "")
         resource = target.resource + (f"/{target.subresource}" if target.subresource else "")
         record = {
+            "phase": self.phase,
+            "job": self.job,
             "verb": verb,
             "group": target.group,
             "resource": resource,

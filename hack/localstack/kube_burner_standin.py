@@ -56,8 +56,8 @@ from localstack.standin_burner import (
     aggregate,
 )
 from localstack.standin_client import (
-    NOT_IN_CLUSTER,
     ROOT_ENV,
+    SERVICE_ACCOUNT_DIR,
     ApiClient,
     Response,
     RestMapper,
@@ -229,15 +229,15 @@ class StandIn:
         return line.values.get("uuid") or str(uuids.uuid4())
 
     def _connect(self) -> ApiClient:
+        # No kubeconfig: rest.InClusterConfig(), or Fatal (KB pkg/config/config.go:229-232).
         try:
             self.client = ApiClient(self.env)
         except ConnectionError as exc:
-            raise Fatal(str(exc), "config.go:72") from None
+            raise Fatal(f"error preparing kubernetes client: {exc}", "config.go:231") from None
         except OSError as exc:
-            path = in_container(
-                self.env.get(ROOT_ENV), "/var/run/secrets/kubernetes.io/serviceaccount/token"
-            )
-            raise Fatal(f"{NOT_IN_CLUSTER}: open {path}: {exc.strerror}", "config.go:72") from None
+            path = SERVICE_ACCOUNT_DIR + "/token"
+            message = f"error preparing kubernetes client: open {path}: {exc.strerror}"
+            raise Fatal(message, "config.go:231") from None
         self.mapper = RestMapper(self.client)
         return self.client
 
@@ -287,7 +287,7 @@ class StandIn:
             if call.resource == "nodes":
                 if not response.ok:
                     self.log.error(
-                        f"Error getting nodes: {response.message}", "cluster_health.go:24"
+                        f"Error getting nodes: {response.message}", "cluster_health.go:25"
                     )
                     healthy = False
                     break  # `&&`: the OpenShift checks are not made
@@ -296,11 +296,11 @@ class StandIn:
                     for condition in _field(node, "status.conditions") or []:
                         kind, status = condition.get("type"), condition.get("status")
                         if kind == "Ready" and status != "True":
-                            self.log.error(f"Node {name} is not Ready", "cluster_health.go:33")
+                            self.log.error(f"Node {name} is not Ready", "cluster_health.go:34")
                             healthy = False
                         if kind != "Ready" and status != "False":
                             self.log.error(
-                                f"Node {name} is experiencing {kind}", "cluster_health.go:37"
+                                f"Node {name} is experiencing {kind}", "cluster_health.go:38"
                             )
                             healthy = False
                 if not healthy:
@@ -330,7 +330,7 @@ class StandIn:
             elif not response.ok:
                 self.log.error(
                     f"Error getting job/{call.name} in namespace {call.namespace}: {response.message}",
-                    "cluster_health.go:82",
+                    "cluster_health.go:83",
                 )
                 healthy = False
             else:
@@ -373,6 +373,14 @@ class StandIn:
         for call in calls:
             if not self.facts.holds(call.when):
                 continue
+            if (call.group, call.resource) == ("config.openshift.io", "clusterversions"):
+                # getVersionInfo asks the server's version first (ocp-metadata.go:227-235).
+                version = self.client.raw(
+                    "GET", "/version", record={"verb": "get", "nonResource": True}
+                )
+                if not version.ok:
+                    raise Fatal(version.message, "ocp.go:112")
+                self.metadata["k8sVersion"] = (version.body or {}).get("gitVersion")
             if call.resource == "serviceaccounts/token":
                 response = self._call(call, body=token_request(PROMETHEUS_TOKEN_SECONDS))
             else:
@@ -406,11 +414,6 @@ class StandIn:
                     for tag in _field(status, "platformStatus.aws.resourceTags") or []:
                         if tag.get("key") == "red-hat-clustertype":
                             self.metadata["clusterType"] = tag.get("value")
-                    version = self.client.raw(
-                        "GET", "/version", record={"verb": "get", "nonResource": True}
-                    )
-                    if version.ok:
-                        self.metadata["k8sVersion"] = (version.body or {}).get("gitVersion")
             elif key == ("config.openshift.io", "clusterversions"):
                 if response.ok:
                     for update in _field(response.body, "status.history") or []:
@@ -549,7 +552,7 @@ class StandIn:
                 )
                 self.log.info(
                     f"Job {job.name}: {count} iterations with {objects[-1].replicas} {kind.kind} replicas",
-                    "create.go:78",
+                    "create.go:84",
                 )
             plans.append(
                 JobPlan(
@@ -628,7 +631,10 @@ class StandIn:
             directory = self.workdir / self.contract.outputs["directory"].format(uuid=uuid)
         churn = {}
         if workload.churn is not None:
-            churn = {"percent": values.get(workload.churn.percent, "10")}
+            churn = {
+                "percent": values.get(workload.churn.percent, "10"),
+                "delay": values.get(workload.churn.delay, "2m0s"),
+            }
         outcome = self._burner(
             plans,
             measurements,
@@ -768,7 +774,7 @@ class StandIn:
                     first = yaml.safe_load(render(text, data)) or {}
                 except (TemplateError, yaml.YAMLError) as exc:
                     raise Fatal(
-                        f"Template error in {item.template_path}: {exc}", "create.go:57"
+                        f"Template error in {item.template_path}: {exc}", "executor.go:113"
                     ) from None
                 api_version, kind = str(first.get("apiVersion", "")), str(first.get("kind", ""))
                 key = f"{item.template_path}#{number}"

@@ -355,7 +355,12 @@ class Burner:
                             patch_type="application/json-patch+json",
                         )
                         if not response.ok:
-                            self._refused(call, response, f"Error patching namespace {name}", where)
+                            self._refused(
+                                call,
+                                response,
+                                f"Error patching namespace {name}. Error",
+                                "create.go:342",
+                            )
         return complete
 
     def _call_targets(
@@ -399,7 +404,7 @@ class Burner:
                 self.log.info(
                     f"Pre-load: Creating DaemonSet using images [{' '.join(images)}] in namespace "
                     f"{PRELOAD_NAMESPACE}",
-                    "pre_load.go:196",
+                    "pre_load.go:195",
                 )
                 response = self.client.call(
                     "create", served.target(PRELOAD_NAMESPACE), body=preload_daemonset(images)
@@ -407,7 +412,7 @@ class Burner:
                 if not response.ok:
                     raise Fatal(f"pre-load: {response.message}", "job.go:308")
             elif call.verb == "list":
-                self.log.info("Pre-load: Sleeping for 15s", "pre_load.go:87")
+                self.log.info("Pre-load: Sleeping for 15s", "pre_load.go:86")
         self._delete_namespaces(
             f"{PRELOAD_LABEL}=true", [c for c in calls if c.verb in ("list", "delete")]
         )
@@ -446,7 +451,7 @@ class Burner:
             if response.status != 409:
                 self.log.error(
                     f"unexpected error creating namespace {name}: {response.message}",
-                    "namespaces.go:53",
+                    "namespaces.go:52",
                 )
                 continue
             self.log.info(f"Namespace {name} already exists", "namespaces.go:44")
@@ -532,7 +537,7 @@ class Burner:
                     (space, (response.body or {}).get("metadata", {}).get("name", name))
                 )
             return
-        where = "create.go:263"
+        where = "create.go:279"
         if response.status == 401:
             raise Fatal(
                 f"Authorization error creating {kind}/{name}: {response.message}", "create.go:265"
@@ -548,7 +553,7 @@ class Burner:
             return
         suffix = f" in namespace {space}" if space else ""
         self.log.error(f"Error creating object {kind}/{name}{suffix}: {response.message}", where)
-        self.log.error("Retrying object creation", "create.go:284")
+        self.log.error("Retrying object creation", "create.go:283")
 
     def _wait(self, plan: JobPlan, namespaces: Sequence[str]) -> None:
         """waitForObjects per namespace: a list of each waited kind (KB pkg/burner/waiters.go)."""
@@ -590,7 +595,7 @@ class Burner:
                     query={"labelSelector": selector, "limit": "500"},
                 )
                 if not response.ok:
-                    self.log.error(f"Error verifying object: {response.message}", "utils.go:128")
+                    self.log.error(f"Error verifying object: {response.message}", "utils.go:130")
                     success = False
                     continue
                 found = len((response.body or {}).get("items") or [])
@@ -598,7 +603,7 @@ class Burner:
                 if found != expected:
                     self.log.error(
                         f"{mapped.served.resource} found: {found} Expected: {expected}",
-                        "utils.go:152",
+                        "utils.go:154",
                     )
                     success = False
         return success
@@ -607,14 +612,15 @@ class Burner:
         """One churn cycle (kube-burner repeats it until churnDuration or churnCycles): label the
         churned namespaces, delete them (gvr: their objects first), create them again
         (KB pkg/burner/create.go:296-371)."""
-        self.log.info("Churning enabled", "job.go:128")
         percent = int(self.churn.get("percent") or "10")
         count = max(percent * plan.iterations // 100, 1)
+        # kube-burner starts at a random iteration (create.go:329-333); the stand-in at the first.
         iterations = range(0, min(count, plan.iterations))
         namespaces = plan.namespaces(iterations)
-        self.log.info(f"Churning {len(namespaces)} namespaces", "create.go:331")
         self._phase("churn", plan, namespaces=namespaces)
+        self.log.info("Re-creating deleted objects", "create.go:364")
         self.create_job(plan, iterations, churning=True)
+        self.log.info(f"Sleeping for {self.churn.get('delay', '2m0s')}", "create.go:367")
         self.log.info("Churn job complete", "create.go:318")
 
     # Measurements.
@@ -635,14 +641,14 @@ class Burner:
             return None
         error = None
         if self.thresholds:
-            self.log.info("Evaluating latency thresholds", "metrics.go:47")
+            self.log.info("Evaluating latency thresholds", "metrics.go:48")
             for threshold in self.thresholds:
                 limit = parse_go_duration(threshold, self.contract.messages) // 1_000_000
                 if self.p99 > limit:
                     error = threshold_message(self.p99, threshold)
         self.log.info(
             f"{plan.name}: Ready 99th: {self.p99} max: {round(self.p99 * 1.1)} avg: {round(self.p99 * 0.55)}",
-            "base_measurement.go:112",
+            "base_measurement.go:111",
         )
         return error
 
@@ -763,7 +769,7 @@ class Burner:
             self.client.job = plan.name
             start = datetime.datetime.now(datetime.UTC)
             self.start_measurements(plan)
-            self.log.info(f"Triggering job: {plan.name}", "job.go:124")
+            self.log.info(f"Triggering job: {plan.name}", "job.go:121")
             try:
                 if plan.job.cleanup:
                     self._phase("cleanup", plan, namespaces=[])
@@ -779,6 +785,7 @@ class Burner:
                 errors.append("object verification failed")
                 self.log.error("object verification failed", "job.go:147")
             if self.facts.holds(plan.job.churn) and plan.creates_namespaces:
+                self.log.info("Churning enabled", "job.go:128")
                 churn_start = datetime.datetime.now(datetime.UTC)
                 self.churn_job(plan)
                 churned[index] = (churn_start, datetime.datetime.now(datetime.UTC))
@@ -787,7 +794,7 @@ class Burner:
             error = self.stop_measurements(plan)
             if error is not None:
                 errors.append(error)
-                self.log.error(error, "job.go:195")
+                self.log.error(error, "job.go:196")
                 rc = 4
             finished.append(plan)
         self.client.job = ""
@@ -807,7 +814,7 @@ class Burner:
             )
         if timed_out:
             message = f"{self.timeout} timeout reached"
-            self.log.error(message, "job.go:270")
+            self.log.error(message, "job.go:271")
             errors.append(message)
             rc = 2
         for plan, record in zip(finished, records, strict=False):

@@ -31,6 +31,8 @@ import enum
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from localstack.standin_flags import go_quote
+
 ENV_PREFIX = "KUBE_BURNER_STANDIN_"
 START_ENV = ENV_PREFIX + "START"
 END_ENV = ENV_PREFIX + "END"
@@ -95,11 +97,6 @@ def scenario_env(scenario: Scenario) -> dict[str, str]:
     if scenario.max_iterations is not None:
         env[MAX_ITERATIONS_ENV] = str(scenario.max_iterations)
     return env
-
-
-def go_quote(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + escaped.replace("\n", "\\n").replace("\t", "\\t") + '"'
 
 
 def log_line(moment: datetime.datetime, level: str, message: str, where: str) -> str:

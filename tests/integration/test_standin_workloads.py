@@ -167,7 +167,7 @@ def test_a_benchmark_timeout_exits_2_with_the_timeout_in_every_job_summary(
 ) -> None:
     run = cluster_density(runner, Scenario(*WINDOW, ending=Ending.BENCHMARK_TIMEOUT), timeout="45m")
     assert run.rc == 2 and run.denied == ()
-    assert 'level=error msg="45m0s timeout reached" file="job.go:270"' in run.stdout
+    assert 'level=error msg="45m0s timeout reached" file="job.go:271"' in run.stdout
     [summary] = run.output("jobSummary.json")
     assert summary["passed"] is False and summary["executionErrors"] == "45m0s timeout reached"
     # kube-burner garbage-collects only the jobs before the one the timer stopped (job.go:275-283).

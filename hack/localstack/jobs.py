@@ -1,4 +1,4 @@
-"""Plays Kubernetes' Job controller for tests and the demo: runs each Job's pod on a script.
+"""Plays Kubernetes' Job controller for tests and the demo: runs each Job's pod on a script (I/O).
 
 Nothing runs Jobs in an API emulator (as with controller-runtime's envtest), so this stands in
 for the Job controller: for each new Job that its script gives a ``JobScript``, it has the
@@ -242,8 +242,9 @@ class SimulatedJobController:
                         continue
                     script = self.script(job)
                     if script is not None:
-                        self.finish(job, script)
+                        # Once: a pod that cannot run (no ServiceAccount, say) is not retried.
                         self.finished[key] = script
+                        self.finish(job, script)
             except Exception as exc:  # keep playing; the test reads .errors
                 self.errors.append(f"{type(exc).__name__}: {exc}")
             self._stop.wait(self.poll_seconds)

@@ -28,9 +28,12 @@ from localstack.cluster import Cluster  # noqa: E402
 from localstack.emulator import EmulatorProcess  # noqa: E402
 from localstack.jobs import SimulatedJobController  # noqa: E402
 from localstack.objects import Kube, wait_for  # noqa: E402
+from localstack.openshift_seed import HUB_PARTS, bind_workload_role, seed_openshift  # noqa: E402
 from localstack.operator_process import OperatorProcess  # noqa: E402
 from localstack.prometheus import replayed_prometheus  # noqa: E402
 from localstack.story import READ_ONLY_LATENCY, replay_script, story_runs  # noqa: E402
+from perftest_operator.contract.load import load_contract  # noqa: E402
+from perftest_operator.runner.rbac import SERVICE_ACCOUNT  # noqa: E402
 
 NAMESPACE = "perftest-demo"
 # Where the sample's Jobs run (its spec.target.namespace), as manifests/kube-burner ships it.
@@ -109,6 +112,11 @@ def main() -> int:
 
             cluster = Cluster(kubeconfig=kubeconfig, emulated=True)
             kube = Kube(cluster.api_client(), NAMESPACE)
+            # Each nightly Job runs the stand-in for kube-burner-ocp as kube-burner's
+            # ServiceAccount, against an emulator that looks like OpenShift to it.
+            contract = load_contract()
+            seed_openshift(kube.api_client, contract, parts=HUB_PARTS)
+            bind_workload_role(kube.api_client, contract, NAMESPACE, "cluster-density-v2")
             stack.enter_context(
                 SimulatedJobController(
                     kube.api_client, replay_script(runs), namespace=RUN_NAMESPACE
@@ -120,7 +128,11 @@ def main() -> int:
                 kubeconfig,
                 WORKDIR / "operator.log",
                 namespaces=[NAMESPACE],
-                env={"PERFTEST_POLL_INTERVAL": "0.3", "PERFTEST_COLLECT_BACKOFF": "1"},
+                env={
+                    "PERFTEST_POLL_INTERVAL": "0.3",
+                    "PERFTEST_COLLECT_BACKOFF": "1",
+                    "PERFTEST_JOB_SERVICE_ACCOUNT": SERVICE_ACCOUNT,
+                },
             )
             stack.enter_context(operator)
             print(f"operator log: {operator.log_path}")

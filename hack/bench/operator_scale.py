@@ -146,7 +146,10 @@ def template_objects(
         core.create_namespaced_service_account(TEMPLATE_NAMESPACE, account)
         script = JobScript(start=window.start, end=window.end, exit_code=0)
         with (
-            SimulatedJobController(client, lambda _: script, namespace=TEMPLATE_NAMESPACE),
+            # Fast mode: no kube-burner process per Job; the benchmark measures the operator.
+            SimulatedJobController(
+                client, lambda _: script, namespace=TEMPLATE_NAMESPACE, run_containers=False
+            ),
             OperatorProcess(
                 emulator.kubeconfig, workdir / "operator-template.log", env=operator_env(args)
             ),

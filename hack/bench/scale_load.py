@@ -73,7 +73,8 @@ class ScaleLoad:
     ) -> None:
         """`runs_per_test`: about how many runs each test will get (each needs a later window)."""
         self.custom = kubernetes.client.CustomObjectsApi(api_client)
-        self.jobs = SimulatedJobController(api_client, lambda _: None)  # only its finish()
+        # Only its finish(), in fast mode: no kube-burner process per Job at this scale.
+        self.jobs = SimulatedJobController(api_client, lambda _: None, run_containers=False)
         self.tests = tests
         self.windows = windows
         self.seen = Observations()

@@ -8,8 +8,9 @@ Run it with `python -m localstack.emulator --port 0 --kubeconfig PATH`; it write
 kubeconfig, prints `emulator ready at URL`, and serves until SIGTERM or SIGINT.
 
 Requests for objects (`/api/v1/...`, `/apis/g/v/...` with a resource) are served by the
-emulator's own store and are logged in kmock's request list; discovery and any other path go
-through kmock's reactions, so in-process tests can still add their own (`emulator[...] << ...`).
+emulator's own store and are logged in kmock's request list; discovery (`/api`, `/apis`, a group,
+a group version) and `/version` are answered directly too; any other path goes through kmock's
+reactions, so in-process tests can still add their own (`emulator[...] << ...`).
 
 Authentication and authorization: a request with a ServiceAccount token that the emulator
 minted (TokenRequest) is authorized by RBAC as on a real API server, watches when they start,
@@ -34,6 +35,7 @@ import re
 import signal
 import sys
 import traceback
+import types
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -132,6 +134,8 @@ logger = logging.getLogger("localstack.emulator")
 DEFAULT_WATCH_SECONDS = 1800.0
 # The Python client asks for /version/ (trailing slash), kubectl for /version.
 _VERSION_PATHS = frozenset({"/version", "/version/"})
+# Discovery documents: /api, /api/v1, /apis, /apis/<group>, /apis/<group>/<version>.
+_DISCOVERY_PATH = re.compile(r"^/(?:api(?:/[^/]+)?|apis(?:/[^/]+){0,2})/?$")
 # Objects whose JSON encoding lists reuse (see `_encoded`); the cache starts over when full.
 ENCODING_CACHE_SIZE = 250_000
 # How often an idle watch checks whether its client is gone or the server is stopping.
@@ -215,6 +219,14 @@ class ClusterEmulator(kmock.KubernetesEmulator):
             # 2 x request_log_limit), which took a second per request under load, and clients
             # ask for the version often (the operator: for every run).
             response = json_response(dict(SERVER_VERSION))
+        elif (
+            target is None
+            and raw_request.method == "GET"
+            and _DISCOVERY_PATH.match(raw_request.path)
+        ):
+            # Not through kmock's reactions either: every kube-burner run reads discovery
+            # (12 ms a document once the request log was full, 1-2 ms this way).
+            response = await self._serve_discovery(raw_request)
         elif target is None:
             response = await super().__call__(raw_request)
         else:
@@ -687,7 +699,25 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         body = {"kind": served.kind, "apiVersion": served.api_version, "metadata": metadata}
         return {"type": "BOOKMARK", "object": body}
 
-    # Discovery (kmock routes these paths to the methods below).
+    # Discovery (kmock would route these paths to the methods below; __call__ does).
+
+    async def _serve_discovery(
+        self, raw_request: aiohttp.web.BaseRequest
+    ) -> aiohttp.web.StreamResponse:
+        parts = raw_request.path.strip("/").split("/")
+        request: Any = types.SimpleNamespace(url=raw_request.url)
+        try:
+            if parts == ["api"]:
+                payload = await self._serve_api(request)
+            elif parts == ["apis"]:
+                payload = await self._serve_apis(request)
+            elif parts[0] == "apis" and len(parts) == 2:
+                payload = await self._serve_group(request)
+            else:
+                payload = await self._serve_version(request)
+        except kmock.KubernetesError as error:
+            return json_response(status_body(error), status=error.status)
+        return json_response(payload)
 
     @override
     async def _serve_root(self, request: kmock.Request) -> kmock.Payload:

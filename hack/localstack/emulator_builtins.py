@@ -57,10 +57,19 @@ BUILTIN_RESOURCES = (
     # serviceaccounts/token: TokenRequest (POST only), answered with a minted token.
     BuiltinResource("", "v1", "serviceaccounts", "ServiceAccount", True, ("sa",), ("token",)),
     BuiltinResource("", "v1", "services", "Service", True, ("svc",), ("status",), ("all",)),
+    BuiltinResource("", "v1", "endpoints", "Endpoints", True, ("ep",)),
+    BuiltinResource(
+        "", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", True, ("pvc",), ("status",)
+    ),
     BuiltinResource(
         "apps", "v1", "deployments", "Deployment", True, ("deploy",), ("status",), ("all",)
     ),
+    BuiltinResource("apps", "v1", "daemonsets", "DaemonSet", True, ("ds",), ("status",), ("all",)),
     BuiltinResource("batch", "v1", "jobs", "Job", True, (), ("status",), ("all",), JOB_COLUMNS),
+    BuiltinResource(
+        "networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, ("netpol",)
+    ),
+    BuiltinResource("storage.k8s.io", "v1", "storageclasses", "StorageClass", False, ("sc",)),
     BuiltinResource("events.k8s.io", "v1", "events", "Event", True, ("ev",), columns=EVENT_COLUMNS),
     BuiltinResource(
         "apiextensions.k8s.io",

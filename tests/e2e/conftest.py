@@ -1,4 +1,12 @@
-"""End-to-end fixtures: the real operator process, a replayed Prometheus, the simulated Job controller."""
+"""End-to-end fixtures: the real operator process, a replayed Prometheus, the simulated Job controller.
+
+The simulated Job controller runs each Job's container: the runner image's entry point and the
+stand-in for kube-burner-ocp, with the pod's ServiceAccount token. So the emulated hub and
+target look like OpenShift to it (``openshift_seed``, without Infrastructure and nodes, which
+the tests make when they need them), hub Jobs run as ``perftest-kube-burner`` (the operator's
+PERFTEST_JOB_SERVICE_ACCOUNT) bound to cluster-density-v2's generated ClusterRole in each test's
+namespace, and remote Jobs as the account the operator sets up on the target.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +23,27 @@ from kubernetes.client.exceptions import ApiException
 
 from localstack.cluster import Cluster
 from localstack.objects import Kube, wait_for
+from localstack.openshift_seed import (
+    HUB_PARTS,
+    bind_workload_role,
+    delete_quietly,
+    seed_openshift,
+)
 from localstack.operator_process import OperatorProcess
 from localstack.prometheus import ReplayRun, replayed_prometheus
 from localstack.story import story_runs
 from localstack.target_objects import ARO_CLUSTER, CLUSTER_VERSION, cluster_nodes, target_crds
+from perftest_operator.contract.load import load_contract
+from perftest_operator.runner.rbac import (
+    SERVICE_ACCOUNT,
+    build_cluster_role_binding,
+    cluster_role_name,
+)
 
+# The workload the end-to-end PerfTests run (localstack.objects.perftest_body).
+WORKLOAD = "cluster-density-v2"
 OPERATOR_ENV = {
+    "PERFTEST_JOB_SERVICE_ACCOUNT": SERVICE_ACCOUNT,
     "PERFTEST_POLL_INTERVAL": "0.3",
     "PERFTEST_COLLECT_BACKOFF": "0.5",
     "PERFTEST_COLLECT_BACKOFF_MAX": "2",
@@ -28,17 +51,31 @@ OPERATOR_ENV = {
 }
 
 
-JOB_ACCOUNT = "perftest-kube-burner"
+@pytest.fixture(scope="session")
+def openshift_hub(cluster: Cluster) -> Cluster:
+    """The hub as kube-burner-ocp needs it (a real cluster is taken as it is)."""
+    if cluster.emulated:
+        seed_openshift(cluster.api_client(), load_contract(), parts=HUB_PARTS)
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def openshift_target(target_cluster: Cluster) -> Cluster:
+    if target_cluster.emulated:
+        seed_openshift(target_cluster.api_client(), load_contract(), parts=HUB_PARTS)
+    return target_cluster
 
 
 @pytest.fixture()
-def kube(cluster: Cluster, namespace: str) -> Kube:
-    """The test's namespace, which is also its PerfTests' run namespace: with the ServiceAccount
-    the hub's Jobs run as (PERFTEST_JOB_SERVICE_ACCOUNT), as manifests/kube-burner ships it in
-    perftest-runs. Without it no PerfTest would be Ready."""
-    kube = Kube(cluster.api_client(), namespace)
-    kube.create_service_account(JOB_ACCOUNT)
-    return kube
+def kube(openshift_hub: Cluster, namespace: str) -> Iterator[Kube]:
+    """A client of the hub and the test's namespace, where kube-burner's ServiceAccount has
+    the workload's generated ClusterRole (runner.rbac), as manifests/kube-burner ships it."""
+    kube = Kube(openshift_hub.api_client(), namespace)
+    binding = build_cluster_role_binding(namespace, cluster_role_name(WORKLOAD))
+    bind_workload_role(kube.api_client, load_contract(), namespace, WORKLOAD)
+    yield kube
+    path = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/"
+    delete_quietly(kube.api_client, path + binding["metadata"]["name"])
 
 
 @pytest.fixture(scope="session")
@@ -82,10 +119,10 @@ def start_operator(
 
 
 @pytest.fixture()
-def target(target_cluster: Cluster) -> Iterator[Kube]:
+def target(openshift_target: Cluster) -> Iterator[Kube]:
     """A client of the target and a fresh namespace name there (the operator creates it)."""
     name = f"pt-target-{secrets.token_hex(4)}"
-    kube = Kube(target_cluster.api_client(), name)
+    kube = Kube(openshift_target.api_client(), name)
     yield kube
     with contextlib.suppress(ApiException):
         kube.core.delete_namespace(name)

@@ -237,12 +237,42 @@ def test_each_platform_is_detected_and_places_the_job_by_its_profile(
     target: Kube,
     target_cluster: Cluster,
     platform_objects: Any,
+    replay: list[ReplayRun],
     prometheus_url: str,
     start_operator: Any,
 ) -> None:
+    """Detected, placed, and run: kube-burner-ocp (the stand-in) runs on the target as the
+    ServiceAccount the operator set up there, and nothing it asks is refused. Without an
+    Infrastructure (IBMCloud, BareMetal rows) it takes the cluster for one that is not
+    OpenShift and reads no OpenShift metadata (GCM ocp-metadata/ocp-metadata.go:57-60)."""
     infra, aro, provider, managed = PLATFORMS[platform]
     platform_objects(infra, aro, provider)
     put_secret(kube, target_kubeconfig(target_cluster))
+    with SimulatedJobController(
+        target.api_client, replay_script(replay), namespace=target.namespace
+    ) as jobs:
+        check_placement(platform, kube, target, provider, managed, prometheus_url, start_operator)
+        run = finished_first_run(kube, f"the run on {platform}")
+    assert not jobs.errors, jobs.errors
+    assert run["status"]["phase"] == "Succeeded", run["status"].get("message")
+    [result] = jobs.runs.values()
+    assert result.exit_code == 0 and result.denied == ()
+    openshift = {
+        (r.get("group"), r.get("resource")) for r in result.requests if r.get("verb") == "get"
+    }
+    assert (("config.openshift.io", "networks") in openshift) is (infra is not None)
+
+
+def check_placement(
+    platform: str,
+    kube: Kube,
+    target: Kube,
+    provider: str | None,
+    managed: bool,
+    prometheus_url: str,
+    start_operator: Any,
+) -> None:
+    """The platform the operator detects, and where it places the Job by that profile."""
     start_operator(**TARGET_ENV)
     kube.create_perftest(remote_perftest(prometheus_url, target.namespace))
     run = wait_for(

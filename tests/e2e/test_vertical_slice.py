@@ -30,6 +30,7 @@ from perftest_operator.api.profiles import (
     MUTATING_API_CALLS_LATENCY,
     READ_ONLY_API_CALLS_LATENCY,
 )
+from perftest_operator.burnerjob.summary import decode_summary
 
 pytestmark = [pytest.mark.e2e, pytest.mark.prometheus]
 
@@ -104,6 +105,15 @@ def test_kernel_regression_is_reported_at_the_first_bad_run(
                 "warnings": len(warnings(kube, "RegressionDetected")),
             }
         assert not jobs.errors, jobs.errors
+
+    # Each Job ran kube-burner-ocp (the stand-in) as its ServiceAccount with nothing refused, and
+    # left in its termination message the summary of the night's measured window.
+    for key, result in jobs.runs.items():
+        number = int(key.rsplit("-", 1)[1])
+        summary = decode_summary(result.message)
+        assert summary is not None and summary.exit_code == 0 and result.denied == ()
+        assert summary.window == (replay[number - 1].start, replay[number - 1].end), key
+    assert len(jobs.runs) == len(READ_ONLY_LATENCY)
 
     # Each run's values are what Prometheus holds for exactly that run's window: the story's
     # read-only p99 is the peak of the one namespace-scoped read-only series, so
@@ -184,19 +194,21 @@ def test_kernel_regression_is_reported_at_the_first_bad_run(
 def test_failed_job_fails_the_run_without_a_verdict(
     kube: Kube, replay: list[ReplayRun], prometheus_url: str, start_operator: Any
 ) -> None:
-    """kube-burner exits 3 (an alert fired): the run is Failed with that reason; nothing is analysed."""
+    """kube-burner exits 1 (its pods never got ready): the run is Failed with that reason and
+    nothing is analysed. (Exit 3, an alert, cannot happen: the operator runs --alerting=false.)"""
     with SimulatedJobController(
-        kube.api_client, replay_script(replay, exit_codes={1: 3}), namespace=kube.namespace
-    ):
+        kube.api_client, replay_script(replay, exit_codes={1: 1}), namespace=kube.namespace
+    ) as jobs:
         start_operator()
         kube.create_perftest(perftest(prometheus_url))
         run = wait_for(
             lambda: finished_run(kube, f"{TEST}-1"), timeout=60, what="the run to finish"
         )
+    assert not jobs.errors, jobs.errors
     status = run["status"]
     assert status["phase"] == "Failed"
-    assert status["reason"] == "AlertTriggered"
-    assert status["exitCode"] == 3
+    assert status["reason"] == "KubeBurnerError"
+    assert status["exitCode"] == 1
     assert "verdict" not in status and "values" not in status
     assert condition(run, "JobCompleted")["status"] == "False"
     test = wait_for(

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from localstack.openshift_seed import REQUIRED_EXTRA_ARGS
 from perftest_operator.api.errors import SpecError
 from perftest_operator.api.spec import parse_workload
 from perftest_operator.contract.calls import resolve_flags
@@ -27,15 +28,11 @@ def refused(**workload: Any) -> SpecError:
     return caught.value
 
 
-# What the contract requires of a workload's command line beyond its size (MarkFlagRequired).
-REQUIRED_EXTRA = {"egressip": ["--external-server-ip=10.0.0.10"]}
-
-
 def test_every_runnable_workload_renders_a_command_line_its_version_parses() -> None:
     for name, found in CONTRACT.workloads.items():
         if found.refused is not None:
             continue
-        extra = REQUIRED_EXTRA.get(name, [])
+        extra = REQUIRED_EXTRA_ARGS.get(name, [])
         sized = {"iterations": 3} if found.size_flag else {}
         argv = command(name=name, extraArgs=extra, **sized)
         assert argv[:2] == ("kube-burner-ocp", name)

@@ -75,6 +75,7 @@ class Flag:
     source: str
     shorthand: str | None = None
     required: bool = False
+    usage: str = ""  # the help text (--help and cobra's usage block print it)
 
 
 class OnError(str, enum.Enum):
@@ -164,6 +165,7 @@ class ObjectKind:
     namespace: str | None = None  # a fixed namespace from the template, else the job's
     wait: bool = True  # kube-burner lists this kind while it waits for the job's objects
     when: Condition = Condition()
+    replicas: str = "1"  # how many each iteration creates: a number, or the flag that gives it
 
     @property
     def group(self) -> str:
@@ -196,6 +198,10 @@ class BurnerJob:
     pod_wait: bool = False
     cleanup: bool = True
     verify_objects: bool = True
+    # Namespaces are <namespace>-<iteration // iterationsPerNamespace>: a number, or the flag
+    # that gives it (node-density's --iterations-per-namespace).
+    iterations_per_namespace: str = "1"
+    iterations: str = ""  # the job's jobIterations when its template fixes it; "" is the workload's
     churn: Condition = Condition("false")  # when the job churns
     objects: tuple[ObjectKind, ...] = ()
     label_selector: str | None = None  # delete/patch/read/kubevirt jobs
@@ -244,6 +250,8 @@ class Workload:
     size_flag: str | None = None  # the flag spec.workload.iterations becomes
     churn: Churn | None = None
     pod_ready_threshold: str | None = None  # the flag of the podLatency P99 Ready threshold
+    # A threshold the workload's template fixes whatever the flags say (egressip: 15s).
+    pod_ready_threshold_value: str | None = None
     calls: tuple[ApiCall, ...] = ()  # before kube-burner starts, in order
     prerequisites: tuple[Prerequisite, ...] = ()
     jobs: tuple[BurnerJob, ...] = ()
@@ -291,6 +299,17 @@ class Messages:
     required_flags: str  # with {flags}
     exit_code: int
     source: str
+    error_prefix: str = "Error:"
+    needs_argument: str = ""  # with {flag}
+    needs_argument_shorthand: str = ""  # with {char}
+    bad_syntax: str = ""  # with {arg}
+    unknown_command: str = ""  # with {command} and {root}
+    unknown_command_hint: str = ""  # with {root}
+    # Why a value is refused, by the flag's type (bool, int, duration...), with {value}.
+    causes: Mapping[str, str] = field(default_factory=dict)
+    usage: str = ""  # with {command}, {flags}, {globalFlags}
+    usage_without_global_flags: str = ""  # with {command}, {flags}
+    help_flag: str = ""  # with {name}
 
 
 @dataclass(frozen=True)
@@ -303,6 +322,9 @@ class CustomTool:
     release: Release
     flags: tuple[Flag, ...]  # the subcommand's own and the root's persistent flags
     source: str
+    persistent_flags: tuple[str, ...] = ()  # the root's, of ``flags``
+    sort_flags: bool = True  # whether the usage block sorts the subcommand's own flags
+    silence_usage: bool = False
 
 
 @dataclass(frozen=True)

@@ -86,8 +86,9 @@ BENCH_OPERATOR_ARGS ?=
 bench-operator: $(STAMP) ## the operator at scale: verdict latency, memory, API requests and queries per run, CPU
 	$(PY) hack/bench/operator_scale.py $(BENCH_OPERATOR_ARGS)
 
-kube-burner-rbac: $(STAMP) ## regenerate kube-burner's ClusterRoles (manifests/kube-burner) from the contract
+kube-burner-rbac: $(STAMP) ## regenerate kube-burner's ClusterRoles (manifests/kube-burner, the chart's copy) from the contract
 	$(VENV)/bin/perftest rbac > manifests/kube-burner/clusterrole.yaml
+	$(MAKE) --no-print-directory chart-sync
 
 render: $(STAMP) ## the ConfigMap and Job of the sample PerfTest
 	$(VENV)/bin/perftest render -f manifests/samples/perftest-cluster-density.yaml

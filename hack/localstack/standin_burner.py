@@ -44,6 +44,7 @@ from localstack.standin_objects import (
     PAUSE_IMAGE,
     PRELOAD_LABEL,
     PRELOAD_NAMESPACE,
+    ROLE_KINDS,
     namespace_body,
     namespace_labels,
     object_body,
@@ -159,6 +160,8 @@ class JobPlan:
     position: int = 0  # the job's place in the run (objects of two jobs may share a namespace)
     created: dict[int, int] = dataclasses.field(default_factory=dict)  # index -> objects made
     pods: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    # The role the job created last in each namespace: what its bindings refer to.
+    roles: dict[str | None, tuple[str, str]] = dataclasses.field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -528,10 +531,20 @@ class Burner:
             metadata["labels"] = {**labels, **(metadata.get("labels") or {})}
             name = metadata.get("name") or name
         else:
-            body = object_body(mapped.kind.api_version, kind, name, labels, space)
+            body = object_body(
+                mapped.kind.api_version,
+                kind,
+                name,
+                labels,
+                space,
+                grants=mapped.kind.grants,
+                role_ref=plan.roles.get(space),
+            )
         response = self.client.call("create", mapped.served.target(space), body=body)
         if response.ok:
             plan.created[mapped.index] = plan.created.get(mapped.index, 0) + 1
+            if kind in ROLE_KINDS:
+                plan.roles[space] = (kind, name)
             if kind in POD_KINDS and space:
                 plan.pods.append(
                     (space, (response.body or {}).get("metadata", {}).get("name", name))

@@ -13,8 +13,10 @@ are made and allowed, not what the cluster does with the objects.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from perftest_operator.contract.model import GrantedRule
 
 PAUSE_IMAGE = "registry.k8s.io/pause:3.1"  # kube-burner's preload DaemonSet's (pre_load.go:175)
 JOB_ITERATION_LABEL = "kube-burner.io/job-iteration"  # KB pkg/config/types.go:253-256
@@ -22,6 +24,9 @@ REPLICA_LABEL = "kube-burner.io/replica"
 PRELOAD_NAMESPACE = "preload-kube-burner"  # KB pkg/burner/pre_load.go:36
 PRELOAD_LABEL = "kube-burner-preload"
 # Kinds whose pod template carries the object's labels (KB pkg/burner/utils.go:44-104).
+RBAC_GROUP = "rbac.authorization.k8s.io"
+ROLE_KINDS = frozenset({"Role", "ClusterRole"})
+BINDING_KINDS = frozenset({"RoleBinding", "ClusterRoleBinding"})
 _TEMPLATED = frozenset({"Deployment", "DaemonSet", "ReplicaSet", "StatefulSet", "VirtualMachine"})
 _CONTAINER = {"name": "standin", "image": PAUSE_IMAGE}
 
@@ -115,15 +120,34 @@ def _crd(name: str, labels: Mapping[str, str]) -> dict[str, Any]:
 
 
 def object_body(
-    api_version: str, kind: str, name: str, labels: Mapping[str, str], namespace: str | None
+    api_version: str,
+    kind: str,
+    name: str,
+    labels: Mapping[str, str],
+    namespace: str | None,
+    *,
+    grants: Sequence[GrantedRule] = (),
+    role_ref: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The smallest valid object of ``kind``, named and labelled as kube-burner labels it."""
+    """The smallest valid object of ``kind``, named and labelled as kube-burner labels it.
+
+    A Role or ClusterRole carries the rules its template grants (``grants``); a binding refers
+    to ``role_ref`` (kind, name), the role its job created before it, as the templates do.
+    """
     if kind == "CustomResourceDefinition":
         return _crd(name, labels)
     metadata: dict[str, Any] = {"name": name, "labels": dict(labels)}
     if namespace:
         metadata["namespace"] = namespace
     body: dict[str, Any] = {"apiVersion": api_version, "kind": kind, "metadata": metadata}
+    if kind in ROLE_KINDS:
+        body["rules"] = [_rule(granted) for granted in grants]
+        return body
+    if kind in BINDING_KINDS:
+        role_kind, role_name = role_ref or ("ClusterRole", "view")
+        body["roleRef"] = {"apiGroup": RBAC_GROUP, "kind": role_kind, "name": role_name}
+        body["subjects"] = []
+        return body
     spec = _spec(kind, name, labels if kind in _TEMPLATED else {})
     if spec is not None:
         body["spec"] = spec
@@ -134,6 +158,17 @@ def object_body(
     elif kind == "StorageClass":
         body["provisioner"] = "kubernetes.io/no-provisioner"
     return body
+
+
+def _rule(granted: GrantedRule) -> dict[str, Any]:
+    rule: dict[str, Any] = {
+        "apiGroups": list(granted.api_groups),
+        "resources": list(granted.resources),
+        "verbs": list(granted.verbs),
+    }
+    if granted.resource_names:
+        rule["resourceNames"] = list(granted.resource_names)
+    return rule
 
 
 def preload_daemonset(images: list[str]) -> dict[str, Any]:

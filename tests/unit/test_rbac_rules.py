@@ -3,11 +3,16 @@ granted for nothing, names are granted only where RBAC can check them."""
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
+
 import pytest
 
+from perftest_operator.contract.calls import granted_calls, resolve_flags, run_calls
 from perftest_operator.contract.load import load_contract
-from perftest_operator.contract.model import ApiCall
+from perftest_operator.contract.model import ApiCall, GrantedRule
 from perftest_operator.runner.rbac import (
+    OPERATOR_ARGS,
     Rule,
     missing_grants,
     rules_for,
@@ -70,3 +75,55 @@ def test_kube_burner_ocp_needs_what_the_old_role_lacked() -> None:
     } <= calls
     # With --alerting=false kube-burner-ocp never acts as openshift-monitoring/prometheus-k8s.
     assert ("create", "", "serviceaccounts/token") not in calls
+
+
+@pytest.mark.parametrize("workload", RUNNABLE)
+def test_the_account_holds_what_the_roles_it_creates_grant(workload: str) -> None:
+    """The API server refuses a Role, or a binding to it, from an account that does not hold the
+    role's rules itself (RBAC escalation prevention); kube-burner creates and binds them."""
+    rules = workload_rules(CONTRACT, workload)
+    found = CONTRACT.workload(workload)
+    assert found is not None
+    for job in found.jobs:
+        for kind in job.objects:
+            for granted in kind.grants:
+                for group, resource, verb in itertools.product(
+                    granted.api_groups, granted.resources, granted.verbs
+                ):
+                    held = ApiCall(
+                        verb, group, resource, granted.source, in_workload_namespaces=True
+                    )
+                    assert missing_grants(rules, [held]) == [], (workload, held)
+
+
+def test_egressip_grants_prometheus_what_its_role_lists() -> None:
+    """egressip's Role lets Prometheus get, list and watch pods (KBO prometheus_role.yml), and
+    the run binds it: get pods, which the run itself never makes, is in its ClusterRole."""
+    flags = resolve_flags(CONTRACT, "egressip", [*OPERATOR_ARGS, "--external-server-ip=10.0.0.9"])
+    granted = {(c.verb, c.group, c.resource) for c in granted_calls(CONTRACT, "egressip", flags)}
+    assert granted == {("get", "", "pods"), ("list", "", "pods"), ("watch", "", "pods")}
+    made = {(c.verb, c.group, c.resource) for c in run_calls(CONTRACT, "egressip", flags)}
+    assert ("get", "", "pods") not in made
+    rules = workload_rules(CONTRACT, "egressip")
+    assert any(rule.grants(call("get", "pods")) for rule in rules)
+
+
+def test_a_granted_rule_with_names_is_a_request_per_name() -> None:
+    egressip = CONTRACT.workload("egressip")
+    assert egressip is not None
+    job = egressip.jobs[0]
+    role = next(kind for kind in job.objects if kind.grants)
+    named = GrantedRule(("",), ("configmaps",), ("get", "update"), "KBO test", ("a", "b"))
+    wider = replace(egressip, jobs=(replace(job, objects=(replace(role, grants=(named,)),)),))
+    contract = replace(CONTRACT, workloads={**CONTRACT.workloads, "egressip": wider})
+    flags = resolve_flags(contract, "egressip", [*OPERATOR_ARGS, "--external-server-ip=10.0.0.9"])
+    calls = granted_calls(contract, "egressip", flags)
+    assert {(c.verb, c.name) for c in calls} == {
+        ("get", "a"),
+        ("get", "b"),
+        ("update", "a"),
+        ("update", "b"),
+    }
+    assert all(c.in_workload_namespaces and c.namespace is None for c in calls)
+    # In the namespaces a run creates the ClusterRole grants every name (runner.rbac._named).
+    assert rules_for(calls) == (Rule("", ("configmaps",), ("get", "update")),)

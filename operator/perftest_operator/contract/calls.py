@@ -14,6 +14,7 @@ for kube-burner-ocp follow this one list, so a request the stand-in makes is one
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 
@@ -183,6 +184,42 @@ def _unique(calls: Iterable[ApiCall]) -> tuple[ApiCall, ...]:
 
 def active_jobs(workload: Workload, flags: Mapping[str, str]) -> tuple[BurnerJob, ...]:
     return tuple(job for job in workload.jobs if job.when.holds(flags))
+
+
+def granted_calls(
+    contract: Contract, workload: str, flags: Mapping[str, str]
+) -> tuple[ApiCall, ...]:
+    """The requests that the roles one run creates allow (a purely computational function).
+
+    The API server lets an account create a Role or ClusterRole, or bind one, only when it may
+    make every request the role allows itself (RBAC privilege escalation prevention: kubernetes
+    pkg/registry/rbac/escalation_check.go and validation.ConfirmNoEscalation), so the account
+    kube-burner runs as needs these besides ``run_calls``.
+    """
+    found = contract.workload(workload)
+    if found is None:
+        raise ValueError(f"{workload!r} is not a workload of {contract.tool} {contract.version}")
+    calls: list[ApiCall] = []
+    for job in active_jobs(found, flags):
+        for kind in job.active_objects(flags):
+            in_job_namespaces = kind.namespaced and kind.namespace is None
+            for rule in kind.grants:
+                for group, resource, verb, name in itertools.product(
+                    rule.api_groups, rule.resources, rule.verbs, rule.resource_names or (None,)
+                ):
+                    calls.append(
+                        ApiCall(
+                            verb,
+                            group,
+                            resource,
+                            rule.source,
+                            namespace=kind.namespace if kind.namespaced else None,
+                            name=name,
+                            in_workload_namespaces=in_job_namespaces,
+                            phase="grant",
+                        )
+                    )
+    return _unique(calls)
 
 
 def run_calls(contract: Contract, workload: str, flags: Mapping[str, str]) -> tuple[ApiCall, ...]:

@@ -25,6 +25,7 @@ from perftest_operator.contract.model import (
     CustomTool,
     Flag,
     FlagType,
+    GrantedRule,
     JobType,
     Measurement,
     Messages,
@@ -99,6 +100,17 @@ def _object(raw: Mapping[str, Any]) -> ObjectKind:
         wait=bool(raw.get("wait", True)),
         when=Condition(str(raw.get("when") or "")),
         replicas=str(raw.get("replicas") or "1"),
+        grants=tuple(_granted_rule(rule) for rule in raw.get("grants") or ()),
+    )
+
+
+def _granted_rule(raw: Mapping[str, Any]) -> GrantedRule:
+    return GrantedRule(
+        api_groups=tuple(str(group) for group in raw["apiGroups"]),
+        resources=tuple(str(resource) for resource in raw["resources"]),
+        verbs=tuple(str(verb) for verb in raw["verbs"]),
+        source=str(raw["source"]),
+        resource_names=tuple(str(name) for name in raw.get("resourceNames") or ()),
     )
 
 

@@ -154,6 +154,17 @@ class Prerequisite:
 
 
 @dataclass(frozen=True)
+class GrantedRule:
+    """A rule of a Role or ClusterRole that a job creates, as its template writes it."""
+
+    api_groups: tuple[str, ...]
+    resources: tuple[str, ...]
+    verbs: tuple[str, ...]
+    source: str
+    resource_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ObjectKind:
     """A kind of object a kube-burner job creates (or, for other job types, acts on)."""
 
@@ -166,6 +177,7 @@ class ObjectKind:
     wait: bool = True  # kube-burner lists this kind while it waits for the job's objects
     when: Condition = Condition()
     replicas: str = "1"  # how many each iteration creates: a number, or the flag that gives it
+    grants: tuple[GrantedRule, ...] = ()  # for a Role or ClusterRole: its rules
 
     @property
     def group(self) -> str:

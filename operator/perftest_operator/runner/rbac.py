@@ -3,7 +3,9 @@
 Each kube-burner-ocp workload gets its own ClusterRole, ``perftest-kube-burner-<workload>``,
 whose rules are exactly the requests a run of it makes (``contract.calls.run_calls``): the
 startup's health check and cluster metadata, the workload's own reads, and kube-burner's
-namespaces, objects, waiting, verification, churn and garbage collection. The rules cover every
+namespaces, objects, waiting, verification, churn and garbage collection; and what the Roles
+it creates grant (``contract.calls.granted_calls``: egressip's Role for Prometheus), which the
+API server requires the creator to hold. The rules cover every
 command line the operator renders for the workload: with and without churn (both deletion
 strategies) and with the measurements its flags switch on; ``--pprof`` is refused instead (it
 would need exec into the OVN pods). Rules are cluster-wide: kube-burner creates its namespaces
@@ -32,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from perftest_operator.api.settings import DEFAULT_JOB_SERVICE_ACCOUNT
-from perftest_operator.contract.calls import resolve_flags, run_calls
+from perftest_operator.contract.calls import granted_calls, resolve_flags, run_calls
 from perftest_operator.contract.model import ApiCall, Contract
 from perftest_operator.runner.manifests import MANAGED_BY_LABEL, MANAGER
 from perftest_operator.runner.names import run_resource_name
@@ -156,11 +158,13 @@ def _variants(contract: Contract, workload: str) -> list[tuple[str, ...]]:
 
 
 def workload_calls(contract: Contract, workload: str) -> tuple[ApiCall, ...]:
-    """Every request a run of ``workload`` makes under any command line the operator renders."""
+    """Every request a run of ``workload`` makes under any command line the operator renders,
+    and every request the roles it creates allow (which it must hold to create them)."""
     calls: list[ApiCall] = []
     for variant in _variants(contract, workload):
         flags = resolve_flags(contract, workload, [*OPERATOR_ARGS, *variant])
         calls += run_calls(contract, workload, flags)
+        calls += granted_calls(contract, workload, flags)
     return tuple(dict.fromkeys(calls))
 
 

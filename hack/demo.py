@@ -28,7 +28,7 @@ from localstack.cluster import Cluster  # noqa: E402
 from localstack.emulator import EmulatorProcess  # noqa: E402
 from localstack.jobs import SimulatedJobController  # noqa: E402
 from localstack.objects import Kube, wait_for  # noqa: E402
-from localstack.openshift_seed import HUB_PARTS, bind_workload_role, seed_openshift  # noqa: E402
+from localstack.openshift_seed import seed_openshift  # noqa: E402
 from localstack.operator_process import OperatorProcess  # noqa: E402
 from localstack.prometheus import replayed_prometheus  # noqa: E402
 from localstack.story import READ_ONLY_LATENCY, replay_script, story_runs  # noqa: E402
@@ -113,10 +113,10 @@ def main() -> int:
             cluster = Cluster(kubeconfig=kubeconfig, emulated=True)
             kube = Kube(cluster.api_client(), NAMESPACE)
             # Each nightly Job runs the stand-in for kube-burner-ocp as kube-burner's
-            # ServiceAccount, against an emulator that looks like OpenShift to it.
-            contract = load_contract()
-            seed_openshift(kube.api_client, contract, parts=HUB_PARTS)
-            bind_workload_role(kube.api_client, contract, NAMESPACE, "cluster-density-v2")
+            # ServiceAccount (manifests/kube-burner, above), against an emulator that looks
+            # like OpenShift to it and to the operator's prerequisite checks.
+            say("Making the emulator look like OpenShift 4.19 on AWS")
+            seed_openshift(kube.api_client, load_contract())
             stack.enter_context(
                 SimulatedJobController(
                     kube.api_client, replay_script(runs), namespace=RUN_NAMESPACE

@@ -66,10 +66,6 @@ NAMESPACES = (
     "metallb-system",
 )
 ALL_PARTS = frozenset({"crds", "namespaces", "openshift", "infrastructure", "nodes"})
-# A hub or target whose tests make their own nodes and Infrastructure (platform detection): the
-# stand-in then sees a cluster that is not OpenShift by its Infrastructure (GCM
-# ocp-metadata.go:57-60), with the OpenShift APIs its health check and workloads read.
-HUB_PARTS = frozenset({"crds", "namespaces", "openshift"})
 
 
 def request(

@@ -2,10 +2,12 @@
 
 The simulated Job controller runs each Job's container: the runner image's entry point and the
 stand-in for kube-burner-ocp, with the pod's ServiceAccount token. So the emulated hub and
-target look like OpenShift to it (``openshift_seed``, without Infrastructure and nodes, which
-the tests make when they need them), hub Jobs run as ``perftest-kube-burner`` (the operator's
-PERFTEST_JOB_SERVICE_ACCOUNT) bound to cluster-density-v2's generated ClusterRole in each test's
-namespace, and remote Jobs as the account the operator sets up on the target.
+target are OpenShift 4.19 on AWS to the operator's prerequisite checks and to the stand-in
+(``openshift_seed``, without nodes, which the tests make when they need them;
+``platform_objects`` swaps the target's Infrastructure for a test's own), hub Jobs run as
+``perftest-kube-burner`` (the operator's PERFTEST_JOB_SERVICE_ACCOUNT) bound to
+cluster-density-v2's generated ClusterRole in each test's namespace, and remote Jobs as the
+account the operator sets up on the target.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from kubernetes.client.exceptions import ApiException
 from localstack.cluster import Cluster
 from localstack.objects import Kube, wait_for
 from localstack.openshift_seed import (
-    HUB_PARTS,
+    ALL_PARTS,
     bind_workload_role,
     delete_quietly,
     seed_openshift,
@@ -51,26 +53,30 @@ OPERATOR_ENV = {
 }
 
 
+# Everything but nodes: the tests that read nodes make their own.
+SEEDED_PARTS = ALL_PARTS - {"nodes"}
+
+
 @pytest.fixture(scope="session")
-def openshift_hub(cluster: Cluster) -> Cluster:
+def seeded_hub(cluster: Cluster) -> Cluster:
     """The hub as kube-burner-ocp needs it (a real cluster is taken as it is)."""
     if cluster.emulated:
-        seed_openshift(cluster.api_client(), load_contract(), parts=HUB_PARTS)
+        seed_openshift(cluster.api_client(), load_contract(), parts=SEEDED_PARTS)
     return cluster
 
 
 @pytest.fixture(scope="session")
-def openshift_target(target_cluster: Cluster) -> Cluster:
+def seeded_target(target_cluster: Cluster) -> Cluster:
     if target_cluster.emulated:
-        seed_openshift(target_cluster.api_client(), load_contract(), parts=HUB_PARTS)
+        seed_openshift(target_cluster.api_client(), load_contract(), parts=SEEDED_PARTS)
     return target_cluster
 
 
 @pytest.fixture()
-def kube(openshift_hub: Cluster, namespace: str) -> Iterator[Kube]:
+def kube(seeded_hub: Cluster, namespace: str) -> Iterator[Kube]:
     """A client of the hub and the test's namespace, where kube-burner's ServiceAccount has
     the workload's generated ClusterRole (runner.rbac), as manifests/kube-burner ships it."""
-    kube = Kube(openshift_hub.api_client(), namespace)
+    kube = Kube(seeded_hub.api_client(), namespace)
     binding = build_cluster_role_binding(namespace, cluster_role_name(WORKLOAD))
     bind_workload_role(kube.api_client, load_contract(), namespace, WORKLOAD)
     yield kube
@@ -119,10 +125,10 @@ def start_operator(
 
 
 @pytest.fixture()
-def target(openshift_target: Cluster) -> Iterator[Kube]:
+def target(seeded_target: Cluster) -> Iterator[Kube]:
     """A client of the target and a fresh namespace name there (the operator creates it)."""
     name = f"pt-target-{secrets.token_hex(4)}"
-    kube = Kube(openshift_target.api_client(), name)
+    kube = Kube(seeded_target.api_client(), name)
     yield kube
     with contextlib.suppress(ApiException):
         kube.core.delete_namespace(name)
@@ -141,6 +147,12 @@ def platform_objects(target: Kube, target_cluster: Cluster) -> Iterator[Any]:
     nodes: list[str] = []
 
     def create(infra: dict[str, Any] | None, aro: bool, provider: str | None) -> None:
+        """The row's own Infrastructure (none: a cluster that is not OpenShift) and nodes."""
+        for plural, name in (("infrastructures", "cluster"), ("clusterversions", "version")):
+            with contextlib.suppress(ApiException):
+                target.custom.delete_cluster_custom_object(
+                    "config.openshift.io", "v1", plural, name
+                )
         objects = [(infra, "config.openshift.io", "v1", "infrastructures")] if infra else []
         if infra:
             objects.append((CLUSTER_VERSION, "config.openshift.io", "v1", "clusterversions"))
@@ -167,6 +179,8 @@ def platform_objects(target: Kube, target_cluster: Cluster) -> Iterator[Any]:
     for name in nodes:
         with contextlib.suppress(ApiException):
             target.core.delete_node(name)
+    # The session's OpenShift on AWS again, for the tests that follow.
+    seed_openshift(target.api_client, load_contract(), parts={"infrastructure"})
 
 
 def _served(target: Kube, group: str, version: str, plural: str) -> bool:

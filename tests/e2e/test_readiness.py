@@ -12,24 +12,27 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-import kubernetes
 import pytest
 from kubernetes.client.exceptions import ApiException
 
 from localstack.cluster import Cluster
 from localstack.jobs import SimulatedJobController
 from localstack.objects import Kube, wait_for
+from localstack.openshift_seed import bind_workload_role
 from localstack.prometheus import HeaderRecordingProxy, ReplayRun, free_port
 from localstack.remote_target import TARGET_ENV
-from localstack.story import READ_ONLY_LATENCY, replay_script
-from localstack.target_objects import CLUSTER_VERSION, ROUTE_CRD, infrastructure, target_crds
+from localstack.story import READ_ONLY_LATENCY, STORY_KPI, replay_script
+from perftest_operator.api.profiles import DEFAULT_METRICS
+from perftest_operator.contract.load import load_contract
+from perftest_operator.runner.rbac import build_cluster_role_binding, cluster_role_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.prometheus]
 
 JOB_ACCOUNT = "perftest-kube-burner"
+WORKLOAD = "cluster-density-v2"  # localstack.objects.perftest_body's
 # Recognisable, so that a leak anywhere is found by a plain substring search.
 PROM_TOKEN = "planted-readiness-token-" + "5c0e91b7"
 CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIBplantedca\n-----END CERTIFICATE-----\n"
@@ -83,21 +86,34 @@ def warnings(kube: Kube, name: str, reason: str) -> list[Any]:
 
 
 @pytest.fixture()
-def run_namespace(cluster: Cluster, namespace: str) -> Iterator[Kube]:
-    """A second namespace on the hub, for runs: without the Job's ServiceAccount."""
-    kube = Kube(cluster.api_client(), f"{namespace}-runs")
-    kube.core.create_namespace({"metadata": {"name": kube.namespace}})
-    yield kube
-    with contextlib.suppress(ApiException):
-        kube.core.delete_namespace(kube.namespace)
+def run_namespaces(cluster: Cluster, namespace: str) -> Iterator[Callable[[str], Kube]]:
+    """More namespaces on the hub, for runs: without the Job's ServiceAccount or its grants."""
+    made: list[Kube] = []
+
+    def make(suffix: str) -> Kube:
+        kube = Kube(cluster.api_client(), f"{namespace}-{suffix}")
+        kube.core.create_namespace({"metadata": {"name": kube.namespace}})
+        made.append(kube)
+        return kube
+
+    yield make
+    for kube in made:
+        binding = build_cluster_role_binding(kube.namespace, cluster_role_name(WORKLOAD))
+        with contextlib.suppress(ApiException):
+            kube.rbac.delete_cluster_role_binding(binding["metadata"]["name"])
+        with contextlib.suppress(ApiException):
+            kube.core.delete_namespace(kube.namespace)
 
 
 def test_an_unusable_prometheus_or_job_account_starts_nothing_until_it_is_fixed(
     kube: Kube,
-    run_namespace: Kube,
+    run_namespaces: Callable[[str], Kube],
     prometheus_url: str,
     start_operator: Any,
 ) -> None:
+    run_namespace, ungranted = run_namespaces("runs"), run_namespaces("ungranted")
+    ungranted.create_service_account(JOB_ACCOUNT)
+    binding = build_cluster_role_binding(ungranted.namespace, cluster_role_name(WORKLOAD))
     closed = free_port()
     refusing = HeaderRecordingProxy(prometheus_url, refuse=403)
     secret(kube, "good-token", {"token": PROM_TOKEN})
@@ -152,7 +168,19 @@ def test_an_unusable_prometheus_or_job_account_starts_nothing_until_it_is_fixed(
                 ),
                 "JobServiceAccountMissing",
                 f"kubectl -n {run_namespace.namespace} create serviceaccount {JOB_ACCOUNT}",
-                lambda: run_namespace.create_service_account(JOB_ACCOUNT),
+                # The account, and (or it would be JobPermissionsMissing next) its grants.
+                lambda: bind_workload_role(
+                    run_namespace.api_client, load_contract(), run_namespace.namespace, WORKLOAD
+                ),
+            ),
+            (
+                "no-job-grants",
+                perftest("no-job-grants", {"url": prometheus_url}, namespace=ungranted.namespace),
+                "JobPermissionsMissing",
+                f"kubectl create clusterrolebinding {binding['metadata']['name']} "
+                f"--clusterrole={cluster_role_name(WORKLOAD)} "
+                f"--serviceaccount={ungranted.namespace}:{JOB_ACCOUNT}",
+                lambda: ungranted.rbac.create_cluster_role_binding(binding),
             ),
         ]
         operator = start_operator(**TARGET_ENV)
@@ -178,7 +206,7 @@ def test_an_unusable_prometheus_or_job_account_starts_nothing_until_it_is_fixed(
                 what=f"{name}: checked twice more after the run-now",
             )
         assert kube.perfruns() == []
-        assert kube.jobs() == [] and run_namespace.jobs() == []
+        assert kube.jobs() == [] and run_namespace.jobs() == [] and ungranted.jobs() == []
         for name, _, reason, _, _ in cases:
             assert len(warnings(kube, name, reason)) == 1, (name, reason)
             assert kube.get("perftests", name)["status"]["phase"] == "Invalid"
@@ -208,6 +236,7 @@ def test_an_unusable_prometheus_or_job_account_starts_nothing_until_it_is_fixed(
         assert {j.metadata.name.rsplit("-", 1)[0] for j in run_namespace.jobs()} == {
             "no-job-account"
         }
+        assert {j.metadata.name.rsplit("-", 1)[0] for j in ungranted.jobs()} == {"no-job-grants"}
         emitted = json.dumps(
             kube.custom.list_namespaced_custom_object(
                 "perftest.dev", "v1alpha1", kube.namespace, "perftests"
@@ -217,38 +246,18 @@ def test_an_unusable_prometheus_or_job_account_starts_nothing_until_it_is_fixed(
         assert PROM_TOKEN not in emitted
 
 
-# --- the hub is OpenShift, the operator runs outside it -----------------------------------------
+# --- the operator runs outside the (OpenShift) hub -----------------------------------------
 
 
 @pytest.fixture()
-def openshift_hub(cluster: Cluster) -> Iterator[Any]:
-    """Makes the emulated hub an OpenShift cluster whose thanos-querier Route points at a URL."""
-    if not cluster.emulated:
-        pytest.skip("fabricates OpenShift's Infrastructure and monitoring Route: emulated only")
-    hub = Kube(cluster.api_client(), "openshift-monitoring")
-    extensions = kubernetes.client.ApiextensionsV1Api(hub.api_client)
-    for crd in [*target_crds(), ROUTE_CRD]:
-        with contextlib.suppress(ApiException):
-            extensions.create_custom_resource_definition(crd)
-    with contextlib.suppress(ApiException):
-        hub.core.create_namespace({"metadata": {"name": "openshift-monitoring"}})
-    config = ("config.openshift.io", "v1")
-    created: list[tuple[str, str, str, str | None, str]] = []
-
-    def served(group: str, version: str, plural: str) -> bool:
-        try:
-            hub.custom.list_cluster_custom_object(group, version, plural)
-            return True
-        except ApiException:
-            return False
+def thanos_on_hub(seeded_hub: Cluster) -> Iterator[Any]:
+    """Publishes a URL as the thanos-querier Route of the emulated (OpenShift) hub."""
+    if not seeded_hub.emulated:
+        pytest.skip("fabricates OpenShift's monitoring Route: emulated only")
+    hub = Kube(seeded_hub.api_client(), "openshift-monitoring")
+    wait_for(lambda: _routes_served(hub), timeout=10, what="routes to be served")
 
     def publish(url: str) -> None:
-        for plural in ("infrastructures", "clusterversions"):
-            wait_for(lambda p=plural: served(*config, p), timeout=10, what=f"{plural} served")
-        wait_for(lambda: served("route.openshift.io", "v1", "routes"), timeout=10, what="routes")
-        for body, plural in ((infrastructure("AWS"), "infrastructures"), (CLUSTER_VERSION, "clusterversions")):  # fmt: skip
-            hub.custom.create_cluster_custom_object(*config, plural, body)
-            created.append((*config, plural, None, body["metadata"]["name"]))
         # A real Route's host has no port and thanos-querier's has TLS (reencrypt, signed by
         # the default ingress CA); this one points at a plain-HTTP proxy on a loopback port.
         route = {
@@ -260,21 +269,27 @@ def openshift_hub(cluster: Cluster) -> Iterator[Any]:
         hub.custom.create_namespaced_custom_object(
             "route.openshift.io", "v1", "openshift-monitoring", "routes", route
         )
-        created.append(("route.openshift.io", "v1", "routes", "openshift-monitoring", "thanos-querier"))  # fmt: skip
 
     yield publish
-    # The hub is plain Kubernetes again for the tests that follow.
-    for group, version, plural, namespace, name in created:
-        with contextlib.suppress(ApiException):
-            if namespace is None:
-                hub.custom.delete_cluster_custom_object(group, version, plural, name)
-            else:
-                hub.custom.delete_namespaced_custom_object(group, version, namespace, plural, name)
+    with contextlib.suppress(ApiException):
+        hub.custom.delete_namespaced_custom_object(
+            "route.openshift.io", "v1", "openshift-monitoring", "routes", "thanos-querier"
+        )
+
+
+def _routes_served(hub: Kube) -> bool:
+    try:
+        hub.custom.list_namespaced_custom_object(
+            "route.openshift.io", "v1", "openshift-monitoring", "routes"
+        )
+        return True
+    except ApiException:
+        return False
 
 
 def test_outside_the_cluster_the_hubs_thanos_querier_is_read_with_a_token_of_the_jobs_account(
     kube: Kube,
-    openshift_hub: Any,
+    thanos_on_hub: Any,
     replay: list[ReplayRun],
     prometheus_url: str,
     start_operator: Any,
@@ -287,7 +302,7 @@ def test_outside_the_cluster_the_hubs_thanos_querier_is_read_with_a_token_of_the
             kube.api_client, replay_script(replay), namespace=kube.namespace
         ) as jobs,
     ):
-        openshift_hub(thanos.url)
+        thanos_on_hub(thanos.url)
         operator = start_operator()
         kube.create_perftest(perftest("hub", {}))
         run = wait_for(
@@ -302,15 +317,17 @@ def test_outside_the_cluster_the_hubs_thanos_querier_is_read_with_a_token_of_the
         assert not jobs.errors, jobs.errors
     status = run["status"]
     assert status["phase"] == "Succeeded", status.get("message")
-    assert status["values"]["readOnlyAPICallsLatency"] == pytest.approx(READ_ONLY_LATENCY[0])
+    assert status["values"][STORY_KPI] == pytest.approx(READ_ONLY_LATENCY[0])
     assert status["target"]["platform"] == "AWS"
     condition = ready(kube, "hub")
     assert condition is not None and f"Prometheus at {thanos.url} answers" in condition["message"]
-    # The probe, then one range query per metric: each through the Route, each with a token
+    # The probe, then one range query per distinct query (KPIs that reduce one series differently
+    # share it): each through the Route, each with a token
     # minted for the Job's ServiceAccount in the run namespace (none of the operator's own).
     paths = [r.path.split("?")[0] for r in thanos.requests]
     assert paths[0] == "/api/v1/query"
-    assert paths[1:].count("/api/v1/query_range") == 2
+    queried = [metric for metric in DEFAULT_METRICS if metric.kube_burner is None]
+    assert paths[1:].count("/api/v1/query_range") == len({metric.query for metric in queried})
     account = f"Bearer emulator-token.{kube.namespace}.{JOB_ACCOUNT}."
     assert all(r.headers["Authorization"].startswith(account) for r in thanos.requests)
     [job] = kube.jobs()

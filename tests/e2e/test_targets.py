@@ -218,16 +218,19 @@ def test_an_unusable_target_is_not_ready_with_a_warning_and_no_leak(
     wait_for(lambda: kube.perfruns(), timeout=30, what="the first PerfRun")
 
 
-# platform -> (Infrastructure or None, ARO Cluster present, node providerID prefix, managed)
-PLATFORMS: dict[str, tuple[dict[str, Any] | None, bool, str | None, bool]] = {
+# OpenShift on each platform -> (Infrastructure, ARO Cluster present, node providerID prefix,
+# managed)
+PLATFORMS: dict[str, tuple[dict[str, Any], bool, str | None, bool]] = {
     "AWS": (infrastructure("AWS"), False, "aws://", False),
     "Azure": (infrastructure("Azure"), False, "azure://", False),
     "GCP": (infrastructure("GCP"), False, "gce://", False),
-    "IBMCloud": (None, False, "ibm://", False),
-    "BareMetal": (None, False, None, False),
+    "IBMCloud": (infrastructure("IBMCloud"), False, "ibm://", False),
+    "BareMetal": (infrastructure("BareMetal"), False, None, False),
     "ROSA": (infrastructure("AWS", tags={"red-hat-clustertype": "rosa"}), False, "aws://", True),
     "ARO": (infrastructure("Azure"), True, "azure://", True),
 }
+# Kubernetes that is not OpenShift (no Infrastructure object) -> node providerID prefix
+PLAIN_KUBERNETES: dict[str, str | None] = {"IBMCloud": "ibm://", "BareMetal": None}
 
 
 @pytest.mark.parametrize("platform", list(PLATFORMS))
@@ -242,9 +245,7 @@ def test_each_platform_is_detected_and_places_the_job_by_its_profile(
     start_operator: Any,
 ) -> None:
     """Detected, placed, and run: kube-burner-ocp (the stand-in) runs on the target as the
-    ServiceAccount the operator set up there, and nothing it asks is refused. Without an
-    Infrastructure (IBMCloud, BareMetal rows) it takes the cluster for one that is not
-    OpenShift and reads no OpenShift metadata (GCM ocp-metadata/ocp-metadata.go:57-60)."""
+    ServiceAccount the operator set up there, and nothing it asks is refused."""
     infra, aro, provider, managed = PLATFORMS[platform]
     platform_objects(infra, aro, provider)
     put_secret(kube, target_kubeconfig(target_cluster))
@@ -260,7 +261,43 @@ def test_each_platform_is_detected_and_places_the_job_by_its_profile(
     openshift = {
         (r.get("group"), r.get("resource")) for r in result.requests if r.get("verb") == "get"
     }
-    assert (("config.openshift.io", "networks") in openshift) is (infra is not None)
+    assert ("config.openshift.io", "networks") in openshift  # its cluster metadata was read
+
+
+@pytest.mark.parametrize("platform", list(PLAIN_KUBERNETES))
+def test_a_target_that_is_not_openshift_is_refused_before_any_job(
+    platform: str,
+    kube: Kube,
+    target: Kube,
+    target_cluster: Cluster,
+    platform_objects: Any,
+    prometheus_url: str,
+    start_operator: Any,
+) -> None:
+    """kube-burner-ocp lists ClusterOperators and reads OpenShift's configuration before its
+    first object, so on plain Kubernetes every run would exit 1: the PerfTest is not Ready, with
+    one Warning saying so, and no Job or run namespace is made on the target."""
+    platform_objects(None, False, PLAIN_KUBERNETES[platform])
+    put_secret(kube, target_kubeconfig(target_cluster))
+    operator = start_operator(**TARGET_ENV)
+    kube.create_perftest(remote_perftest(prometheus_url, target.namespace))
+    condition = wait_for(
+        lambda: (c := ready(kube)) and c["status"] == "False" and c,
+        timeout=30,
+        what="Ready=False (PrerequisiteMissing)",
+    )
+    assert condition["reason"] == "PrerequisiteMissing"
+    assert "not OpenShift" in condition["message"] and "custom" in condition["message"]
+    wait_for(
+        lambda: operator.log_text().count("not ready yet; checked again later") >= 2,
+        timeout=30,
+        what="the operator to check the target again",
+    )
+    warnings = [e for e in kube.events() if e.reason == "PrerequisiteMissing"]
+    assert [e.type for e in warnings] == ["Warning"]
+    assert kube.perfruns() == []
+    assert target.jobs() == []
+    assert target.namespace not in {n.metadata.name for n in target.core.list_namespace().items}
 
 
 def check_placement(

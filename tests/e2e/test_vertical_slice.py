@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import threading
 import urllib.parse
@@ -12,9 +13,10 @@ import kubernetes
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from localstack.jobs import SimulatedJobController
+from localstack.jobs import JobScript, SimulatedJobController
 from localstack.objects import Kube, perftest_body, wait_for
 from localstack.prometheus import HeaderRecordingProxy, ReplayRun, below, replayed_prometheus
+from localstack.standin_outputs import Ending
 from localstack.story import (
     EARLY_STEP_LATENCY,
     FIRST_BAD_RUN,
@@ -221,6 +223,60 @@ def test_failed_job_fails_the_run_without_a_verdict(
     assert test["status"].get("verdict") is None
     assert test["status"]["runs"] == {"total": 1, "succeeded": 0, "failed": 1}
     assert warnings(kube, "RunFailed"), "a Warning Event RunFailed on the PerfTest"
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "ending", "reason", "pod_ready_p99_ms"),
+    [
+        # Over cluster-density-v2's --pod-ready-threshold, 2m0s by default (KBO
+        # cluster-density.go:71 at v1.7.3, the contract's flag).
+        (4, Ending.THRESHOLD, "MeasurementThresholdExceeded", 150_000),
+        (2, Ending.GC_TIMEOUT, "GarbageCollectionTimeout", 4321),
+    ],
+)
+def test_a_threshold_or_a_late_garbage_collection_keeps_the_run_and_says_so(
+    exit_code: int,
+    ending: Ending,
+    reason: str,
+    pod_ready_p99_ms: int,
+    kube: Kube,
+    replay: list[ReplayRun],
+    prometheus_url: str,
+    start_operator: Any,
+) -> None:
+    """kube-burner-ocp (the stand-in) measured the whole benchmark, then exited 4 (its P99 Ready
+    over --pod-ready-threshold) or 2 (its garbage collection outlasted gcTimeout): the run is
+    Succeeded with its values, kube-burner's own P99 Ready among them, and a Warning says why."""
+
+    def script(job: dict[str, Any]) -> JobScript | None:
+        found = replay_script(replay)(job)
+        if found is None:
+            return None
+        return dataclasses.replace(
+            found, exit_code=exit_code, ending=ending, pod_ready_p99_ms=pod_ready_p99_ms
+        )
+
+    with SimulatedJobController(kube.api_client, script, namespace=kube.namespace) as jobs:
+        start_operator()
+        kube.create_perftest(perftest(prometheus_url))
+        run = wait_for(
+            lambda: finished_run(kube, f"{TEST}-1"), timeout=60, what="the run to finish"
+        )
+    assert not jobs.errors, jobs.errors
+    [result] = jobs.runs.values()
+    assert result.exit_code == exit_code and result.denied == ()
+    status = run["status"]
+    assert status["phase"] == "Succeeded", status.get("message")
+    completed = condition(run, "JobCompleted")
+    assert (completed["status"], completed["reason"]) == ("True", reason)
+    assert status["exitCode"] == exit_code
+    assert status["windowSource"] == "KubeBurner"
+    assert status["values"]["podReadyLatency"] == pytest.approx(pod_ready_p99_ms)
+    assert status["values"][STORY_KPI] == pytest.approx(READ_ONLY_LATENCY[0], rel=1e-6)
+    [warning] = warnings(kube, reason, kind="PerfRun")
+    assert warning.message == completed["message"]
+    assert warnings(kube, reason), "and on the PerfTest"
+    assert not warnings(kube, "RunFailed")
 
 
 def test_unusable_spec_is_reported_and_other_tests_keep_working(

@@ -42,6 +42,8 @@ Who is authorized, and how (the emulator's documented semantics):
   field is not rewritten by the emulator.
 - A denial is a 403 Status worded by `responsewriters.forbiddenMessage` and
   `apierrors.NewForbidden` (see `forbidden_error`).
+- Writes of roles and bindings are further checked for privilege escalation once authorized
+  (`emulator_escalation`).
 
 Sources (kubernetes v1.32 and its staging repositories): k8s.io/apiserver v0.32.0
 (9d863059eefc) pkg/endpoints/request/requestinfo.go, pkg/endpoints/handlers/responsewriters/

@@ -16,7 +16,8 @@ Authentication and authorization: a request with a ServiceAccount token that the
 minted (TokenRequest) is authorized by RBAC as on a real API server, watches when they start,
 and answered 401 once the token has expired or its ServiceAccount is gone (`emulator_tokens`,
 `emulator_rbac`); SubjectAccessReviews are answered by the same authorizer
-(`emulator_reviews`). Every other request, with no token or a token the emulator did not mint,
+(`emulator_reviews`); writes of roles and bindings by such an identity are refused when they
+would grant what it does not hold, unless it may `escalate` or `bind` (`emulator_escalation`). Every other request, with no token or a token the emulator did not mint,
 is an administrator's and skips all of it (one header look-up).
 """
 
@@ -55,6 +56,7 @@ from localstack.emulator_errors import (
     status_body,
     unsupported_media_type,
 )
+from localstack.emulator_escalation import BINDING_RESOURCES, ROLE_RESOURCES, check_write
 from localstack.emulator_journal import Change
 from localstack.emulator_kubeconfig import write_atomically, write_kubeconfig
 from localstack.emulator_openapi import group_version_document, index_document
@@ -68,6 +70,7 @@ from localstack.emulator_process import (
     running_emulator,
 )
 from localstack.emulator_rbac import (
+    RBAC_GROUP,
     Decision,
     RbacPolicy,
     UserInfo,
@@ -100,7 +103,7 @@ from localstack.emulator_selectors import (
     parse_field_selector,
     parse_label_selector,
 )
-from localstack.emulator_state import ClusterState
+from localstack.emulator_state import ClusterState, WriteGuard
 from localstack.emulator_tables import (
     build_metadata_list,
     build_table,
@@ -282,6 +285,25 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         if not decision.allowed:
             raise forbidden_error(attributes, decision.reason)
 
+    def _escalation_guard(
+        self, raw_request: aiohttp.web.BaseRequest, target: ResourcePath, user: UserInfo | None
+    ) -> WriteGuard | None:
+        """The API server's privilege-escalation check for a write of a role or binding by an
+        RBAC-checked identity (see `emulator_escalation`); None when there is nothing to check."""
+        plural = target.plural
+        rbac_object = plural in ROLE_RESOURCES or plural in BINDING_RESOURCES
+        if user is None or target.group != RBAC_GROUP or not rbac_object or target.subresource:
+            return None
+        attributes = request_attributes(
+            user, raw_request.method, raw_request.path, raw_request.query
+        )
+        policy = self._rbac_policy()
+
+        def guard(new: Mapping[str, Any], old: Mapping[str, Any] | None) -> None:
+            check_write(policy, attributes, new, old)
+
+        return guard
+
     def _review(self, kind: str, data: Any, requester: UserInfo | None) -> dict[str, Any]:
         """A SubjectAccessReview or SelfSubjectAccessReview answered by the RBAC authorizer."""
         if kind == "SubjectAccessReview":
@@ -371,8 +393,9 @@ class ClusterEmulator(kmock.KubernetesEmulator):
             if method != "POST" or target.name is not None:
                 raise method_not_allowed(method)
             return json_response(self._review(review, data, user), status=201)
+        guard = self._escalation_guard(raw_request, target, user)
         if method == "POST" and target.name is None:
-            created = self._state.create(served, target.namespace, data, options)
+            created = self._state.create(served, target.namespace, data, options, guard)
             return json_response(created.body, status=201, warnings=created.warnings)
         if method == "DELETE" and target.name is None:
             labels, fields = self._selectors(served, params)
@@ -401,6 +424,7 @@ class ClusterEmulator(kmock.KubernetesEmulator):
                 data,
                 subresource=target.subresource,
                 options=options,
+                guard=guard,
             )
         elif method == "PATCH":
             kind = patch_type(content_type)
@@ -414,6 +438,7 @@ class ClusterEmulator(kmock.KubernetesEmulator):
                 kind,
                 subresource=target.subresource,
                 options=options,
+                guard=guard,
             )
         elif method == "DELETE" and target.subresource is None:
             preconditions = data.get("preconditions") if isinstance(data, Mapping) else None

@@ -42,6 +42,8 @@ Who is authorized, and how (the emulator's documented semantics):
   field is not rewritten by the emulator.
 - A denial is a 403 Status worded by `responsewriters.forbiddenMessage` and
   `apierrors.NewForbidden` (see `forbidden_error`).
+- Writes of roles and bindings are further checked for privilege escalation once authorized
+  (`emulator_escalation`).
 
 Sources (kubernetes v1.32 and its staging repositories): k8s.io/apiserver v0.32.0
 (9d863059eefc) pkg/endpoints/request/requestinfo.go, pkg/endpoints/handlers/responsewriters/
@@ -258,7 +260,7 @@ def rule_allows(attributes: Attributes, rule: PolicyRule) -> bool:
 # Bindings.
 
 
-def _go_quote(text: str) -> str:
+def go_quote(text: str) -> str:
     """Go's %q for the printable strings found in names."""
     return json.dumps(text, ensure_ascii=False)
 
@@ -285,8 +287,8 @@ class Subject:
     def describe(self, binding_namespace: str) -> str:
         if self.kind == "ServiceAccount":
             namespace = self.namespace or binding_namespace
-            return f"{self.kind} {_go_quote(self.name + '/' + namespace)}"
-        return f"{self.kind} {_go_quote(self.name)}"
+            return f"{self.kind} {go_quote(self.name + '/' + namespace)}"
+        return f"{self.kind} {go_quote(self.name)}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -328,12 +330,12 @@ class Binding:
         """The source an allowed request names (rule.go's binding describers)."""
         if self.namespace:
             return (
-                f"RoleBinding {_go_quote(self.name + '/' + self.namespace)} of {self.role_kind}"
-                f" {_go_quote(self.role_name)} to {subject.describe(self.namespace)}"
+                f"RoleBinding {go_quote(self.name + '/' + self.namespace)} of {self.role_kind}"
+                f" {go_quote(self.role_name)} to {subject.describe(self.namespace)}"
             )
         return (
-            f"ClusterRoleBinding {_go_quote(self.name)} of {self.role_kind}"
-            f" {_go_quote(self.role_name)} to {subject.describe('')}"
+            f"ClusterRoleBinding {go_quote(self.name)} of {self.role_kind}"
+            f" {go_quote(self.role_name)} to {subject.describe('')}"
         )
 
 
@@ -366,13 +368,40 @@ class Decision:
     reason: str = ""
 
 
-def _aggregate(errors: Sequence[str]) -> str:
+def aggregate_errors(errors: Sequence[str]) -> str:
     """utilerrors.NewAggregate(errors).Error(): one message, or `[a, b]` without repeats."""
     unique = list(dict.fromkeys(errors))
     return unique[0] if len(unique) == 1 else "[" + ", ".join(unique) + "]"
 
 
 Grant = tuple[str, PolicyRule]  # (source, rule)
+
+
+@dataclasses.dataclass(frozen=True)
+class UnresolvedRole:
+    """A binding's role reference that names no role: absent, or of a kind that is neither
+    Role nor ClusterRole. The API server words it by where it looked the role up."""
+
+    kind: str
+    name: str
+
+    def _unsupported(self) -> str | None:
+        if self.kind in ("Role", "ClusterRole"):
+            return None
+        return f"unsupported role reference kind: {go_quote(self.kind)}"
+
+    def lister_text(self) -> str:
+        """As the authorizer reports it: its informers' listers' NotFound (singular kind)."""
+        return self._unsupported() or (
+            f"{self.kind.lower()}.{RBAC_GROUP} {go_quote(self.name)} not found"
+        )
+
+    def registry_text(self) -> str:
+        """As the RBAC storage reports it (the escalation checks read roles through the
+        registry, pkg/registry/rbac/rest/storage_rbac.go): the store's NotFound, plural."""
+        return self._unsupported() or (
+            f"{self.kind.lower()}s.{RBAC_GROUP} {go_quote(self.name)} not found"
+        )
 
 
 class RbacPolicy:
@@ -410,7 +439,7 @@ class RbacPolicy:
             namespace: self._index(sorted(bindings, key=lambda b: b.name))
             for namespace, bindings in by_namespace.items()
         }
-        self._resolved: dict[tuple[UserInfo, str], tuple[list[Grant], list[str]]] = {}
+        self._resolved: dict[tuple[UserInfo, str], tuple[list[Grant], list[UnresolvedRole]]] = {}
 
     @staticmethod
     def _rules_of(body: Mapping[str, Any]) -> tuple[PolicyRule, ...]:
@@ -469,18 +498,21 @@ class RbacPolicy:
             self._cluster_rules[name] = rules
         return rules
 
-    def _role_rules(self, binding: Binding) -> tuple[tuple[PolicyRule, ...], str | None]:
-        """The rules a binding grants, or the error a real cluster reports for its role."""
-        if binding.role_kind == "ClusterRole":
-            if binding.role_name not in self._cluster_roles:
-                return (), f"clusterrole.{RBAC_GROUP} {_go_quote(binding.role_name)} not found"
-            return self.cluster_role_rules(binding.role_name), None
-        if binding.role_kind == "Role":
-            rules = self._roles.get((binding.namespace, binding.role_name))
+    def role_reference_rules(
+        self, kind: str, name: str, namespace: str
+    ) -> tuple[tuple[PolicyRule, ...], UnresolvedRole | None]:
+        """The rules a role reference of a binding in `namespace` ("" for a ClusterRoleBinding)
+        grants, or why it grants none (rule.go GetRoleReferenceRules)."""
+        if kind == "ClusterRole":
+            if name not in self._cluster_roles:
+                return (), UnresolvedRole(kind, name)
+            return self.cluster_role_rules(name), None
+        if kind == "Role":
+            rules = self._roles.get((namespace, name))
             if rules is None:
-                return (), f"role.{RBAC_GROUP} {_go_quote(binding.role_name)} not found"
+                return (), UnresolvedRole(kind, name)
             return rules, None
-        return (), f"unsupported role reference kind: {_go_quote(binding.role_kind)}"
+        return (), UnresolvedRole(kind, name)
 
     @staticmethod
     def _applicable(
@@ -492,14 +524,15 @@ class RbacPolicy:
                 found[position] = binding
         return [found[position] for position in sorted(found)]
 
-    def grants(self, user: UserInfo, namespace: str) -> tuple[list[Grant], list[str]]:
-        """Every (source, rule) that applies to `user` in `namespace`, and resolution errors."""
+    def grants(self, user: UserInfo, namespace: str) -> tuple[list[Grant], list[UnresolvedRole]]:
+        """Every (source, rule) that applies to `user` in `namespace`, and the role references
+        that resolved to nothing (VisitRulesFor)."""
         key = (user, namespace)
         resolved = self._resolved.get(key)
         if resolved is not None:
             return resolved
         grants: list[Grant] = []
-        errors: list[str] = []
+        errors: list[UnresolvedRole] = []
         bindings = self._applicable(self._cluster_bindings, user)
         if namespace:
             bindings += self._applicable(self._namespace_bindings.get(namespace, {}), user)
@@ -507,7 +540,9 @@ class RbacPolicy:
             subject = binding.first_subject(user)
             if subject is None:
                 continue
-            rules, error = self._role_rules(binding)
+            rules, error = self.role_reference_rules(
+                binding.role_kind, binding.role_name, binding.namespace
+            )
             if error is not None:
                 errors.append(error)
                 continue
@@ -524,7 +559,8 @@ class RbacPolicy:
         for source, rule in grants:
             if rule_allows(attributes, rule):
                 return Decision(True, f"RBAC: allowed by {source}")
-        return Decision(False, f"RBAC: {_aggregate(errors)}" if errors else "")
+        texts = [error.lister_text() for error in errors]
+        return Decision(False, f"RBAC: {aggregate_errors(texts)}" if errors else "")
 
     def rules(self, user: UserInfo, namespace: str) -> Iterator[PolicyRule]:
         """The rules that apply to `user` in `namespace` (for inspection)."""
@@ -553,18 +589,18 @@ def forbidden_message(attributes: Attributes) -> str:
     }
     return fmt.Sprintf("User %q cannot %s resource %q in API group %q at the cluster scope", ...)
     """
-    user, verb = _go_quote(attributes.user.name), attributes.verb
+    user, verb = go_quote(attributes.user.name), attributes.verb
     if not attributes.resource_request:
-        return f"User {user} cannot {verb} path {_go_quote(attributes.path)}"
+        return f"User {user} cannot {verb} path {go_quote(attributes.path)}"
     resource = attributes.resource
     if attributes.subresource:
         resource = f"{resource}/{attributes.subresource}"
     head = (
-        f"User {user} cannot {verb} resource {_go_quote(resource)}"
-        f" in API group {_go_quote(attributes.api_group)}"
+        f"User {user} cannot {verb} resource {go_quote(resource)}"
+        f" in API group {go_quote(attributes.api_group)}"
     )
     if attributes.namespace:
-        return f"{head} in the namespace {_go_quote(attributes.namespace)}"
+        return f"{head} in the namespace {go_quote(attributes.namespace)}"
     return f"{head} at the cluster scope"
 
 
@@ -588,7 +624,7 @@ def forbidden_error(attributes: Attributes, reason: str = "") -> KubernetesError
     elif not name:
         text = f"{qualified} is forbidden: {message}"
     else:
-        text = f"{qualified} {_go_quote(name)} is forbidden: {message}"
+        text = f"{qualified} {go_quote(name)} is forbidden: {message}"
     details: dict[str, Any] = {}
     if name:
         details["name"] = name

@@ -58,6 +58,10 @@ from localstack.emulator_schema import FieldError, unknown_field_warnings
 from localstack.emulator_selectors import FieldSelector, LabelSelector
 
 StorageKey = tuple[resource, str | None, str]
+# Called with the object a write would store (as sent or patched, not yet validated) and the
+# one it replaces (None for a create); raises to refuse the write, as the API server's
+# policy-based RBAC storages do (see `emulator_escalation`).
+WriteGuard = Callable[[Mapping[str, Any], Mapping[str, Any] | None], None]
 ROLE_STORAGE = resource("rbac.authorization.k8s.io", "v1", "roles")
 CLUSTER_ROLE_STORAGE = resource("rbac.authorization.k8s.io", "v1", "clusterroles")
 ROLE_BINDING_STORAGE = resource("rbac.authorization.k8s.io", "v1", "rolebindings")
@@ -238,6 +242,7 @@ class ClusterState:
         namespace: str | None,
         body: Any,
         options: WriteOptions,
+        guard: WriteGuard | None = None,
     ) -> WriteResult:
         if not isinstance(body, Mapping):
             raise bad_request("the body of the request must be a JSON object")
@@ -245,6 +250,8 @@ class ClusterState:
         meta = _meta(body)
         namespace = self._object_namespace(served, namespace, meta)
         self._check_creatable(served, namespace)
+        if guard is not None:
+            guard(body, None)
         name = meta.get("name") or self._generate_name(served, namespace, meta.get("generateName"))
         if not name:
             causes = [
@@ -402,6 +409,7 @@ class ClusterState:
         *,
         subresource: str | None,
         options: WriteOptions,
+        guard: WriteGuard | None = None,
     ) -> WriteResult:
         """PUT: the whole object (or its status) as sent."""
         if not isinstance(body, Mapping):
@@ -413,7 +421,7 @@ class ClusterState:
                 f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
             )
         old = served.from_storage(self._existing(served, namespace, name))
-        return self._update(served, old, copy.deepcopy(dict(body)), subresource, options)
+        return self._update(served, old, copy.deepcopy(dict(body)), subresource, options, guard)
 
     def patch(
         self,
@@ -425,6 +433,7 @@ class ClusterState:
         *,
         subresource: str | None,
         options: WriteOptions,
+        guard: WriteGuard | None = None,
     ) -> WriteResult:
         """PATCH: merge, strategic-merge (as merge), JSON patch, or apply (creates if absent).
 
@@ -438,7 +447,7 @@ class ClusterState:
                 raise bad_request("an apply patch must be an object")
             body = copy.deepcopy(dict(patch))
             body["metadata"] = {**_meta(body), "name": name}
-            return self.create(served, namespace, body, options)
+            return self.create(served, namespace, body, options, guard)
         if stored is None:
             raise not_found(served.plural, served.group, name)
         old = served.from_storage(stored)
@@ -446,7 +455,7 @@ class ClusterState:
             candidate = apply_patch(old, patch, patch_type)
         except PatchError as exc:
             raise unprocessable(str(exc)) from exc
-        return self._update(served, old, candidate, subresource, options)
+        return self._update(served, old, candidate, subresource, options, guard)
 
     def _update(
         self,
@@ -455,9 +464,14 @@ class ClusterState:
         candidate: dict[str, Any],
         subresource: str | None,
         options: WriteOptions,
+        guard: WriteGuard | None = None,
     ) -> WriteResult:
         if not isinstance(candidate.get("metadata", {}), Mapping):
             raise bad_request("metadata must be an object")
+        if guard is not None:
+            # Before the resourceVersion check, as the registry's update transforms the
+            # object before it compares versions (genericregistry Store.Update).
+            guard(candidate, old)
         old_meta = _meta(old)
         requested_version = _meta(candidate).get("resourceVersion")
         if requested_version and requested_version != old_meta["resourceVersion"]:

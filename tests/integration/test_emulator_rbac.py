@@ -5,7 +5,9 @@ https://kubernetes.io/docs/reference/access-authn-authz/rbac/, and the sources c
 `localstack.emulator_rbac`) and exercises it through a ServiceAccount's minted token. The tests
 run against the emulator, or against a real cluster when PERFTEST_TEST_KUBECONFIG is set: a real
 authorizer sees new bindings a moment after they are written, so every test first waits until
-what it granted is allowed, and only then checks what must be denied.
+what it granted is allowed, and only then checks what must be denied. Writes of roles and
+bindings by a token are refused when they would grant what the token does not hold, unless it
+may `escalate` or `bind` (the privilege-escalation tests).
 """
 
 from __future__ import annotations
@@ -140,6 +142,14 @@ class Rbac:
         body = {"metadata": {"name": unique}, "roleRef": ref, "subjects": list(subjects)}
         self.api.create_cluster_role_binding(body)
         self._cluster_bindings.append(unique)
+        return unique
+
+    def created_by_others(self, kind: str, name: str) -> str:
+        """`name-<suffix>`, for a ClusterRole or ClusterRoleBinding a test's account creates:
+        removed after the test like the administrator's."""
+        unique = f"{name}-{self.suffix}"
+        made = self._cluster_roles if kind == "ClusterRole" else self._cluster_bindings
+        made.append(unique)
         return unique
 
     def cleanup(self) -> None:
@@ -496,6 +506,183 @@ def test_an_aggregated_clusterrole_grants_the_rules_of_the_roles_it_selects(
     rbac.role_binding(namespace, "whole", role_ref("ClusterRole", whole), sa_subject(namespace))
     granted(lambda: sa.list_namespaced_config_map(namespace))
     assert not allowed(lambda: sa.list_namespaced_secret(namespace))
+
+
+# Privilege escalation: writing roles and bindings (the RBAC documentation's "Privilege
+# escalation prevention and bootstrapping"; the sources in `localstack.emulator_escalation`).
+
+
+def groups_of(namespace: str) -> str:
+    """The groups of a ServiceAccount's token as Go's %q prints a []string."""
+    return f'["system:serviceaccounts" "system:serviceaccounts:{namespace}" "system:authenticated"]'
+
+
+def not_held(namespace: str, *missing: str) -> str:
+    """ConfirmNoEscalation's message for the account `kb` of `namespace`."""
+    return (
+        f'user "{user_of(namespace)}" (groups={groups_of(namespace)}) is attempting to grant'
+        " RBAC permissions not currently held:\n" + "\n".join(missing)
+    )
+
+
+def rbac_of(core: Any) -> kubernetes.client.RbacAuthorizationV1Api:
+    return kubernetes.client.RbacAuthorizationV1Api(client_of(core))
+
+
+def test_a_role_may_grant_only_what_its_author_holds(sa: Any, rbac: Rbac, namespace: str) -> None:
+    rbac.role(
+        namespace,
+        "author",
+        rule([RBAC], ["roles"], ["create", "patch"]),
+        rule([""], ["pods"], ["get", "list"]),
+    )
+    rbac.role_binding(namespace, "author", role_ref("Role", "author"), sa_subject(namespace))
+    mine = rbac_of(sa)
+    readers = {"metadata": {"name": "readers"}, "rules": [rule([""], ["pods"], ["get", "list"])]}
+    granted(lambda: mine.create_namespaced_role(namespace, readers))
+    watchers = [rule([""], ["pods"], ["get", "list", "watch"])]
+    body = forbidden(
+        lambda: mine.create_namespaced_role(
+            namespace, {"metadata": {"name": "watchers"}, "rules": watchers}
+        )
+    )
+    assert body["message"] == f'roles.{RBAC} "watchers" is forbidden: ' + not_held(
+        namespace, '{APIGroups:[""], Resources:["pods"], Verbs:["watch"]}'
+    )
+    assert body["reason"] == "Forbidden"
+    assert body["details"] == {"name": "watchers", "group": RBAC, "kind": "roles"}
+    # An update is checked as a create is.
+    body = forbidden(lambda: mine.patch_namespaced_role("readers", namespace, {"rules": watchers}))
+    assert body["message"].startswith(f'roles.{RBAC} "readers" is forbidden: user ')
+    assert rbac.api.read_namespaced_role("readers", namespace).rules[0].verbs == ["get", "list"]
+
+
+def test_escalate_lifts_the_check_for_the_roles_it_names(
+    sa: Any, rbac: Rbac, namespace: str
+) -> None:
+    rbac.role(
+        namespace,
+        "author",
+        rule([RBAC], ["roles"], ["create", "update"]),
+        rule([RBAC], ["roles"], ["escalate"], resourceNames=["mine"]),
+    )
+    rbac.role_binding(namespace, "author", role_ref("Role", "author"), sa_subject(namespace))
+    rbac.role(namespace, "mine")
+    mine = rbac_of(sa)
+    secrets = [rule([""], ["secrets"], ["list"])]
+    granted(
+        lambda: mine.replace_namespaced_role(
+            "mine", namespace, {"metadata": {"name": "mine"}, "rules": secrets}
+        )
+    )
+    # It granted what it does not hold, and still does not hold it.
+    assert rbac.api.read_namespaced_role("mine", namespace).rules[0].resources == ["secrets"]
+    assert not allowed(lambda: sa.list_namespaced_secret(namespace))
+    # Only the roles it names; a create names none (the request's name is the URL's).
+    other = {"metadata": {"name": "other"}, "rules": secrets}
+    body = forbidden(lambda: mine.create_namespaced_role(namespace, other))
+    assert body["message"].endswith('{APIGroups:[""], Resources:["secrets"], Verbs:["list"]}')
+    mine_again = {"metadata": {"name": "mine"}, "rules": secrets}
+    rbac.api.delete_namespaced_role("mine", namespace)
+    assert status_of(lambda: mine.create_namespaced_role(namespace, mine_again)) == 403
+    # Unrestricted, escalate lifts it for a create too.
+    rbac.role(namespace, "escalator", rule([RBAC], ["roles"], ["escalate"]))
+    rbac.role_binding(namespace, "escalator", role_ref("Role", "escalator"), sa_subject(namespace))
+    granted(lambda: mine.create_namespaced_role(namespace, other))
+
+
+def test_a_clusterrole_may_grant_only_what_clusterrolebindings_grant(
+    sa: Any, rbac: Rbac, namespace: str
+) -> None:
+    creator = rbac.cluster_role("creator", rule([RBAC], ["clusterroles"], ["create"]))
+    rbac.cluster_role_binding("creator", role_ref("ClusterRole", creator), sa_subject(namespace))
+    rbac.role(namespace, "pods", rule([""], ["pods"], ["list"]))
+    rbac.role_binding(namespace, "pods", role_ref("Role", "pods"), sa_subject(namespace))
+    mine = rbac_of(sa)
+    empty = rbac.created_by_others("ClusterRole", "empty")
+    granted(lambda: mine.create_cluster_role({"metadata": {"name": empty}}))
+    granted(lambda: sa.list_namespaced_pod(namespace))
+    # Held in its namespace, not cluster-wide: a ClusterRole may not grant it.
+    listers = rbac.created_by_others("ClusterRole", "listers")
+    body_of = {"metadata": {"name": listers}, "rules": [rule([""], ["pods"], ["list"])]}
+    body = forbidden(lambda: mine.create_cluster_role(body_of))
+    assert body["message"] == f'clusterroles.{RBAC} "{listers}" is forbidden: ' + not_held(
+        namespace, '{APIGroups:[""], Resources:["pods"], Verbs:["list"]}'
+    )
+    reader = rbac.cluster_role("reader", rule([""], ["pods"], ["list"]))
+    rbac.cluster_role_binding("reader", role_ref("ClusterRole", reader), sa_subject(namespace))
+    granted(lambda: mine.create_cluster_role(body_of))
+
+
+def test_a_binding_needs_the_roles_permissions_or_bind_on_it(
+    sa: Any, rbac: Rbac, namespace: str
+) -> None:
+    rbac.role(
+        namespace,
+        "binder",
+        rule([RBAC], ["rolebindings"], ["create"]),
+        rule([""], ["pods"], ["get"]),
+    )
+    rbac.role_binding(namespace, "binder", role_ref("Role", "binder"), sa_subject(namespace))
+    rbac.role(namespace, "getters", rule([""], ["pods"], ["get"]))
+    rbac.role(namespace, "listers", rule([""], ["pods"], ["get", "list"]))
+    rbac.role(namespace, "watchers", rule([""], ["pods"], ["watch"]))
+    mine = rbac_of(sa)
+    someone = {"apiGroup": RBAC, "kind": "User", "name": "someone"}
+
+    def bind(ref: str) -> Call:
+        body = {"metadata": {"name": ref}, "roleRef": role_ref("Role", ref), "subjects": [someone]}
+        return lambda: mine.create_namespaced_role_binding(namespace, body)
+
+    granted(bind("getters"))
+    body = forbidden(bind("listers"))
+    assert body["message"] == f'rolebindings.{RBAC} "listers" is forbidden: ' + not_held(
+        namespace, '{APIGroups:[""], Resources:["pods"], Verbs:["list"]}'
+    )
+    assert body["details"] == {"name": "listers", "group": RBAC, "kind": "rolebindings"}
+    # The role is read before anything else: an absent one is not found.
+    with pytest.raises(ApiException) as caught:
+        bind("absent")()
+    assert caught.value.status == 404
+    assert json.loads(caught.value.body)["message"] == f'roles.{RBAC} "absent" not found'
+    # bind, restricted to one role by resourceNames.
+    rbac.role(
+        namespace, "bind-listers", rule([RBAC], ["roles"], ["bind"], resourceNames=["listers"])
+    )
+    rbac.role_binding(
+        namespace, "bind-listers", role_ref("Role", "bind-listers"), sa_subject(namespace)
+    )
+    granted(bind("listers"))
+    body = forbidden(bind("watchers"))
+    assert body["message"].endswith('{APIGroups:[""], Resources:["pods"], Verbs:["watch"]}')
+
+
+def test_a_clusterrolebinding_needs_the_rules_cluster_wide(
+    sa: Any, rbac: Rbac, namespace: str
+) -> None:
+    binder = rbac.cluster_role(
+        "binder", rule([RBAC], ["clusterrolebindings", "rolebindings"], ["create"])
+    )
+    rbac.cluster_role_binding("binder", role_ref("ClusterRole", binder), sa_subject(namespace))
+    rbac.role(namespace, "pods", rule([""], ["pods"], ["get"]))
+    rbac.role_binding(namespace, "pods", role_ref("Role", "pods"), sa_subject(namespace))
+    getter = rbac.cluster_role("getter", rule([""], ["pods"], ["get"]))
+    mine = rbac_of(sa)
+    someone = {"apiGroup": RBAC, "kind": "User", "name": "someone"}
+    ref = role_ref("ClusterRole", getter)
+    # Held in its namespace: a RoleBinding there may grant the ClusterRole...
+    local = {"metadata": {"name": "getter"}, "roleRef": ref, "subjects": [someone]}
+    granted(lambda: mine.create_namespaced_role_binding(namespace, local))
+    # ...a ClusterRoleBinding, which grants it everywhere, may not.
+    name = rbac.created_by_others("ClusterRoleBinding", "getter")
+    body = forbidden(
+        lambda: mine.create_cluster_role_binding(
+            {"metadata": {"name": name}, "roleRef": ref, "subjects": [someone]}
+        )
+    )
+    assert body["message"] == f'clusterrolebindings.{RBAC} "{name}" is forbidden: ' + not_held(
+        namespace, '{APIGroups:[""], Resources:["pods"], Verbs:["get"]}'
+    )
 
 
 # Watches.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import pathlib
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 import pytest
 from standin_support import (
@@ -30,6 +31,7 @@ from localstack.standin_outputs import Ending, Scenario
 from perftest_operator.burnerjob.summary import summarize_run
 from perftest_operator.contract.calls import active_jobs, resolve_flags, run_calls
 from perftest_operator.contract.load import load_contract
+from perftest_operator.runner.rbac import workload_rules
 
 CONTRACT = load_contract()
 RUNNABLE = [name for name, w in CONTRACT.workloads.items() if w.refused is None]
@@ -301,3 +303,31 @@ def test_the_custom_workload_sample_runs_as_plain_kube_burner(runner: StandInRun
         r for r in run.resource_requests if r["verb"] == "create" and r["resource"] == "pods"
     ]
     assert len(created) == 3 and {r["namespace"] for r in created} == {"perftest-pause-pods"}
+
+
+def test_egressip_without_get_pods_cannot_create_the_role_it_grants(runner: StandInRunner) -> None:
+    """egressip creates a Role granting get/list/watch on pods (KBO cmd/config/egressip/
+    prometheus_role.yml, v1.7.3). The run itself only lists and watches pods, but the API server
+    refuses a Role that grants more than its creator holds (RBAC escalation prevention): the 403
+    is logged and retried (KB pkg/burner/create.go:277-283, v1.17.2), the job's objects fail
+    verification and the run ends 1. So the generated role holds get on pods too."""
+    full = workload_rules(CONTRACT, "egressip")
+    narrowed = [
+        replace(rule, verbs=tuple(verb for verb in rule.verbs if verb != "get"))
+        if rule.api_group == "" and rule.resources == ("pods",)
+        else rule
+        for rule in full
+    ]
+    assert narrowed != list(full)
+    argv = argv_for(spec_for(CONTRACT, "egressip"))
+    try:
+        run = runner.run(argv, namespace=runner.account("egressip", narrowed))
+    finally:
+        runner.account("egressip")  # the module's other tests use the generated role
+    assert run.rc == 1
+    assert [(d["verb"], d["resource"]) for d in run.denied] == [("create", "roles")]
+    [refused] = [line for line in run.stdout.splitlines() if "Error creating object Role/" in line]
+    assert "attempting to grant RBAC permissions not currently held" in refused
+    # logrus quotes the message: the API server's {APIGroups:[""], ...} with its quotes escaped
+    assert r"{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"get\"]}" in refused
+    assert 'msg="object verification failed"' in run.stdout

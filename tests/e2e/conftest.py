@@ -189,3 +189,49 @@ def _served(target: Kube, group: str, version: str, plural: str) -> bool:
         return True
     except ApiException:
         return False
+
+
+@contextlib.contextmanager
+def _published_thanos_route(cluster: Cluster) -> Iterator[Callable[[str], None]]:
+    """Publishes a URL as thanos-querier's Route in openshift-monitoring on an emulated cluster."""
+    if not cluster.emulated:
+        pytest.skip("fabricates OpenShift's monitoring Route: emulated clusters only")
+    monitoring = Kube(cluster.api_client(), "openshift-monitoring")
+    route_api = ("route.openshift.io", "v1", monitoring.namespace, "routes")
+    wait_for(
+        lambda: _served(monitoring, "route.openshift.io", "v1", "routes"),
+        timeout=10,
+        what="routes to be served",
+    )
+
+    def publish(url: str) -> None:
+        # A real Route's host has no port and thanos-querier's has TLS (reencrypt, signed by the
+        # default ingress CA); this one points at a plain-HTTP proxy on a loopback port.
+        route = {
+            "apiVersion": "route.openshift.io/v1",
+            "kind": "Route",
+            "metadata": {"name": "thanos-querier", "namespace": monitoring.namespace},
+            "spec": {
+                "host": url.removeprefix("http://"),
+                "to": {"kind": "Service", "name": "thanos-querier"},
+            },
+        }
+        monitoring.custom.create_namespaced_custom_object(*route_api, route)
+
+    yield publish
+    with contextlib.suppress(ApiException):
+        monitoring.custom.delete_namespaced_custom_object(*route_api, "thanos-querier")
+
+
+@pytest.fixture()
+def thanos_on_hub(seeded_hub: Cluster) -> Iterator[Callable[[str], None]]:
+    """Publishes a URL as the thanos-querier Route of the emulated (OpenShift) hub."""
+    with _published_thanos_route(seeded_hub) as publish:
+        yield publish
+
+
+@pytest.fixture()
+def thanos_route(seeded_target: Cluster) -> Iterator[Callable[[str], None]]:
+    """Publishes a URL as the thanos-querier Route of the emulated target."""
+    with _published_thanos_route(seeded_target) as publish:
+        yield publish

@@ -249,44 +249,6 @@ def test_an_unusable_prometheus_or_job_account_starts_nothing_until_it_is_fixed(
 # --- the operator runs outside the (OpenShift) hub -----------------------------------------
 
 
-@pytest.fixture()
-def thanos_on_hub(seeded_hub: Cluster) -> Iterator[Any]:
-    """Publishes a URL as the thanos-querier Route of the emulated (OpenShift) hub."""
-    if not seeded_hub.emulated:
-        pytest.skip("fabricates OpenShift's monitoring Route: emulated only")
-    hub = Kube(seeded_hub.api_client(), "openshift-monitoring")
-    wait_for(lambda: _routes_served(hub), timeout=10, what="routes to be served")
-
-    def publish(url: str) -> None:
-        # A real Route's host has no port and thanos-querier's has TLS (reencrypt, signed by
-        # the default ingress CA); this one points at a plain-HTTP proxy on a loopback port.
-        route = {
-            "apiVersion": "route.openshift.io/v1",
-            "kind": "Route",
-            "metadata": {"name": "thanos-querier", "namespace": "openshift-monitoring"},
-            "spec": {"host": url.removeprefix("http://"), "to": {"kind": "Service"}},
-        }
-        hub.custom.create_namespaced_custom_object(
-            "route.openshift.io", "v1", "openshift-monitoring", "routes", route
-        )
-
-    yield publish
-    with contextlib.suppress(ApiException):
-        hub.custom.delete_namespaced_custom_object(
-            "route.openshift.io", "v1", "openshift-monitoring", "routes", "thanos-querier"
-        )
-
-
-def _routes_served(hub: Kube) -> bool:
-    try:
-        hub.custom.list_namespaced_custom_object(
-            "route.openshift.io", "v1", "openshift-monitoring", "routes"
-        )
-        return True
-    except ApiException:
-        return False
-
-
 def test_outside_the_cluster_the_hubs_thanos_querier_is_read_with_a_token_of_the_jobs_account(
     kube: Kube,
     thanos_on_hub: Any,

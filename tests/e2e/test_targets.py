@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import kubernetes
 import pytest
 import yaml
-from kubernetes.client.exceptions import ApiException
 
 from localstack.cluster import Cluster
 from localstack.jobs import SimulatedJobController
@@ -27,7 +24,6 @@ from localstack.remote_target import (
 )
 from localstack.story import READ_ONLY_LATENCY, STORY_KPI, replay_script
 from localstack.target_objects import (
-    ROUTE_CRD,
     cluster_nodes,
     infrastructure,
 )
@@ -344,49 +340,6 @@ def check_placement(
         [preference] = affinity["preferredDuringSchedulingIgnoredDuringExecution"]
         avoided = {e["key"] for e in preference["preference"]["matchExpressions"]}
         assert set(CONTROL_PLANE_LABELS) <= avoided
-
-
-@pytest.fixture()
-def thanos_route(target: Kube, target_cluster: Cluster) -> Iterator[Any]:
-    """Publishes a URL as thanos-querier's Route in openshift-monitoring on the emulated target."""
-    if not target_cluster.emulated:
-        pytest.skip("fabricates OpenShift's monitoring Route: emulated targets only")
-    extensions = kubernetes.client.ApiextensionsV1Api(target.api_client)
-    with contextlib.suppress(ApiException):
-        extensions.create_custom_resource_definition(ROUTE_CRD)
-    with contextlib.suppress(ApiException):
-        target.core.create_namespace({"metadata": {"name": "openshift-monitoring"}})
-    wait_for(lambda: _routes_served(target), timeout=10, what="routes to be served")
-
-    def publish(url: str) -> None:
-        # A real Route's host has no port and thanos-querier's has TLS; the emulated one
-        # points at a plain-HTTP proxy on a loopback port.
-        host = url.removeprefix("http://")
-        route = {
-            "apiVersion": "route.openshift.io/v1",
-            "kind": "Route",
-            "metadata": {"name": "thanos-querier", "namespace": "openshift-monitoring"},
-            "spec": {"host": host, "to": {"kind": "Service", "name": "thanos-querier"}},
-        }
-        target.custom.create_namespaced_custom_object(
-            "route.openshift.io", "v1", "openshift-monitoring", "routes", route
-        )
-
-    yield publish
-    with contextlib.suppress(ApiException):
-        target.custom.delete_namespaced_custom_object(
-            "route.openshift.io", "v1", "openshift-monitoring", "routes", "thanos-querier"
-        )
-
-
-def _routes_served(target: Kube) -> bool:
-    try:
-        target.custom.list_namespaced_custom_object(
-            "route.openshift.io", "v1", "openshift-monitoring", "routes"
-        )
-        return True
-    except ApiException:
-        return False
 
 
 def test_a_hosted_control_plane_skips_apiserver_kpis_and_reads_thanos_with_a_minted_token(

@@ -21,6 +21,8 @@ CRDS = sorted((REPO / "crds").glob("*.perftest.dev.yaml"))
 REAL_KUBECONFIG = os.environ.get("PERFTEST_TEST_KUBECONFIG")
 # A second cluster for the remote-target tests (its kubeconfig must hold its credentials inline).
 REAL_TARGET_KUBECONFIG = os.environ.get("PERFTEST_TEST_TARGET_KUBECONFIG")
+# A plain Kubernetes target (EKS, GKE, AKS, IKS, kubeadm) for tests/e2e/test_plain_kubernetes.py.
+REAL_PLAIN_TARGET_KUBECONFIG = os.environ.get("PERFTEST_TEST_PLAIN_TARGET_KUBECONFIG")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -53,6 +55,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 def target_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A remote target: a second emulator, or a real cluster via PERFTEST_TEST_TARGET_KUBECONFIG."""
     yield from _cluster(REAL_TARGET_KUBECONFIG, tmp_path_factory.mktemp("target-emulator"))
+
+
+@pytest.fixture(scope="session")
+def plain_target_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A target that is not OpenShift (no OpenShift API at all): a third emulator, or a real
+    cluster via PERFTEST_TEST_PLAIN_TARGET_KUBECONFIG."""
+    yield from _cluster(REAL_PLAIN_TARGET_KUBECONFIG, tmp_path_factory.mktemp("plain-target"))
 
 
 @pytest.fixture(scope="session")

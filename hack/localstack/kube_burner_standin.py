@@ -714,12 +714,7 @@ class StandIn:
             f"{self.contract.custom.version.removeprefix('v')}@{self.contract.sources['KB'].commit}"
         )
         if config.cluster_health:
-            health = [
-                c
-                for c in self.contract.startup
-                if c.resource == "nodes" and c.when.text == "check-health"
-            ]
-            self._health_check(health)
+            self._health_check(self.contract.health_check_calls())
         measurements = (
             [
                 m

@@ -38,6 +38,31 @@ APISERVER_LATENCY_BUCKETS: tuple[float, ...] = (
 )  # fmt: skip
 APISERVER_LATENCY_METRIC = "apiserver_request_duration_seconds"
 
+# The labels a scraped series carries besides the metric's own verb, resource and scope, by how
+# the monitoring stack scrapes the API server. OpenShift's ServiceMonitor adds apiserver=
+# "kube-apiserver" (openshift/cluster-kube-apiserver-operator, manifests/0000_90_kube-apiserver-
+# operator_04_servicemonitor-apiserver.yaml:110-113 at c813e820); kube-prometheus' (v0.18.0,
+# commit 4775d44d, manifests/kubernetesControlPlane-serviceMonitorApiserver.yaml:12-94) scrapes
+# the default/kubernetes Service's https port with jobLabel component, so prometheus-operator
+# (v0.92.0 pkg/prometheus/promcfg.go:2090-2177) gives job, namespace, service and endpoint, and
+# Prometheus the instance; the metric itself adds component, group, version, dry_run and
+# subresource (kubernetes/apiserver v0.33.0 pkg/endpoints/metrics/metrics.go:96-109).
+STACK_LABELS: Mapping[str, Mapping[str, str]] = {
+    "OpenShift": {"apiserver": "kube-apiserver"},
+    "kube-prometheus": {
+        "job": "apiserver",
+        "namespace": "default",
+        "service": "kubernetes",
+        "endpoint": "https",
+        "instance": "10.0.0.1:443",
+        "component": "apiserver",
+        "dry_run": "",
+        "group": "",
+        "version": "v1",
+        "subresource": "",
+    },
+}
+
 _REQUESTS_PER_INTERVAL = 600.0  # observations per scrape interval of one series (40 req/s)
 _QUANTILE = 0.99  # kube-burner's queries take the 99th percentile
 
@@ -117,6 +142,16 @@ class ReplayRun:
         for value in (self.read_only_api_calls_latency, self.mutating_api_calls_latency):
             if not APISERVER_LATENCY_BUCKETS[0] < value <= APISERVER_LATENCY_BUCKETS[-1]:
                 raise ValueError(f"latency {value} s is outside (0.005, 60]: no p99 encodes it")
+
+    def exact_kpis(self) -> dict[str, float]:
+        """The default KPIs the replay fixes exactly: the peaks and the quiet series."""
+        read_only, mutating = self.read_only_api_calls_latency, self.mutating_api_calls_latency
+        return {
+            "max-ro-apicalls-latency-namespace": read_only,  # GET pods, its only series
+            "max-ro-apicalls-latency-cluster": below(read_only),  # LIST configmaps, constant
+            "avg-ro-apicalls-latency-cluster": below(read_only),
+            "max-mutating-apicalls-latency": (mutating + below(mutating)) / 2,  # POST, DELETE
+        }
 
 
 def _p99_bucket_increments(value: float) -> list[float]:
@@ -215,7 +250,7 @@ def _scrape_times(run: ReplayRun) -> list[float]:
     return [end - SCRAPE_INTERVAL_SECONDS * k for k in range(count, -1, -1)]
 
 
-def apiserver_latency_openmetrics(runs: Sequence[ReplayRun]) -> str:
+def apiserver_latency_openmetrics(runs: Sequence[ReplayRun], stack: str = "OpenShift") -> str:
     """An OpenMetrics document (ending in ``# EOF``) of apiserver_request_duration_seconds.
 
     For each run, cumulative histogram buckets are "scraped" every 15 s from LEAD_SECONDS
@@ -223,7 +258,8 @@ def apiserver_latency_openmetrics(runs: Sequence[ReplayRun]) -> str:
     and mutating calls give each series the p99 that _API_SERIES wants at each scrape (to float
     precision; see ReplayRun for what the default KPIs then report). Counters keep growing across runs, never reset; runs
     must be in time order and their lead-ins must not overlap the previous run. A purely
-    computational function with no side effects.
+    computational function with no side effects. ``stack`` labels the series as that monitoring
+    stack scrapes them (STACK_LABELS).
     """
     previous_end = -math.inf
     for run in runs:
@@ -241,7 +277,7 @@ def apiserver_latency_openmetrics(runs: Sequence[ReplayRun]) -> str:
     ]
     for series in _API_SERIES:
         labels = {
-            "apiserver": "kube-apiserver",
+            **STACK_LABELS[stack],
             "verb": series.verb,
             "resource": series.resource,
             "scope": series.scope,
@@ -432,16 +468,17 @@ class PrometheusServer:
 
 @contextlib.contextmanager
 def replayed_prometheus(
-    runs: Sequence[ReplayRun], data_dir: Path | None = None
+    runs: Sequence[ReplayRun], data_dir: Path | None = None, *, monitoring: str = "OpenShift"
 ) -> Iterator[PrometheusServer]:
-    """A started PrometheusServer holding the apiserver latency history of ``runs``.
+    """A started PrometheusServer holding the apiserver latency history of ``runs``, labelled as
+    the ``monitoring`` stack scrapes it (STACK_LABELS).
 
     Without ``data_dir`` a temporary directory is used and removed afterwards.
     """
     with contextlib.ExitStack() as stack:
         if data_dir is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="prometheus-")))
-        backfill_openmetrics(apiserver_latency_openmetrics(runs), data_dir)
+        backfill_openmetrics(apiserver_latency_openmetrics(runs, monitoring), data_dir)
         yield stack.enter_context(PrometheusServer(data_dir))
 
 

@@ -62,6 +62,7 @@ def node(
     os_image: str = "Red Hat Enterprise Linux CoreOS 419.94.202501140000-0",
     kubelet: str = "v1.32.0",
     runtime: str = "cri-o://1.32.0",
+    taints: tuple[dict[str, str], ...] = (),
 ) -> dict[str, Any]:
     all_labels = {"kubernetes.io/os": "linux", "kubernetes.io/hostname": name}
     all_labels.update({f"node-role.kubernetes.io/{role}": "" for role in roles})
@@ -69,12 +70,15 @@ def node(
     spec: dict[str, Any] = {}
     if provider_id is not None:
         spec["providerID"] = provider_id
+    if taints:
+        spec["taints"] = [dict(taint) for taint in taints]
     return {
         "apiVersion": "v1",
         "kind": "Node",
         "metadata": {"name": name, "labels": all_labels},
         "spec": spec,
         "status": {
+            "conditions": [{"type": "Ready", "status": "True"}],
             "nodeInfo": {
                 "kernelVersion": kernel,
                 "osImage": os_image,
@@ -87,7 +91,7 @@ def node(
                 "machineID": f"machine-{name}",
                 "systemUUID": f"uuid-{name}",
                 "kubeProxyVersion": "",
-            }
+            },
         },
     }
 
@@ -108,6 +112,59 @@ def cluster_nodes(provider: str | None, *, control_plane: bool = True) -> list[d
             node(f"infra-{i}", provider_id=pid(10 + i), roles=("infra", "worker")) for i in range(2)
         ]
     nodes += [node(f"worker-{i}", provider_id=pid(20 + i)) for i in range(3)]
+    return nodes
+
+
+# Plain Kubernetes, as each provider's nodes show it: providerID prefix and a managed node pool's
+# label (the ones target.platform reads), no role labels on the workers; kubeadm on bare metal
+# labels and taints its control plane (kubernetes.io/docs/reference/labels-annotations-taints:
+# node-role.kubernetes.io/control-plane, taint node-role.kubernetes.io/control-plane:NoSchedule).
+PLAIN_KUBERNETES: dict[str, tuple[str | None, dict[str, str]]] = {
+    "EKS": ("aws:///us-east-1a/i-0", {"eks.amazonaws.com/nodegroup": "perf"}),
+    "GKE": (
+        "gce://perf-project/us-central1-a/gke-perf-",
+        {"cloud.google.com/gke-nodepool": "perf"},
+    ),
+    "AKS": (
+        "azure:///subscriptions/0/resourceGroups/mc_perf/providers/Microsoft.Compute/virtualMachineScaleSets/aks-perf/virtualMachines/",
+        {"kubernetes.azure.com/cluster": "mc_perf"},
+    ),
+    "IKS": (
+        "ibm://account/us-south/us-south-1/kube-perf-",
+        {"ibm-cloud.kubernetes.io/worker-id": "kube-perf"},
+    ),
+    "kubeadm": (None, {}),
+}
+CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+
+
+def plain_kubernetes_nodes(provider: str, workers: int = 3) -> list[dict[str, Any]]:
+    """``workers`` Ready worker nodes of a plain Kubernetes provider (PLAIN_KUBERNETES), with the
+    control plane a self-managed cluster shows (kubeadm's) and a managed one hides."""
+    prefix, pool = PLAIN_KUBERNETES[provider]
+    os_image = "Ubuntu 24.04.1 LTS"
+    nodes = [
+        node(
+            f"{provider.lower()}-worker-{i}",
+            provider_id=None if prefix is None else f"{prefix}{i}",
+            roles=(),
+            labels=pool,
+            os_image=os_image,
+            kernel="6.8.0-1021-aws",
+            runtime="containerd://1.7.24",
+        )
+        for i in range(workers)
+    ]
+    if prefix is None:
+        nodes.append(
+            node(
+                "kubeadm-control-plane-0",
+                roles=("control-plane",),
+                taints=(CONTROL_PLANE_TAINT,),
+                os_image=os_image,
+                runtime="containerd://1.7.24",
+            )
+        )
     return nodes
 
 

@@ -205,7 +205,12 @@ def command_render(args: argparse.Namespace) -> int:
             # the hub, the one it creates on a remote target; both perftest-kube-burner.
             output.append(
                 build_job(
-                    spec, run, image=image, owner=None, service_account=DEFAULT_JOB_SERVICE_ACCOUNT
+                    spec,
+                    run,
+                    image=image,
+                    owner=None,
+                    service_account=DEFAULT_JOB_SERVICE_ACCOUNT,
+                    schedulable_nodes=args.schedulable_nodes,
                 )
             )
             workload = spec.workload.name
@@ -409,6 +414,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="another file of the custom workload's ConfigMap, e.g. an object template (repeatable)",
     )
     render.add_argument("--run-number", type=int, default=1)
+    render.add_argument(
+        "--schedulable-nodes",
+        type=int,
+        default=3,
+        metavar="N",
+        help="for a workload sized per node (k8s-node-density): the schedulable nodes the "
+        "operator would count on the target (default 3)",
+    )
     rbac = commands.add_parser(
         "rbac", help="print the ClusterRoles kube-burner needs, per workload, from the contract"
     )

@@ -271,8 +271,10 @@ def test_a_target_that_is_not_openshift_is_refused_before_any_job(
     start_operator: Any,
 ) -> None:
     """kube-burner-ocp lists ClusterOperators and reads OpenShift's configuration before its
-    first object, so on plain Kubernetes every run would exit 1: the PerfTest is not Ready, with
-    one Warning saying so, and no Job or run namespace is made on the target."""
+    first object, so on plain Kubernetes every run would exit 1: the PerfTest is not Ready, an
+    InvalidSpec naming the platform and what runs there instead, with one Warning saying so, and
+    no Job or run namespace is made on the target. It is checked again: the kubeconfig may come
+    to point at OpenShift."""
     platform_objects(None, False, PLAIN_KUBERNETES[platform])
     put_secret(kube, target_kubeconfig(target_cluster))
     operator = start_operator(**TARGET_ENV)
@@ -280,16 +282,17 @@ def test_a_target_that_is_not_openshift_is_refused_before_any_job(
     condition = wait_for(
         lambda: (c := ready(kube)) and c["status"] == "False" and c,
         timeout=30,
-        what="Ready=False (PrerequisiteMissing)",
+        what="Ready=False (InvalidSpec)",
     )
-    assert condition["reason"] == "PrerequisiteMissing"
-    assert "not OpenShift" in condition["message"] and "custom" in condition["message"]
+    assert condition["reason"] == "InvalidSpec"
+    assert f"plain Kubernetes on {platform}" in condition["message"]
+    assert "k8s-cluster-density" in condition["message"] and "custom" in condition["message"]
     wait_for(
         lambda: operator.log_text().count("not ready yet; checked again later") >= 2,
         timeout=30,
         what="the operator to check the target again",
     )
-    warnings = [e for e in kube.events() if e.reason == "PrerequisiteMissing"]
+    warnings = [e for e in kube.events() if e.reason == "InvalidSpec"]
     assert [e.type for e in warnings] == ["Warning"]
     assert kube.perfruns() == []
     assert target.jobs() == []

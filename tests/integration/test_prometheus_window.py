@@ -76,14 +76,8 @@ TOKEN = "plantedToken-3f9a1c7e5b"
 
 
 def wanted(run: ReplayRun) -> dict[str, float]:
-    """The defaults that the replay fixes exactly (ReplayRun): the peaks and the quiet series."""
-    read_only, mutating = run.read_only_api_calls_latency, run.mutating_api_calls_latency
-    return {
-        "max-ro-apicalls-latency-namespace": read_only,  # GET pods, its only series
-        "max-ro-apicalls-latency-cluster": below(read_only),  # LIST configmaps, constant
-        "avg-ro-apicalls-latency-cluster": below(read_only),
-        "max-mutating-apicalls-latency": (mutating + below(mutating)) / 2,  # POST pods, DELETE cms
-    }
+    """The defaults that the replay fixes exactly (ReplayRun)."""
+    return run.exact_kpis()
 
 
 # Series per default KPI in the replay: one read-only series per scope, two mutating ones.

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from perftest_operator.api.spec import Platform
 from perftest_operator.contract.calls import resolve_flags
 from perftest_operator.contract.load import load_contract
-from perftest_operator.target.prerequisites import TargetState, object_key, unmet_prerequisites
+from perftest_operator.target.platform import DetectedPlatform
+from perftest_operator.target.prerequisites import (
+    TargetState,
+    object_key,
+    platform_refusal,
+    schedulable_nodes,
+    unmet_prerequisites,
+)
 
 CONTRACT = load_contract()
 CLUSTER_DENSITY = CONTRACT.workloads["cluster-density-v2"]
@@ -36,7 +46,7 @@ def cluster_density_state(**changes: Any) -> TargetState:
         for p in CLUSTER_DENSITY.prerequisites
         if p.check.value == "resourceServed"
     }
-    state = {"openshift": True, "objects": objects, "served": served}
+    state = {"objects": objects, "served": served}
     state.update(changes)
     return TargetState(**state)
 
@@ -83,17 +93,69 @@ def test_node_density_needs_worker_labelled_nodes() -> None:
     }
     plain = {"metadata": {"labels": {"kubernetes.io/os": "linux"}}}
     assert (
-        unmet_prerequisites(NODE_DENSITY, flags("node-density"), TargetState(True, nodes=[worker]))
-        == []
+        unmet_prerequisites(NODE_DENSITY, flags("node-density"), TargetState(nodes=[worker])) == []
     )
     (unmet,) = unmet_prerequisites(
-        NODE_DENSITY, flags("node-density"), TargetState(True, nodes=[infra, plain])
+        NODE_DENSITY, flags("node-density"), TargetState(nodes=[infra, plain])
     )
     assert "node-role.kubernetes.io/worker" in unmet and "has < 1 iterations" in unmet
 
 
-def test_kube_burner_ocp_workloads_need_openshift() -> None:
-    (unmet,) = unmet_prerequisites(
-        NODE_DENSITY, flags("node-density"), TargetState(openshift=False)
-    )
-    assert "not OpenShift" in unmet and "custom configuration" in unmet
+def test_kube_burner_ocp_workloads_need_openshift_and_say_what_runs_instead() -> None:
+    eks = DetectedPlatform(Platform.AWS, False, True, True, "managed Kubernetes: EKS")
+    refusal = platform_refusal(CONTRACT, NODE_DENSITY, eks)
+    assert refusal is not None
+    assert "runs only on OpenShift" in refusal
+    assert "plain Kubernetes on AWS (managed control plane)" in refusal
+    assert "k8s-node-density, k8s-cluster-density, k8s-api-intensive" in refusal
+    openshift = DetectedPlatform(Platform.AWS, True, False, False, "Infrastructure")
+    assert platform_refusal(CONTRACT, NODE_DENSITY, openshift) is None
+
+
+@pytest.mark.parametrize("name", ["k8s-node-density", "k8s-cluster-density", "k8s-api-intensive"])
+@pytest.mark.parametrize("openshift", [True, False])
+def test_the_projects_configurations_run_on_any_platform(name: str, openshift: bool) -> None:
+    target = DetectedPlatform(Platform.BARE_METAL, openshift, False, False, "")
+    workload = CONTRACT.kubernetes_workloads[name]
+    assert platform_refusal(CONTRACT, workload, target) is None
+
+
+def node(
+    name: str,
+    *,
+    labels: dict[str, str] | None = None,
+    ready: str = "True",
+    taints: list[dict[str, str]] | None = None,
+    unschedulable: bool = False,
+) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name, "labels": labels or {"kubernetes.io/os": "linux"}},
+        "spec": {"taints": taints or [], "unschedulable": unschedulable},
+        "status": {"conditions": [{"type": "Ready", "status": ready}]},
+    }
+
+
+def test_schedulable_nodes_are_found_without_role_labels() -> None:
+    nodes = [
+        node("eks-1", labels={"eks.amazonaws.com/nodegroup": "ng", "kubernetes.io/os": "linux"}),
+        node("gke-1"),  # no role label at all: a worker
+        node("cp", labels={"node-role.kubernetes.io/control-plane": ""}),
+        node("old-master", labels={"node-role.kubernetes.io/master": ""}),
+        node("infra", labels={"node-role.kubernetes.io/infra": ""}),
+        node("tainted", taints=[{"key": "dedicated", "effect": "NoSchedule"}]),
+        node("evicting", taints=[{"key": "x", "effect": "NoExecute"}]),
+        node("prefer-not", taints=[{"key": "x", "effect": "PreferNoSchedule"}]),
+        node("cordoned", unschedulable=True),
+        node("not-ready", ready="False"),
+        node("windows", labels={"kubernetes.io/os": "windows"}),
+    ]
+    assert schedulable_nodes(nodes) == 3  # eks-1, gke-1, prefer-not
+
+
+def test_k8s_node_density_needs_a_schedulable_node() -> None:
+    workload = CONTRACT.kubernetes_workloads["k8s-node-density"]
+    none = resolve_flags(CONTRACT, "k8s-node-density", [])
+    (unmet,) = unmet_prerequisites(workload, none, TargetState(nodes=[node("cp", ready="False")]))
+    assert "schedulable Linux node" in unmet and "kube-burner stops" in unmet
+    assert "has < 1 iterations" in unmet
+    assert unmet_prerequisites(workload, none, TargetState(nodes=[node("w")])) == []

@@ -21,7 +21,7 @@ from perftest_operator.runner.rbac import (
 )
 
 CONTRACT = load_contract()
-RUNNABLE = sorted(name for name, w in CONTRACT.workloads.items() if w.refused is None)
+RUNNABLE = sorted(CONTRACT.runnable())
 
 
 def call(verb: str, resource: str, *, group: str = "", name: str | None = None) -> ApiCall:

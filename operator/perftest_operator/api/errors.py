@@ -25,6 +25,14 @@ class PerfTestNotFound(SpecError):
         super().__init__("spec.testName", f"PerfTest {name} not found")
 
 
+class WorkloadNotForPlatform(SpecError):
+    """The workload cannot run on the target's platform (kube-burner-ocp's off OpenShift).
+
+    A spec error (the workload must change), checked again like a target Secret: the target the
+    kubeconfig points at may change without the PerfTest changing.
+    """
+
+
 class PrometheusUnavailable(PerfTestError):
     """Prometheus could not be reached or answered with an error; the query may succeed later."""
 

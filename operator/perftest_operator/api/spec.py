@@ -201,6 +201,8 @@ class PerfTestSpec:
     prometheus: PrometheusSettings
     metrics: tuple[MetricSpec, ...]
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    # spec.metrics left out: the defaults, read with the target's monitoring stack's selectors
+    default_metrics: bool = False
     suspend: bool = False
     schedule: Schedule | None = None
     trigger: TriggerSettings = field(default_factory=TriggerSettings)
@@ -741,6 +743,7 @@ def parse_perftest_spec(raw: Mapping[str, Any]) -> PerfTestSpec:
         workload=parse_workload(spec.get("workload")),
         prometheus=parse_prometheus(spec.get("prometheus")),
         metrics=parse_metrics(spec.get("metrics")),
+        default_metrics=spec.get("metrics") is None,
         analysis=parse_analysis(spec.get("analysis")),
         suspend=_boolean(spec, "suspend", "spec"),
         schedule=parse_schedule(spec),

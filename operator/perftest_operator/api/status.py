@@ -28,6 +28,7 @@ from perftest_operator.api.errors import (
     TargetConfigInvalid,
     TargetSecretMissing,
     TargetUnreachable,
+    WorkloadNotForPlatform,
 )
 from perftest_operator.api.perfrun import RUN_NUMBER_LABEL
 
@@ -168,7 +169,8 @@ def not_ready_reason(exc: PerfTestError) -> tuple[Reason, bool]:
     for a new spec. A purely computational function with no side effects.
     """
     if isinstance(exc, SpecError):
-        return spec_error_reason(exc), isinstance(exc, TargetSecretMissing | TargetConfigInvalid)
+        again = TargetSecretMissing | TargetConfigInvalid | WorkloadNotForPlatform
+        return spec_error_reason(exc), isinstance(exc, again)
     if isinstance(exc, TargetUnreachable):
         return Reason.TARGET_UNREACHABLE, True
     if isinstance(exc, PrerequisiteMissing):

@@ -232,7 +232,13 @@ def run_calls(contract: Contract, workload: str, flags: Mapping[str, str]) -> tu
     found = contract.workload(workload)
     if found is None:
         raise ValueError(f"{workload!r} is not a workload of {contract.tool} {contract.version}")
-    calls: list[ApiCall] = [c for c in contract.startup if c.when.holds(flags)]
+    if found.config is not None:
+        # kube-burner init: its configuration, not its command line, says gc and clusterHealth.
+        flags = {**flags, **found.config.settings()}
+        startup = contract.health_check_calls()
+    else:
+        startup = contract.startup
+    calls: list[ApiCall] = [c for c in startup if c.when.holds(flags)]
     calls += [c for c in found.calls if c.when.holds(flags)]
     jobs = active_jobs(found, flags)
     for job in jobs:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -27,6 +28,7 @@ from perftest_operator.contract.model import (
     FlagType,
     GrantedRule,
     JobType,
+    KubernetesConfig,
     Measurement,
     Messages,
     ObjectKind,
@@ -175,6 +177,103 @@ def _workload(name: str, raw: Mapping[str, Any]) -> Workload:
     )
 
 
+_TEMPLATE_ACTION = re.compile(r"{{.*?}}")
+CONFIG_FILE = "config.yml"
+
+
+def _without_actions(text: str) -> Any:
+    """A template's YAML with every ``{{...}}`` read as 1: enough for its structure and kinds."""
+    return yaml.safe_load(_TEMPLATE_ACTION.sub("1", text))
+
+
+def _config_files(directory: str) -> dict[str, str]:
+    folder = importlib.resources.files("perftest_operator.contract").joinpath(
+        "workloads", directory
+    )
+    return {
+        entry.name: entry.read_text(encoding="utf-8")
+        for entry in folder.iterdir()
+        if entry.name.endswith((".yml", ".yaml"))
+    }
+
+
+def _config_object(
+    item: Mapping[str, Any], files: Mapping[str, str], kinds: Mapping[str, Any], where: str
+) -> ObjectKind:
+    template = str(item["objectTemplate"]).rpartition("/")[2]
+    first = _without_actions(files[template])
+    kind = str(first["kind"])
+    if kind not in kinds:
+        raise ValueError(f"{where}/{template}: kind {kind} is not in the contract's kinds")
+    return ObjectKind(
+        api_version=str(first["apiVersion"]),
+        kind=kind,
+        resource=str(kinds[kind]["resource"]),
+        namespaced=bool(kinds[kind]["namespaced"]),
+        source=f"{where}/{template}",
+        namespace=(first.get("metadata") or {}).get("namespace"),
+        wait=bool(item.get("wait", True)) and bool(kinds[kind]["wait"]),
+        replicas=str(item.get("replicas", 1)),
+    )
+
+
+def _config_job(
+    raw: Mapping[str, Any], files: Mapping[str, str], kinds: Mapping[str, Any], where: str
+) -> BurnerJob:
+    """A job of a configuration, with kube-burner's defaults (KB pkg/config/config.go:99-120)."""
+    return BurnerJob(
+        name=str(raw["name"]),
+        source=f"{where}/{CONFIG_FILE}",
+        type=JobType(raw.get("jobType", JobType.CREATE.value)),
+        namespace=str(raw.get("namespace") or ""),
+        namespaced_iterations=bool(raw.get("namespacedIterations", True)),
+        pre_load_images=bool(raw.get("preLoadImages", True)),
+        wait_when_finished=bool(raw.get("waitWhenFinished", True)),
+        pod_wait=bool(raw.get("podWait", False)),
+        cleanup=bool(raw.get("cleanup", True)),
+        verify_objects=bool(raw.get("verifyObjects", True)),
+        iterations_per_namespace=str(raw.get("iterationsPerNamespace", 1)),
+        churn=Condition("true" if raw.get("churn") else "false"),
+        objects=tuple(
+            _config_object(item, files, kinds, where) for item in raw.get("objects") or ()
+        ),
+    )
+
+
+def _kubernetes_workload(
+    name: str, raw: Mapping[str, Any], kinds: Mapping[str, Any], pod_latency: Measurement | None
+) -> Workload:
+    """One of this project's configurations, its jobs read from its own files."""
+    directory = str(raw["directory"])
+    files = _config_files(directory)
+    where = f"contract/workloads/{directory}"
+    config = _without_actions(files[CONFIG_FILE])
+    settings = config.get("global") or {}
+    measured = {str(m.get("name")) for m in settings.get("measurements") or ()}
+    defaults = raw["defaults"]
+    threshold = raw.get("podReadyThresholdValue") or {}
+    return Workload(
+        name=name,
+        source=f"{where}/{CONFIG_FILE}",
+        flags=(),
+        pod_ready_threshold_value=threshold.get("value"),
+        prerequisites=tuple(_prerequisite(item) for item in raw.get("prerequisites") or ()),
+        jobs=tuple(_config_job(job, files, kinds, where) for job in config.get("jobs") or ()),
+        measurements=(pod_latency,) if pod_latency is not None and "podLatency" in measured else (),
+        config=KubernetesConfig(
+            directory=directory,
+            files=MappingProxyType(files),
+            size=str(raw["size"]),
+            iterations=int(defaults["iterations"]),
+            qps=int(defaults["qps"]),
+            burst=int(defaults["burst"]),
+            per_node=bool(raw.get("perNode", False)),
+            gc=bool(settings.get("gc", False)),
+            cluster_health=bool(settings.get("clusterHealth", False)),
+        ),
+    )
+
+
 def _release(raw: Mapping[str, Any]) -> Release:
     return Release(
         archive=str(raw["archive"]),
@@ -187,6 +286,12 @@ def _release(raw: Mapping[str, Any]) -> Release:
 def parse_contract(raw: Mapping[str, Any]) -> Contract:
     """A contract from its YAML document: a purely computational function."""
     messages, timers, custom = raw["messages"], raw["timers"], raw["custom"]
+    workloads = {name: _workload(name, item) for name, item in raw["workloads"].items()}
+    # kube-burner's podLatency measurement, the same library in kube-burner-ocp and kube-burner.
+    pod_latency = next(
+        (m for w in workloads.values() for m in w.measurements if m.name == "podLatency"), None
+    )
+    kinds = raw.get("kinds") or {}
     return Contract(
         tool=str(raw["tool"]),
         version=str(raw["version"]),
@@ -224,9 +329,7 @@ def parse_contract(raw: Mapping[str, Any]) -> Contract:
             help_flag=str(messages.get("helpFlag") or ""),
         ),
         startup=tuple(_call(item, "startup") for item in raw["startup"]),
-        workloads=MappingProxyType(
-            {name: _workload(name, item) for name, item in raw["workloads"].items()}
-        ),
+        workloads=MappingProxyType(workloads),
         runtime=MappingProxyType(
             {
                 phase: tuple(_call(item, phase) for item in calls)
@@ -250,6 +353,12 @@ def parse_contract(raw: Mapping[str, Any]) -> Contract:
             silence_usage=bool(custom.get("silenceUsage", False)),
         ),
         outputs=MappingProxyType({str(k): str(v) for k, v in (raw.get("outputs") or {}).items()}),
+        kubernetes_workloads=MappingProxyType(
+            {
+                name: _kubernetes_workload(name, item, kinds, pod_latency)
+                for name, item in (raw.get("kubernetesWorkloads") or {}).items()
+            }
+        ),
     )
 
 

@@ -121,6 +121,9 @@ class CheckKind(str, enum.Enum):
     OBJECT_FIELD = "objectField"  # the object exists and has ``field``
     RESOURCE_SERVED = "resourceServed"  # group/resource is served by the API
     WORKER_NODES = "workerNodes"  # nodes matching kube-burner-ocp's worker selector exist
+    # nodes that take ordinary pods, found without role labels (runner.workers): the project's
+    # k8s-node-density sizes itself by them
+    SCHEDULABLE_NODES = "schedulableNodes"
     DEFAULT_STORAGE_CLASS = "defaultStorageClass"
 
 
@@ -150,6 +153,11 @@ class Prerequisite:
             return f"the API {kind} ({self.group or 'core'}/{self.version})"
         if self.check is CheckKind.WORKER_NODES:
             return "nodes labelled node-role.kubernetes.io/worker"
+        if self.check is CheckKind.SCHEDULABLE_NODES:
+            return (
+                "a Ready, schedulable Linux node without a control-plane, master or infra role "
+                "and without a NoSchedule or NoExecute taint"
+            )
         return "a default StorageClass"
 
 
@@ -252,6 +260,28 @@ class Churn:
 
 
 @dataclass(frozen=True)
+class KubernetesConfig:
+    """How the operator runs one of its own kube-burner configurations, and sizes it."""
+
+    directory: str  # under perftest_operator/contract/workloads
+    files: Mapping[str, str]  # file name -> text: config.yml and the templates it names
+    size: str  # what spec.workload.iterations counts
+    iterations: int  # ITERATIONS when the spec gives none (per node where per_node)
+    qps: int
+    burst: int
+    per_node: bool = False  # ITERATIONS = iterations x the target's schedulable nodes
+    gc: bool = False  # global.gc
+    cluster_health: bool = False  # global.clusterHealth
+
+    def settings(self) -> dict[str, str]:
+        """The configuration's own switches, as the flag values the contract's conditions read."""
+        return {
+            "gc": "true" if self.gc else "false",
+            "check-health": "true" if self.cluster_health else "false",
+        }
+
+
+@dataclass(frozen=True)
 class Workload:
     """One subcommand of kube-burner-ocp: its flags, its calls, its jobs, what it needs."""
 
@@ -270,6 +300,14 @@ class Workload:
     measurements: tuple[Measurement, ...] = ()
     refused: str | None = None  # why the operator does not run it at this version
     refused_source: str | None = None
+    # A configuration of this project run by plain kube-burner (``kube-burner init``): the
+    # package directory with its files (contract/workloads/<config>); None for kube-burner-ocp's
+    # own subcommands, which run only on OpenShift.
+    config: KubernetesConfig | None = None
+
+    @property
+    def openshift_only(self) -> bool:
+        return self.config is None
 
     def flag(self, name: str) -> Flag | None:
         return next((f for f in self.flags if f.name == name), None)
@@ -351,26 +389,36 @@ class Contract:
     flags: tuple[Flag, ...]  # persistent flags of the root command
     messages: Messages
     startup: tuple[ApiCall, ...]  # every workload, before its own calls
-    workloads: Mapping[str, Workload]
+    workloads: Mapping[str, Workload]  # kube-burner-ocp's subcommands (OpenShift only)
     runtime: Mapping[str, tuple[ApiCall, ...]]  # kube-burner's calls per phase, see ApiCall.each
     timers: Timers
     custom: CustomTool
     outputs: Mapping[str, str] = field(default_factory=dict)
+    # This project's kube-burner configurations, run by ``kube-burner init`` on any Kubernetes.
+    kubernetes_workloads: Mapping[str, Workload] = field(default_factory=dict)
 
     def workload(self, name: str) -> Workload | None:
-        return self.workloads.get(name)
+        """A workload by name: kube-burner-ocp's, or one of this project's configurations."""
+        return self.workloads.get(name) or self.kubernetes_workloads.get(name)
+
+    def health_check_calls(self) -> tuple[ApiCall, ...]:
+        """kube-burner's own health check (its ``clusterHealth``), without kube-burner-ocp's."""
+        return tuple(
+            c for c in self.startup if c.resource == "nodes" and c.when.text == "check-health"
+        )
+
+    def runnable(self) -> tuple[str, ...]:
+        """Every workload name a PerfTest may use at this version, kube-burner-ocp's first."""
+        names = [name for name, found in self.workloads.items() if found.refused is None]
+        return (*names, *self.kubernetes_workloads)
 
     def flag(self, workload: str, name: str) -> Flag | None:
         """A global or workload flag by name."""
-        for candidate in self.flags:
-            if candidate.name == name:
-                return candidate
-        found = self.workloads.get(workload)
-        return None if found is None else found.flag(name)
+        return next((f for f in self.flags_of(workload) if f.name == name), None)
 
     def flags_of(self, workload: str | None) -> tuple[Flag, ...]:
         """The flags a subcommand accepts; None: plain kube-burner's for custom configurations."""
-        if workload is None:
+        if workload is None or workload in self.kubernetes_workloads:
             return self.custom.flags
         found = self.workloads.get(workload)
         return self.flags + (() if found is None else found.flags)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from perftest_operator.api.errors import PrerequisiteMissing
+from perftest_operator.api.errors import PrerequisiteMissing, WorkloadNotForPlatform
 from perftest_operator.api.spec import Workload
 from perftest_operator.contract.calls import resolve_flags
 from perftest_operator.contract.model import CheckKind
@@ -13,7 +13,13 @@ from perftest_operator.contract.model import Workload as WorkloadContract
 from perftest_operator.controller.targets import reaching_target
 from perftest_operator.kube.api import KubeApi
 from perftest_operator.runner.command import contract_of, run_command
-from perftest_operator.target.prerequisites import TargetState, object_key, unmet_prerequisites
+from perftest_operator.target.platform import DetectedPlatform
+from perftest_operator.target.prerequisites import (
+    TargetState,
+    object_key,
+    platform_refusal,
+    unmet_prerequisites,
+)
 
 
 def read_target_state(
@@ -21,15 +27,12 @@ def read_target_state(
     workload: WorkloadContract,
     flags: dict[str, str],
     *,
-    openshift: bool,
     nodes: Sequence[Mapping[str, Any]],
 ) -> TargetState:
     """The objects and APIs ``workload``'s prerequisites look at (the nodes were read already
     with the target's facts); TargetUnreachable when the target does not answer."""
     objects: dict[tuple[str, str, str | None, str], Mapping[str, Any] | None] = {}
     served: dict[tuple[str, str, str], bool] = {}
-    if not openshift:
-        return TargetState(openshift=False)
     with reaching_target():
         for prerequisite in workload.prerequisites:
             if not prerequisite.when.holds(flags):
@@ -44,22 +47,30 @@ def read_target_state(
                 objects[object_key(prerequisite)] = api.get_object(
                     group, version, resource, namespace, name
                 )
-    return TargetState(openshift=True, objects=objects, served=served, nodes=nodes)
+    return TargetState(objects=objects, served=served, nodes=nodes)
 
 
 def check_prerequisites(
-    api: KubeApi, workload: Workload, *, openshift: bool, nodes: Sequence[Mapping[str, Any]]
+    api: KubeApi,
+    workload: Workload,
+    *,
+    platform: DetectedPlatform,
+    nodes: Sequence[Mapping[str, Any]],
 ) -> None:
-    """Raise PrerequisiteMissing naming what the target lacks for the workload (custom: nothing)."""
+    """Raise WorkloadNotForPlatform when the workload cannot run on the target's platform, and
+    PrerequisiteMissing naming what the target lacks for it (custom: nothing)."""
     if workload.is_custom or workload.name is None:
         return
     contract = contract_of(workload)
     found = contract.workload(workload.name)
     if found is None:
         return
+    refusal = platform_refusal(contract, found, platform)
+    if refusal is not None:
+        raise WorkloadNotForPlatform("spec.workload.name", refusal)
     command = run_command(workload, uuid="00000000-0000-0000-0000-000000000000")
-    flags = resolve_flags(contract, found.name, command.argv[2:], openshift=openshift)
-    state = read_target_state(api, found, flags, openshift=openshift, nodes=nodes)
+    flags = resolve_flags(contract, found.name, command.argv[2:], openshift=platform.openshift)
+    state = read_target_state(api, found, flags, nodes=nodes)
     unmet = unmet_prerequisites(found, flags, state)
     if unmet:
         raise PrerequisiteMissing("; ".join(unmet))

@@ -80,6 +80,7 @@ from perftest_operator.kube.api import Conflict, KubeApi
 from perftest_operator.metrics.measurements import measurement_value
 from perftest_operator.metrics.window import RunWindow, collect_run_metrics
 from perftest_operator.runner.manifests import (
+    RUNNER_UID,
     OwnerRef,
     RunRef,
     build_config_map,
@@ -87,7 +88,13 @@ from perftest_operator.runner.manifests import (
 )
 from perftest_operator.runner.outcome import JobOutcome, JobState, OutcomeReason, read_job_outcome
 from perftest_operator.target.metadata import describe_changes, platform_from_summary
-from perftest_operator.target.profiles import metric_available, profile_for
+from perftest_operator.target.prerequisites import schedulable_nodes
+from perftest_operator.target.profiles import (
+    metric_available,
+    no_series_note,
+    profile_for,
+    run_metrics,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -243,6 +250,8 @@ def start_job(
             owner=owner,
             service_account=job_service_account(ctx, remote=remote),
             placement=profile.scheduling.pod_spec_fields(),
+            run_as_user=None if profile.openshift else RUNNER_UID,
+            schedulable_nodes=schedulable_nodes(facts.nodes),
         )
     except SpecError as exc:
         _announce_failure(ctx, run, f"{Reason.INVALID_SPEC.value}: {exc}")
@@ -446,14 +455,16 @@ def collect_metrics(
         _, spec, _ = _load_test(ctx, run)
         # kube-burner's own measurements come from the run's summary: no query, no retry.
         summary = summary_from_document(status.get("kubeBurner"))
-        for metric in spec.metrics:
+        target = _run_target(ctx, run, status)
+        metrics = run_metrics(spec, target.profile)
+        for metric in metrics:
             if metric.kube_burner is not None:
                 try:
                     values[metric.name] = measurement_value(metric, summary)
                 except MetricMissing:
                     measured_missing.append(metric.name)
-        queried = [metric for metric in spec.metrics if metric.kube_burner is None]
-        target = _run_target(ctx, run, status)
+        queried = [metric for metric in metrics if metric.kube_burner is None]
+        by_name = {metric.name: metric for metric in queried}
         wanted = []
         for metric in queried:
             available = (
@@ -509,7 +520,7 @@ def collect_metrics(
             run,
             status,
             Reason.METRIC_MISSING.value,
-            f"no samples in the run window for {', '.join(missing)}",
+            "; ".join(no_series_note(by_name[name], target.profile) for name in missing),
         )
     missing += measured_missing
     if not values:
@@ -526,6 +537,11 @@ def collect_metrics(
     )
     if missing:
         message += f"; missing: {', '.join(missing)}"
+        queried_missing = [by_name[name] for name in missing if name in by_name]
+        if queried_missing:
+            message += (
+                " (" + "; ".join(no_series_note(m, target.profile) for m in queried_missing) + ")"
+            )
     if skipped:
         message += (
             f"; skipped: {', '.join(item['metric'] for item in skipped)} (see skippedMetrics)"

@@ -129,7 +129,7 @@ def _check_target(ctx: Context, namespace: str, spec: PerfTestSpec) -> str:
     )
     resolve_endpoint(ctx, spec, target)  # no Prometheus at all: a spec error, found first
     # What kube-burner-ocp would stop on before it creates anything (registry, APIs, workers).
-    check_prerequisites(api, spec.workload, openshift=profile.openshift, nodes=facts.nodes)
+    check_prerequisites(api, spec.workload, platform=facts.platform, nodes=facts.nodes)
     if target.remote:
         # The operator sets up kube-burner's account there itself; a token minted for it must
         # be possible before the first run.

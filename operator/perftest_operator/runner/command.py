@@ -21,7 +21,11 @@ A named workload runs ``kube-burner-ocp <workload>`` with, always and explicitly
 SpecError worded as pflag words it, instead of an exit 1 on the cluster an hour later), and not
 one of the flags above, which the spec's own fields set. A custom configuration runs plain
 kube-burner: ``kube-burner init --config=<file> --uuid=... --timeout=...``, with ``UUID``,
-``QPS``, ``BURST`` and ``ITERATIONS`` in the environment for its templates.
+``QPS``, ``BURST`` and ``ITERATIONS`` in the environment for its templates. So does one of this
+project's configurations for any Kubernetes (``k8s-node-density``, ...: the contract's
+``kubernetes_workloads``), whose files the run's ConfigMap carries; its environment always holds
+all four, the workload's defaults filling what the spec leaves out, and ``ITERATIONS`` of a
+per-node workload is the spec's count times the target's schedulable nodes.
 """
 
 from __future__ import annotations
@@ -33,8 +37,13 @@ from perftest_operator.api.durations import format_duration, parse_duration
 from perftest_operator.api.errors import SpecError
 from perftest_operator.api.spec import Workload
 from perftest_operator.contract.calls import FlagError, flag_of
-from perftest_operator.contract.load import PINNED_VERSION, SUPPORTED_VERSIONS, load_contract
-from perftest_operator.contract.model import Contract, Flag, FlagType
+from perftest_operator.contract.load import (
+    CONFIG_FILE,
+    PINNED_VERSION,
+    SUPPORTED_VERSIONS,
+    load_contract,
+)
+from perftest_operator.contract.model import Contract, Flag, FlagType, KubernetesConfig
 from perftest_operator.contract.model import Workload as WorkloadContract
 
 CONFIG_MOUNT_PATH = "/etc/kube-burner"
@@ -78,12 +87,11 @@ def contract_of(workload: Workload) -> Contract:
 def _workload_contract(workload: Workload, contract: Contract) -> WorkloadContract:
     assert workload.name is not None
     found = contract.workload(workload.name)
-    runnable = sorted(name for name, w in contract.workloads.items() if w.refused is None)
     if found is None:
         raise SpecError(
             "spec.workload.name",
             f"unknown workload {workload.name!r} for kube-burner-ocp {contract.version}; "
-            f"known: {', '.join(runnable)}",
+            f"known: {', '.join(sorted(contract.runnable()))}",
         )
     if found.refused is not None:
         raise SpecError(
@@ -96,7 +104,7 @@ def _workload_contract(workload: Workload, contract: Contract) -> WorkloadContra
 
 def _operator_flags(found: WorkloadContract | None) -> dict[str, str]:
     """Flags the operator sets, each with the spec field to use instead."""
-    if found is None:
+    if found is None or found.config is not None:
         custom = ("config", "configmap", "metrics-endpoint", "kubeconfig", "kube-context")
         return {"uuid": "", "timeout": "spec.workload.timeout"} | dict.fromkeys(custom, "")
     owned = {
@@ -131,7 +139,8 @@ def check_extra_args(
     """Each extraArg is a flag of this version that the spec's fields do not own: SpecError if not."""
     owned = _operator_flags(found)
     name = None if found is None else found.name
-    tool = "kube-burner" if found is None else f"kube-burner-ocp {contract.version}"
+    plain = found is None or found.config is not None
+    tool = "kube-burner" if plain else f"kube-burner-ocp {contract.version}"
     waiting: Flag | None = None  # a flag given as `--flag value`, whose value comes next
     for index, arg in enumerate(workload.extra_args):
         field = f"spec.workload.extraArgs[{index}]"
@@ -144,7 +153,7 @@ def check_extra_args(
             flag, value = flag_of(contract, name, arg)
         except FlagError as exc:
             raise SpecError(field, f"{tool} refuses it: {exc}") from None
-        if found is not None and flag.name in REFUSED_FLAGS:
+        if not plain and flag.name in REFUSED_FLAGS:
             raise SpecError(field, f"--{flag.name} is not supported: {REFUSED_FLAGS[flag.name]}")
         if flag.name in owned:
             instead = owned[flag.name]
@@ -277,6 +286,27 @@ def custom_config_path(workload: Workload) -> str:
     return f"{CONFIG_MOUNT_PATH}/{workload.config_map_ref.key}"
 
 
+def kubernetes_config(workload: Workload) -> KubernetesConfig | None:
+    """The project's configuration the workload names (k8s-node-density, ...), else None."""
+    if workload.name is None:
+        return None
+    found = contract_of(workload).kubernetes_workloads.get(workload.name)
+    return None if found is None else found.config
+
+
+def _plain_command(
+    contract: Contract, workload: Workload, config_path: str, uuid: str, timeout: float
+) -> list[str]:
+    return [
+        contract.custom.release.binary,
+        contract.custom.subcommand,
+        f"--config={config_path}",
+        f"--uuid={uuid}",
+        f"--timeout={format_duration(timeout)}",
+        *workload.extra_args,
+    ]
+
+
 def run_command(workload: Workload, *, uuid: str) -> RunCommand:
     """The run's argv and timers; SpecError naming the field when the contract refuses the spec.
 
@@ -286,14 +316,16 @@ def run_command(workload: Workload, *, uuid: str) -> RunCommand:
     if workload.is_custom:
         check_extra_args(workload, contract, None)
         timeout = workload.timeout_seconds or CREATION_SECONDS
-        argv = [
-            contract.custom.release.binary,
-            contract.custom.subcommand,
-            f"--config={custom_config_path(workload)}",
-            f"--uuid={uuid}",
-            f"--timeout={format_duration(timeout)}",
-            *workload.extra_args,
-        ]
+        argv = _plain_command(contract, workload, custom_config_path(workload), uuid, timeout)
+    elif kubernetes_config(workload) is not None:
+        check_extra_args(workload, contract, contract.workload(str(workload.name)))
+        if workload.churn is not None:
+            raise SpecError(
+                "spec.workload.churn", f"{workload.name} has no churn (its configuration has none)"
+            )
+        timeout = workload.timeout_seconds or CREATION_SECONDS
+        path = f"{CONFIG_MOUNT_PATH}/{CONFIG_FILE}"
+        argv = _plain_command(contract, workload, path, uuid, timeout)
     else:
         found = _workload_contract(workload, contract)
         check_scale(workload, found)
@@ -330,8 +362,27 @@ def check_workload(workload: Workload) -> None:
     run_command(workload, uuid="00000000-0000-0000-0000-000000000000")
 
 
-def kube_burner_environment(workload: Workload, *, uuid: str) -> dict[str, str]:
-    """Environment variables a custom configuration can template on; none for kube-burner-ocp."""
+def kube_burner_environment(
+    workload: Workload, *, uuid: str, schedulable_nodes: int | None = None
+) -> dict[str, str]:
+    """Environment variables a configuration templates on; none for kube-burner-ocp.
+
+    ``schedulable_nodes`` is what the target has (``target.prerequisites.schedulable_nodes``);
+    a per-node configuration needs it.
+    """
+    config = kubernetes_config(workload)
+    if config is not None:
+        iterations = workload.iterations or config.iterations
+        if config.per_node:
+            if schedulable_nodes is None:
+                raise ValueError(f"{workload.name} is sized per node: give schedulable_nodes")
+            iterations *= schedulable_nodes
+        return {
+            "UUID": uuid,
+            "ITERATIONS": str(iterations),
+            "QPS": str(workload.qps or config.qps),
+            "BURST": str(workload.burst or config.burst),
+        }
     if not workload.is_custom:
         return {}
     env = {"UUID": uuid}

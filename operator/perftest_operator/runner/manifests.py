@@ -22,6 +22,7 @@ from perftest_operator.runner.command import (
     ENTRYPOINT,
     RunCommand,
     kube_burner_environment,
+    kubernetes_config,
     run_command,
 )
 from perftest_operator.runner.names import label_value, run_resource_name
@@ -54,6 +55,11 @@ MANAGER = "perftest-operator"
 JOB_TTL_SECONDS = 7 * 24 * 3600
 # Where the entry point leaves the run's summary; the kubelet makes it the termination message.
 TERMINATION_MESSAGE_PATH = "/dev/termination-log"
+# The user the Job runs as where the platform assigns none: the runner image's own (USER in
+# Containerfile.runner). OpenShift's restricted-v2 SCC assigns a UID from the namespace's range
+# and refuses others; elsewhere nothing does, and an image without a numeric non-root USER
+# (upstream kube-burner's has none: it runs as root) never starts under runAsNonRoot.
+RUNNER_UID = 65532
 
 # kube-burner is the load generator: it gets a whole CPU so that client-side throttling does
 # not change the rate it achieves from run to run; memory holds per-object latency
@@ -137,7 +143,8 @@ def build_config_map(
 ) -> dict[str, Any]:
     """The run's ConfigMap: ``run.json`` (the record of the run) and, for a custom workload, the
     files of the user's ConfigMap (the kube-burner config under the key the spec names, and the
-    object templates beside it, which the config names by their path under /etc/kube-burner).
+    object templates beside it, which the config names by their path under /etc/kube-burner);
+    for one of the project's configurations (k8s-node-density, ...), its files.
 
     A purely computational function with no side effects. ``custom_files`` is the data of
     ``spec.workload.configMapRef``'s ConfigMap; it must be given for a custom workload and only
@@ -148,6 +155,9 @@ def build_config_map(
         raise ValueError("custom_files must be given exactly when the workload is custom")
     record = _run_record(spec, run, image)
     data = {RUN_RECORD_KEY: json.dumps(record, indent=2, sort_keys=True) + "\n"}
+    shipped = kubernetes_config(spec.workload)
+    if shipped is not None:
+        data.update(shipped.files)
     if ref is not None and custom_files is not None:
         if RUN_RECORD_KEY in custom_files:
             raise SpecError(
@@ -187,6 +197,7 @@ def build_job(
     service_account: str | None = None,
     run_as_user: int | None = None,
     placement: Mapping[str, Any] | None = None,
+    schedulable_nodes: int | None = None,
 ) -> dict[str, Any]:
     """The batch/v1 Job that runs kube-burner once for ``run``.
 
@@ -197,14 +208,15 @@ def build_job(
     rejected); elsewhere set it when the image's default user is root, or the kubelet refuses
     to start the container under ``runAsNonRoot``. ``placement`` holds the pod spec's
     ``nodeSelector``, ``affinity`` and ``tolerations`` (the target platform's scheduling rules).
+    ``schedulable_nodes`` sizes a per-node configuration (k8s-node-density).
     """
     workload = spec.workload
     command: RunCommand = run_command(workload, uuid=run.uid)
     env = [{"name": "HOME", "value": OUTPUT_DIR}]
-    env += [
-        {"name": name, "value": value}
-        for name, value in kube_burner_environment(workload, uuid=run.uid).items()
-    ]
+    environment = kube_burner_environment(
+        workload, uuid=run.uid, schedulable_nodes=schedulable_nodes
+    )
+    env += [{"name": name, "value": value} for name, value in environment.items()]
     mounts: list[dict[str, Any]] = [
         {"name": "output", "mountPath": OUTPUT_DIR},
         {"name": "tmp", "mountPath": "/tmp"},
@@ -213,7 +225,7 @@ def build_job(
         {"name": "output", "emptyDir": {"sizeLimit": OUTPUT_SIZE_LIMIT}},
         {"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE_LIMIT}},
     ]
-    if workload.config_map_ref is not None:
+    if workload.config_map_ref is not None or kubernetes_config(workload) is not None:
         # Every file of the run's ConfigMap: the config and the templates it names.
         mounts.append({"name": "config", "mountPath": CONFIG_MOUNT_PATH, "readOnly": True})
         volumes.append({"name": "config", "configMap": {"name": run_resource_name(run.run)}})

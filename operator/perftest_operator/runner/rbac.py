@@ -160,9 +160,12 @@ def _variants(contract: Contract, workload: str) -> list[tuple[str, ...]]:
 def workload_calls(contract: Contract, workload: str) -> tuple[ApiCall, ...]:
     """Every request a run of ``workload`` makes under any command line the operator renders,
     and every request the roles it creates allow (which it must hold to create them)."""
+    found = contract.workload(workload)
+    # kube-burner init takes its switches from the configuration (run_calls reads them there).
+    operator_args = OPERATOR_ARGS if found is None or found.config is None else ()
     calls: list[ApiCall] = []
     for variant in _variants(contract, workload):
-        flags = resolve_flags(contract, workload, [*OPERATOR_ARGS, *variant])
+        flags = resolve_flags(contract, workload, [*operator_args, *variant])
         calls += run_calls(contract, workload, flags)
         calls += granted_calls(contract, workload, flags)
     return tuple(dict.fromkeys(calls))
@@ -244,8 +247,7 @@ def build_target_rbac(
 
 def shipped_cluster_roles(contract: Contract) -> list[dict[str, Any]]:
     """The ClusterRoles ``manifests/kube-burner`` ships for the hub: every runnable workload's."""
-    names = [name for name, found in contract.workloads.items() if found.refused is None]
     return [
         build_cluster_role(cluster_role_name(name), role_rules(contract, name))
-        for name in itertools.chain(names, [None])
+        for name in itertools.chain(contract.runnable(), [None])
     ]

@@ -101,6 +101,12 @@ class DetectedPlatform:
     managed: bool  # the control plane (and infra nodes) belong to a service provider
     evidence: str
 
+    def describe(self) -> str:
+        """As a person names it: "OpenShift on AWS", "plain Kubernetes on GCP (managed ...)"."""
+        kind = "OpenShift" if self.openshift else "plain Kubernetes"
+        managed = " (managed control plane)" if self.managed and not self.openshift else ""
+        return f"{kind} on {self.platform.value}{managed}"
+
 
 def _tags(platform_status: Mapping[str, Any]) -> dict[str, str]:
     found: dict[str, str] = {}

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from perftest_operator.api.kpi import MetricSpec
-from perftest_operator.api.spec import Platform
+from perftest_operator.api.profiles import MonitoringStack, default_metrics
+from perftest_operator.api.spec import PerfTestSpec, Platform
 from perftest_operator.target.platform import DetectedPlatform
 
 MASTER_ROLE_LABEL = "node-role.kubernetes.io/master"
@@ -142,6 +143,8 @@ class PlatformProfile:
     prometheus_route: tuple[str, str] | None  # (namespace, name) of the Route, from elsewhere
     prometheus_ca_config_map: tuple[str, str] | None  # (name, key) in the Job's namespace
     missing_metrics: MissingMetrics | None
+    monitoring: MonitoringStack = MonitoringStack.OPENSHIFT
+    description: str = ""  # DetectedPlatform.describe()
 
 
 def profile_for(detected: DetectedPlatform) -> PlatformProfile:
@@ -163,7 +166,30 @@ def profile_for(detected: DetectedPlatform) -> PlatformProfile:
         prometheus_route=OPENSHIFT_PROMETHEUS_ROUTE if detected.openshift else None,
         prometheus_ca_config_map=OPENSHIFT_SERVICE_CA_CONFIG_MAP if detected.openshift else None,
         missing_metrics=missing,
+        monitoring=MonitoringStack.OPENSHIFT
+        if detected.openshift
+        else MonitoringStack.KUBE_PROMETHEUS,
+        description=detected.describe(),
     )
+
+
+def run_metrics(spec: PerfTestSpec, profile: PlatformProfile | None) -> tuple[MetricSpec, ...]:
+    """The KPIs a run reads: the spec's own, or the defaults as the target's stack labels them.
+
+    A purely computational function with no side effects. Without a profile (a run recorded
+    before the platform was), the spec's.
+    """
+    if spec.default_metrics and profile is not None:
+        return default_metrics(profile.monitoring)
+    return spec.metrics
+
+
+def no_series_note(metric: MetricSpec, profile: PlatformProfile | None) -> str:
+    """What a KPI without samples says in its MetricMissing condition: the query and the platform."""
+    where = (
+        "" if profile is None else f" on {profile.description} ({profile.monitoring.value} profile)"
+    )
+    return f"{metric.name}: no samples in the run window for {metric.query!r}{where}"
 
 
 @dataclass(frozen=True)

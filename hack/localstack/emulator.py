@@ -18,7 +18,8 @@ and answered 401 once the token has expired or its ServiceAccount is gone (`emul
 `emulator_rbac`); SubjectAccessReviews are answered by the same authorizer
 (`emulator_reviews`); writes of roles and bindings by such an identity are refused when they
 would grant what it does not hold, unless it may `escalate` or `bind` (`emulator_escalation`). Every other request, with no token or a token the emulator did not mint,
-is an administrator's and skips all of it (one header look-up).
+is an administrator's and skips all of it (one header look-up). Pod Security admission, which
+exempts no one, applies to every write (`emulator_podsecurity`, in the store's write path).
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ from localstack.emulator_metadata import (
     validate_path_segment_name,
 )
 from localstack.emulator_patches import PatchError, PatchType, apply_patch
+from localstack.emulator_podsecurity import admit as admit_pod_security
 from localstack.emulator_rbac_defaults import DEFAULT_CLUSTER_ROLE_BINDINGS, DEFAULT_CLUSTER_ROLES
 from localstack.emulator_resources import (
     CRD_STORAGE,
@@ -66,6 +67,7 @@ ROLE_STORAGE = resource("rbac.authorization.k8s.io", "v1", "roles")
 CLUSTER_ROLE_STORAGE = resource("rbac.authorization.k8s.io", "v1", "clusterroles")
 ROLE_BINDING_STORAGE = resource("rbac.authorization.k8s.io", "v1", "rolebindings")
 CLUSTER_ROLE_BINDING_STORAGE = resource("rbac.authorization.k8s.io", "v1", "clusterrolebindings")
+POD_STORAGE = resource("", "v1", "pods")
 RBAC_STORAGES = frozenset(
     {ROLE_STORAGE, CLUSTER_ROLE_STORAGE, ROLE_BINDING_STORAGE, CLUSTER_ROLE_BINDING_STORAGE}
 )
@@ -283,6 +285,9 @@ class ClusterState:
             new.pop("status", None)
         new = self._admit(served, new)
         new, warnings = self._conform(served, new, options)
+        # Validating admission runs after validation and before the store refuses a duplicate
+        # (genericregistry Store.Create: BeforeCreate, createValidation, then storage).
+        warnings += self._pod_security(served, None, new, None)
 
         key = (served.storage, namespace, name)
         if self._live(key) is not None:
@@ -481,6 +486,8 @@ class ClusterState:
         if subresource != "status":
             new = self._admit(served, new)
         new, warnings = self._conform(served, new, options)
+        # Admission sees no-op updates too: the store skips the write only after it.
+        warnings += self._pod_security(served, subresource, new, old)
         if new == old:
             return WriteResult(old, warnings)
         if _without(new, "metadata", "status") != _without(old, "metadata", "status"):
@@ -525,6 +532,27 @@ class ClusterState:
         new["metadata"] = meta
         new.update(apiVersion=served.api_version, kind=served.kind)
         return new
+
+    def _pod_security(
+        self,
+        served: ServedResource,
+        subresource: str | None,
+        new: Mapping[str, Any],
+        old: Mapping[str, Any] | None,
+    ) -> tuple[str, ...]:
+        """The PodSecurity admission plugin's warnings on a write; raises its refusal."""
+        namespace = _meta(new).get("namespace")
+        labels = None
+        if namespace:
+            stored = self._live((NAMESPACE_STORAGE, None, namespace))
+            labels = _meta(stored).get("labels") if stored is not None else None
+
+        def pods_of(name: str) -> list[dict[str, Any]]:
+            return [body for key, body in self._live_items(POD_STORAGE) if key[1] == name]
+
+        return admit_pod_security(
+            served.group, served.plural, subresource, new, old, labels, pods_of
+        )
 
     def _admit(self, served: ServedResource, new: dict[str, Any]) -> dict[str, Any]:
         """What the server itself sets on secrets, namespaces and CRDs on every (non-status) write."""

@@ -54,8 +54,18 @@ def kube_prometheus_url(
 
 @pytest.fixture()
 def plain_target(plain_target_cluster: Cluster) -> Iterator[Kube]:
-    """A client of the plain target and a fresh namespace name there (the operator creates it)."""
+    """A client of the plain target and a fresh namespace there that enforces the restricted Pod
+    Security Standard, as a careful admin labels it: the Job's pod is admitted only if it meets
+    the standard (the emulator's PodSecurity admission, or the real cluster's)."""
     kube = Kube(plain_target_cluster.api_client(), f"pt-plain-{secrets.token_hex(4)}")
+    kube.core.create_namespace(
+        {
+            "metadata": {
+                "name": kube.namespace,
+                "labels": {"pod-security.kubernetes.io/enforce": "restricted"},
+            }
+        }
+    )
     yield kube
     with contextlib.suppress(ApiException):
         kube.core.delete_namespace(kube.namespace)

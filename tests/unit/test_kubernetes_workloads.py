@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from localstack.pod_security import check_pod
 from localstack.standin_custom import parse_config
 from perftest_operator.api.errors import SpecError
 from perftest_operator.api.profiles import MonitoringStack, default_metrics
@@ -217,3 +218,39 @@ def test_a_kpi_without_samples_names_its_query_and_the_platform() -> None:
     note = no_series_note(metric, profile_for(EKS))
     assert metric.query in note
     assert "plain Kubernetes on AWS (managed control plane) (kube-prometheus profile)" in note
+
+
+PLATFORMS = [
+    DetectedPlatform(platform, openshift, hosted, managed, "")
+    for platform in Platform
+    if platform is not Platform.AUTO
+    for openshift, hosted, managed in (
+        (True, False, False),
+        (False, False, False),
+        (False, True, True),
+    )
+    if openshift or platform not in (Platform.ROSA, Platform.ARO)
+]
+
+
+@pytest.mark.parametrize("detected", PLATFORMS, ids=lambda d: d.describe())
+@pytest.mark.parametrize("workload", ["cluster-density-v2", *NAMES])
+def test_the_job_is_admitted_under_the_restricted_standard_on_every_platform(
+    detected: DetectedPlatform, workload: str
+) -> None:
+    """As the operator builds it for that platform (its placement, and a UID where the platform
+    assigns none), judged by the Pod Security Standards' own checks."""
+    profile = profile_for(detected)
+    test = spec({"name": workload, "iterations": 3})
+    job = build_job(
+        test,
+        RUN,
+        image="img",
+        owner=None,
+        placement=profile.scheduling.pod_spec_fields(),
+        run_as_user=None if profile.openshift else RUNNER_UID,
+        schedulable_nodes=2,
+    )
+    template = job["spec"]["template"]
+    assert check_pod(template["spec"], template["metadata"], "restricted") == []
+    assert ("runAsUser" in template["spec"]["securityContext"]) is not detected.openshift

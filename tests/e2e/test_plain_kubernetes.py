@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 from kubernetes.client.exceptions import ApiException
-from localstack.pod_security import check_pod
 
 from localstack.cluster import Cluster
 from localstack.jobs import SimulatedJobController
 from localstack.objects import Kube, wait_for
+from localstack.pod_security import check_pod
 from localstack.prometheus import ReplayRun, replayed_prometheus
 from localstack.remote_target import KEY, SECRET, TARGET_ENV, put_secret, target_kubeconfig
 from localstack.story import replay_script

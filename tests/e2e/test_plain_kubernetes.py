@@ -228,3 +228,40 @@ def test_an_openshift_workload_on_plain_kubernetes_is_an_invalid_spec_naming_the
     warnings = [e for e in kube.events() if e.reason == "InvalidSpec" and e.type == "Warning"]
     assert len(warnings) == 1
     assert kube.perfruns() == [] and plain_target.jobs() == []
+
+
+def test_api_latency_kpis_a_managed_control_plane_does_not_expose_name_query_and_platform(
+    kube: Kube,
+    plain_target: Kube,
+    plain_target_cluster: Cluster,
+    provider_nodes: Callable[[str], list[dict[str, Any]]],
+    replay: list[ReplayRun],
+    prometheus_url: str,
+    start_operator: Any,
+) -> None:
+    """AKS's API server metrics do not reach an in-cluster Prometheus (docs/plain-kubernetes.md):
+    here the Prometheus holds no series the kube-prometheus selector finds (only OpenShift-labelled
+    ones). The run still succeeds on kube-burner's own podReadyLatency, and the MetricMissing
+    Warning and the run's message name each missing KPI's query and the platform."""
+    provider_nodes("AKS")
+    put_secret(kube, target_kubeconfig(plain_target_cluster))
+    with SimulatedJobController(
+        plain_target.api_client, replay_script(replay), namespace=plain_target.namespace
+    ) as jobs:
+        start_operator(**TARGET_ENV)
+        kube.create_perftest(
+            plain_perftest("aks", "k8s-cluster-density", prometheus_url, plain_target.namespace)
+        )
+        run = finished(kube, "aks")
+        assert not jobs.errors, jobs.errors
+    status = run["status"]
+    assert status["phase"] == "Succeeded", status.get("message")
+    assert set(status["values"]) == {"podReadyLatency"}
+    assert set(API_KPIS) <= set(status["missingMetrics"])
+    where = "on plain Kubernetes on Azure (managed control plane) (kube-prometheus profile)"
+    (collected,) = [c for c in status["conditions"] if c["type"] == "MetricsCollected"]
+    assert where in collected["message"] and 'job="apiserver"' in collected["message"]
+    warnings = [e for e in kube.events() if e.reason == "MetricMissing" and e.type == "Warning"]
+    assert len(warnings) == 1, [e.message for e in warnings]
+    assert where in warnings[0].message
+    assert "apiserver_request_duration_seconds_bucket" in warnings[0].message

@@ -187,6 +187,14 @@ def build_job_status(script: JobScript, exit_code: int | None = None) -> dict[st
     }
 
 
+def _status_message(exc: ApiException) -> str:
+    """The message of the API's Status body, else the exception's reason."""
+    try:
+        return str(json.loads(exc.body or "{}").get("message") or exc.reason)
+    except ValueError:
+        return str(exc.reason)
+
+
 class SimulatedJobController:
     """Runs every new perftest Job as `script` says (None: leave it running for now)."""
 
@@ -271,13 +279,22 @@ class SimulatedJobController:
 
     def finish(self, job: Mapping[str, Any], script: JobScript) -> None:
         meta = job["metadata"]
-        result = None if self.kubelet is None else self.run_container(job, script)
-        pod = build_pod(job, script, result)
+        # The Pod first, as the Job controller makes it: admission (PodSecurity, say) may refuse
+        # it, and then no container runs; the real controller records FailedCreate and retries
+        # until the Job's deadline, which the simulation reports as an error instead.
+        created = {k: v for k, v in build_pod(job, script).items() if k != "status"}
         try:
-            self.core.create_namespaced_pod(meta["namespace"], pod)
+            self.core.create_namespaced_pod(meta["namespace"], created)
         except ApiException as exc:
+            if exc.status == 403:
+                self.errors.append(
+                    f"{meta['namespace']}/{meta['name']}: FailedCreate: {_status_message(exc)}"
+                )
+                return
             if exc.status != 409:
                 raise
+        result = None if self.kubelet is None else self.run_container(job, script)
+        pod = build_pod(job, script, result)
         # A real API server ignores status on create: write it through the status subresource.
         self.core.patch_namespaced_pod_status(
             pod["metadata"]["name"], meta["namespace"], {"status": pod["status"]}

@@ -11,6 +11,7 @@ rules, never copied from the emulator's answer.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import secrets
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ import yaml
 from kubernetes.client.exceptions import ApiException
 
 from localstack.cluster import Cluster
+from localstack.jobs import JobScript, SimulatedJobController
+from localstack.objects import wait_for
 from localstack.pod_security import ENFORCE_LABEL, LevelVersion, check_pod, forbidden_message
 from perftest_operator.cli import main as perftest
 
@@ -189,3 +192,33 @@ def test_labelling_a_namespace_warns_about_its_violating_pods(
     assert json.dumps(header) in warnings
     assert json.dumps(f"root: {reasons}") in warnings
     assert "ok:" not in warnings
+
+
+def test_the_simulated_job_controller_runs_no_pod_that_admission_refuses(
+    cluster: Cluster, core: kubernetes.client.CoreV1Api, restricted: str
+) -> None:
+    """As the Job controller: the Pod is created before anything runs, and a refused one
+    (FailedCreate) runs nothing; the simulation reports it."""
+    spec = compliant_spec()
+    spec["containers"][0]["securityContext"]["allowPrivilegeEscalation"] = True
+    spec["restartPolicy"] = "Never"
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": "escalating",
+            "labels": {"app.kubernetes.io/managed-by": "perftest-operator"},
+        },
+        "spec": {"backoffLimit": 0, "template": {"spec": spec}},
+    }
+    now = datetime.datetime.now(datetime.UTC)
+    script = JobScript(start=now, end=now, exit_code=0)
+    with SimulatedJobController(
+        cluster.api_client(), lambda _: script, namespace=restricted, run_containers=False
+    ) as jobs:
+        kubernetes.client.BatchV1Api(cluster.api_client()).create_namespaced_job(restricted, job)
+        wait_for(lambda: jobs.errors, timeout=10, what="the refused Pod to be reported")
+    (error,) = jobs.errors
+    assert "FailedCreate" in error and 'violates PodSecurity "restricted:latest"' in error
+    assert "allowPrivilegeEscalation != false" in error
+    assert core.list_namespaced_pod(restricted).items == []

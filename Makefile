@@ -20,8 +20,8 @@ install: $(STAMP) ## Debian's prometheus, a virtual environment, the package wit
 demo: $(STAMP) ## the product on the local stack: emulator, Prometheus, simulated Jobs, the real operator
 	$(PY) hack/demo.py
 
-run: $(STAMP) ## the operator against the current kubeconfig
-	$(VENV)/bin/perftest run --kubeconfig $(KUBECONFIG)
+run: $(STAMP) ## the operator against the current kubeconfig (runs on that cluster allowed: PERFTEST_LOCAL_RUNS=true unless set)
+	PERFTEST_LOCAL_RUNS=$${PERFTEST_LOCAL_RUNS:-true} $(VENV)/bin/perftest run --kubeconfig $(KUBECONFIG)
 
 install-crds: ## install the CRDs (only those) into the current kubeconfig's cluster; the hub Jobs' account: kubectl apply -k manifests/kube-burner
 	kubectl apply -f crds/perftests.perftest.dev.yaml -f crds/perfruns.perftest.dev.yaml

@@ -132,6 +132,8 @@ def main() -> int:
                     "PERFTEST_POLL_INTERVAL": "0.3",
                     "PERFTEST_COLLECT_BACKOFF": "1",
                     "PERFTEST_JOB_SERVICE_ACCOUNT": SERVICE_ACCOUNT,
+                    # The demo's PerfTests run on the emulated cluster the operator watches.
+                    "PERFTEST_LOCAL_RUNS": "true",
                 },
             )
             stack.enter_context(operator)

@@ -99,7 +99,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def operator_env(args: argparse.Namespace) -> dict[str, str]:
-    return {"PERFTEST_POLL_INTERVAL": args.poll_interval, "PERFTEST_COLLECT_BACKOFF": "1"}
+    return {
+        "PERFTEST_POLL_INTERVAL": args.poll_interval,
+        "PERFTEST_COLLECT_BACKOFF": "1",
+        "PERFTEST_LOCAL_RUNS": "true",  # the benchmark's PerfTests run on the emulated hub
+    }
 
 
 def install_crds(api_client: kubernetes.client.ApiClient) -> list[dict[str, Any]]:

@@ -50,6 +50,11 @@ OPERATOR_ENV = {
     "PERFTEST_COLLECT_BACKOFF": "0.5",
     "PERFTEST_COLLECT_BACKOFF_MAX": "2",
     "PERFTEST_MISSING_METRIC_ATTEMPTS": "2",
+    # The tests run on the hub too, with custom configurations and images of their own; the
+    # policy's own tests set these themselves (test_trust.py).
+    "PERFTEST_LOCAL_RUNS": "true",
+    "PERFTEST_CUSTOM_CONFIG_NAMESPACES": "*",
+    "PERFTEST_ALLOWED_IMAGES": "*",
 }
 
 
@@ -105,11 +110,11 @@ def start_operator(
     """Start `perftest run` watching the test's namespace; stopped at the end of the test."""
     started: list[OperatorProcess] = []
 
-    def start(*args: str, **env: str) -> OperatorProcess:
+    def start(*args: str, also_watch: tuple[str, ...] = (), **env: str) -> OperatorProcess:
         process = OperatorProcess(
             cluster.kubeconfig,
             tmp_path / f"operator-{len(started)}.log",
-            namespaces=[namespace],
+            namespaces=[namespace, *also_watch],
             env={**OPERATOR_ENV, **env},
             args=args,
         )

@@ -13,6 +13,7 @@ from localstack.cluster import Cluster
 from localstack.objects import Kube
 from perftest_operator.api.conditions import FALSE, TRUE, format_time
 from perftest_operator.api.perfrun import Trigger, build_perfrun
+from perftest_operator.api.policy import RunPolicy
 from perftest_operator.api.settings import Settings
 from perftest_operator.api.status import Reason, RunPhase
 from perftest_operator.controller.context import Context
@@ -33,7 +34,10 @@ def kube(cluster: Cluster, namespace: str) -> Kube:
 
 
 def context(kube: Kube, **settings: Any) -> Context:
-    return Context(api=KubeApi(kube.api_client), settings=Settings(**settings))
+    return Context(
+        api=KubeApi(kube.api_client),
+        settings=Settings(**{"policy": RunPolicy(local_runs=True), **settings}),
+    )
 
 
 def create_test(kube: Kube, name: str, **spec: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any, cast
 import pytest
 
 from perftest_operator.api.errors import PrometheusUnusable, SpecError
+from perftest_operator.api.policy import RunPolicy
 from perftest_operator.api.settings import Settings
 from perftest_operator.api.spec import Platform, parse_perftest_spec
 from perftest_operator.controller.context import Context
@@ -59,7 +60,9 @@ class FakeApi:
 
 
 def context(hub: FakeApi, **settings: Any) -> Context:
-    return Context(api=cast(Any, hub), settings=Settings(**settings))
+    return Context(
+        api=cast(Any, hub), settings=Settings(**{"policy": RunPolicy(local_runs=True), **settings})
+    )
 
 
 def spec(url: str | None = "https://thanos:9091", **prometheus: Any) -> Any:

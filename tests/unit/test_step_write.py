@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
+from perftest_operator.api.policy import RunPolicy
 from perftest_operator.api.settings import Settings
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.runs import write_step
@@ -37,7 +38,7 @@ class Hub:
 
 
 def context(hub: Hub) -> Context:
-    return Context(api=cast(Any, hub), settings=Settings())
+    return Context(api=cast(Any, hub), settings=Settings(policy=RunPolicy(local_runs=True)))
 
 
 def test_a_write_refused_for_a_metadata_change_is_sent_again_with_the_same_result() -> None:

@@ -22,6 +22,7 @@ import pytest
 
 from perftest_operator.api.conditions import TRUE, format_time, set_condition
 from perftest_operator.api.perfrun import FINISHED_LABEL, Trigger, build_perfrun
+from perftest_operator.api.policy import RunPolicy
 from perftest_operator.api.settings import Settings
 from perftest_operator.api.status import Reason, RunCondition, RunPhase
 from perftest_operator.controller.context import Context
@@ -279,7 +280,11 @@ def hub_with(*tests: dict[str, Any]) -> FakeHub:
 
 
 def context(hub: FakeHub) -> Context:
-    settings = Settings(collect_backoff_seconds=0.001, collect_backoff_max_seconds=0.001)
+    settings = Settings(
+        collect_backoff_seconds=0.001,
+        collect_backoff_max_seconds=0.001,
+        policy=RunPolicy(local_runs=True),
+    )
     return Context(api=cast(Any, hub), settings=settings, telemetry=OperatorMetrics())
 
 

@@ -25,6 +25,11 @@ class PerfTestNotFound(SpecError):
         super().__init__("spec.testName", f"PerfTest {name} not found")
 
 
+class NotAllowed(SpecError):
+    """The spec asks for what the operator's admin does not allow (api.policy); the message
+    names the setting."""
+
+
 class WorkloadNotForPlatform(SpecError):
     """The workload cannot run on the target's platform (kube-burner-ocp's off OpenShift).
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from perftest_operator.api.durations import parse_duration
 from perftest_operator.api.errors import SpecError
+from perftest_operator.api.policy import (
+    ALLOWED_IMAGES,
+    CUSTOM_CONFIG_NAMESPACES,
+    LOCAL_RUNS,
+    RunPolicy,
+)
 from perftest_operator.api.spec import parse_prometheus_url
 
 PREFIX = "PERFTEST_"
@@ -52,6 +58,8 @@ class Settings:
     clock_file: str | None = None
     # Handlers run at once (threads): each mostly waits on the API server, so more than cores.
     workers: int = 20
+    # What PerfTests may do: images, own kube-burner configurations, runs on this cluster.
+    policy: RunPolicy = field(default_factory=RunPolicy)
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
@@ -94,6 +102,29 @@ def _service_account(env: Mapping[str, str]) -> str:
     return raw
 
 
+def _list(env: Mapping[str, str], variable: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (env.get(variable) or "").split(",") if item.strip())
+
+
+def _boolean(env: Mapping[str, str], variable: str) -> bool:
+    raw = (env.get(variable) or "false").strip().lower()
+    if raw not in ("true", "false"):
+        raise SpecError(variable, f"must be true or false, not {raw!r}")
+    return raw == "true"
+
+
+def _policy(env: Mapping[str, str]) -> RunPolicy:
+    images = _list(env, ALLOWED_IMAGES)
+    for image in images:
+        if any(c.isspace() or ord(c) < 32 for c in image):
+            raise SpecError(ALLOWED_IMAGES, f"{image!r} is not an image reference or prefix*")
+    return RunPolicy(
+        allowed_images=images,
+        custom_config_namespaces=_list(env, CUSTOM_CONFIG_NAMESPACES),
+        local_runs=_boolean(env, LOCAL_RUNS),
+    )
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Settings from an environment mapping; raises SpecError naming the bad variable.
 
@@ -118,4 +149,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         runner_image=_image(env, "RUNNER_IMAGE", DEFAULT_RUNNER_IMAGE),
         clock_file=env.get(PREFIX + "CLOCK_FILE") or None,
         workers=_positive_int(env, "WORKERS", 20),
+        policy=_policy(env),
     )

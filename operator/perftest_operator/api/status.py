@@ -18,6 +18,7 @@ from perftest_operator.api.conditions import (
 from perftest_operator.api.errors import (
     JobPermissionsMissing,
     JobServiceAccountMissing,
+    NotAllowed,
     PerfTestError,
     PerfTestNotFound,
     PrerequisiteMissing,
@@ -92,6 +93,7 @@ class Reason(str, enum.Enum):
 
     SPEC_VALID = "SpecValid"
     INVALID_SPEC = "InvalidSpec"
+    NOT_ALLOWED = "NotAllowed"  # the admin's policy refuses the spec (api.policy)
     RUN_STARTED = "RunStarted"
     RUN_SUCCEEDED = "RunSucceeded"
     RUN_FAILED = "RunFailed"
@@ -146,6 +148,8 @@ def spec_error_reason(exc: SpecError) -> Reason:
         return Reason.TARGET_SECRET_MISSING
     if isinstance(exc, TargetConfigInvalid):
         return Reason.TARGET_CONFIG_INVALID
+    if isinstance(exc, NotAllowed):
+        return Reason.NOT_ALLOWED
     return Reason.INVALID_SPEC
 
 

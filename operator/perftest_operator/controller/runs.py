@@ -139,13 +139,13 @@ def _fail_before_job(
 
 
 def _load_test(
-    ctx: Context, run: Mapping[str, Any]
+    ctx: Context, run: Mapping[str, Any], *, starting: bool = False
 ) -> tuple[dict[str, Any], PerfTestSpec, dict[str, str] | None]:
     """The run's PerfTest, its typed spec and custom config files; SpecError when unusable."""
     test = ctx.api.get_perftest(run["metadata"]["namespace"], run["spec"]["testName"])
     if test is None:
         raise PerfTestNotFound(run["spec"]["testName"])
-    spec, custom_config = load_test_spec(ctx, test)
+    spec, custom_config = load_test_spec(ctx, test, starting=starting)
     return test, spec, custom_config
 
 
@@ -211,7 +211,7 @@ def start_job(
     meta = run["metadata"]
     test_name = run["spec"]["testName"]
     try:
-        test, spec, custom_files = _load_test(ctx, run)
+        test, spec, custom_files = _load_test(ctx, run, starting=True)
         secret_ref = spec.target.kubeconfig_secret_ref
         api = target_api(ctx, meta["namespace"], secret_ref)
         facts = read_target(api, spec)

@@ -19,6 +19,7 @@ from perftest_operator.api.perfrun import (
     next_run_number,
     trigger_id,
 )
+from perftest_operator.api.policy import check_policy
 from perftest_operator.api.spec import ConcurrencyPolicy, PerfTestSpec, parse_perftest_spec
 from perftest_operator.api.status import (
     READINESS_FAILURES,
@@ -55,16 +56,24 @@ STATUS_WRITE_ATTEMPTS = 5
 
 
 def load_test_spec(
-    ctx: Context, test: Mapping[str, Any]
+    ctx: Context, test: Mapping[str, Any], *, starting: bool = False
 ) -> tuple[PerfTestSpec, dict[str, str] | None]:
     """The typed spec and, for a custom workload, its ConfigMap's files (the kube-burner config
-    under the key the spec names, and the templates beside it); SpecError if unusable."""
+    under the key the spec names, and the templates beside it); SpecError if unusable.
+
+    ``starting``: the spec is checked for a Job to come (the PerfTest's readiness, a run's first
+    step), so the admin's policy applies (NotAllowed, api.policy); reading a finished run's
+    metrics or history does not depend on it.
+    """
     spec = parse_perftest_spec(test.get("spec") or {})
     check_workload(spec.workload)  # what the contract of its kube-burner-ocp version refuses
+    namespace = test["metadata"]["namespace"]
+    if starting:
+        settings = ctx.settings
+        check_policy(spec, namespace, settings.policy, runner_image=settings.runner_image)
     ref = spec.workload.config_map_ref
     if ref is None:
         return spec, None
-    namespace = test["metadata"]["namespace"]
     files = ctx.api.read_config_map_data(namespace, ref.name)
     if files is None or ref.key not in files:
         raise SpecError(
@@ -195,7 +204,7 @@ def reconcile_test(ctx: Context, test: Mapping[str, Any], trigger: Trigger | Non
     namespace, name = meta["namespace"], meta["name"]
     retry: float | None = None
     try:
-        spec, _ = load_test_spec(ctx, test)
+        spec, _ = load_test_spec(ctx, test, starting=True)
         if trigger is Trigger.RUN_NOW and _ready_for_this_generation(test):
             # The target was checked for this spec; the run reads it again anyway (and says
             # so on the PerfRun when it does not answer): not twice per run-now. The status

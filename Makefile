@@ -88,6 +88,7 @@ bench-operator: $(STAMP) ## the operator at scale: verdict latency, memory, API 
 
 kube-burner-rbac: $(STAMP) ## regenerate kube-burner's ClusterRoles (manifests/kube-burner, the chart's copy) from the contract
 	$(VENV)/bin/perftest rbac > manifests/kube-burner/clusterrole.yaml
+	$(VENV)/bin/perftest rbac --confinement > manifests/kube-burner/confinement.yaml
 	$(MAKE) --no-print-directory chart-sync
 
 render: $(STAMP) ## the ConfigMap and Job of the sample PerfTest
@@ -148,6 +149,7 @@ chart-sync: ## copy what the chart ships from crds/, manifests/base and manifest
 	cp crds/perftests.perftest.dev.yaml crds/perfruns.perftest.dev.yaml manifests/base/clusterrole.yaml \
 		$(CHART)/files/
 	cp manifests/kube-burner/clusterrole.yaml $(CHART)/files/kube-burner-clusterrole.yaml
+	cp manifests/kube-burner/confinement.yaml $(CHART)/files/kube-burner-confinement.yaml
 	cp manifests/base/kopf-peering-crds.yaml $(CHART)/crds/kopf-peering.yaml
 
 helm-lint: $(HELM)

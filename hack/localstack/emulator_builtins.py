@@ -88,6 +88,25 @@ BUILTIN_RESOURCES = (
     BuiltinResource(
         "rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", False
     ),
+    # Stored and served, not evaluated: the emulator runs no CEL (the policy's expressions are
+    # tested with a CEL interpreter in tests/unit/test_confinement.py).
+    BuiltinResource(
+        "admissionregistration.k8s.io",
+        "v1",
+        "validatingadmissionpolicies",
+        "ValidatingAdmissionPolicy",
+        False,
+        subresources=("status",),
+        categories=("api-extensions",),
+    ),
+    BuiltinResource(
+        "admissionregistration.k8s.io",
+        "v1",
+        "validatingadmissionpolicybindings",
+        "ValidatingAdmissionPolicyBinding",
+        False,
+        categories=("api-extensions",),
+    ),
     # Reviews are answered, never stored (see emulator_reviews).
     BuiltinResource(
         "authorization.k8s.io",

@@ -238,6 +238,20 @@ def command_rbac(args: argparse.Namespace) -> int:
         contract = load_contract(args.version)
     except ValueError as exc:
         return _fail(str(exc))
+    if args.confinement:
+        from perftest_operator.runner.confinement import (
+            build_admission_policy,
+            build_admission_policy_binding,
+        )
+
+        sys.stdout.write(
+            "# The admission policy that keeps kube-burner's account inside its benchmark, "
+            f"for kube-burner-ocp {contract.version},\n# generated from the contract by "
+            "`perftest rbac --confinement`; do not edit by hand.\n"
+        )
+        policy = [build_admission_policy(contract), build_admission_policy_binding()]
+        yaml.safe_dump_all(policy, sys.stdout, sort_keys=False, width=100)
+        return 0
     if args.workload is None:
         roles = shipped_cluster_roles(contract)
     else:
@@ -427,6 +441,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rbac.add_argument("--workload", help="only this workload's (default: every runnable one)")
     rbac.add_argument("--version", default="v1.7.3", help="kube-burner-ocp version")
+    rbac.add_argument(
+        "--confinement",
+        action="store_true",
+        help="print the ValidatingAdmissionPolicy and its binding that keep kube-burner's account "
+        "inside its benchmark's namespaces, instead of the roles",
+    )
     rbac.set_defaults(handler=command_rbac)
     render.add_argument(
         "--runner-image",

@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import kubernetes
 import pytest
 from kubernetes.client.exceptions import ApiException
 
@@ -179,6 +180,13 @@ def test_each_shipped_workload_runs_to_a_verdict_on_each_plain_platform(
         test = kube.get("perftests", names[workload]) or {}
         verdict = (test.get("status") or {}).get("verdict") or {}
         assert verdict.get("result") == "InsufficientHistory", (workload, verdict)
+
+    # With the RBAC, the operator installed the policy that confines the account on the target.
+    admission = kubernetes.client.AdmissionregistrationV1Api(plain_target.api_client)
+    policy = admission.read_validating_admission_policy("perftest-kube-burner-confinement")
+    binding = admission.read_validating_admission_policy_binding(policy.metadata.name)
+    assert binding.spec.policy_name == policy.metadata.name
+    assert binding.spec.validation_actions == ["Deny"]
 
     # What each Job was: plain kube-burner init on the shipped config, sized by the workers the
     # operator counted without role labels, as a non-root user the restricted standard admits.

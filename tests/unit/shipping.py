@@ -22,9 +22,10 @@ MANIFESTS = REPO / "manifests"
 CHART = REPO / "charts" / "perftest-operator"
 TOOLS_BIN = REPO / ".tools" / "bin"
 KOPF_PEERING_CRDS = MANIFESTS / "base" / "kopf-peering-crds.yaml"
-# Validated against the oldest Kubernetes the chart admits (Chart.yaml kubeVersion) and the newest
-# that kubernetes-validate knows.
-KUBERNETES_VERSIONS = ("1.25.0", kubernetes_validate.latest_version())
+# Validated against the oldest Kubernetes the chart admits (Chart.yaml kubeVersion: 1.30, the first
+# with admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy) and the newest that
+# kubernetes-validate knows.
+KUBERNETES_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
 
 
 def tool(name: str) -> str:

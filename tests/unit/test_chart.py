@@ -154,6 +154,8 @@ def test_chart_ships_the_hub_job_account_of_manifests_kube_burner() -> None:
         ("ClusterRoleBinding", "perftest-kube-burner-node-density-perftest-runs"),
         ("Namespace", "perftest-runs"),
         ("ServiceAccount", "perftest-kube-burner"),
+        ("ValidatingAdmissionPolicy", "perftest-kube-burner-confinement"),
+        ("ValidatingAdmissionPolicyBinding", "perftest-kube-burner-confinement"),
     ]
     assert chart == shipped
     assert settings_of(helm_template()).job_service_account == "perftest-kube-burner"

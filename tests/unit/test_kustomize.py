@@ -18,6 +18,10 @@ from perftest_operator.api.spec import Platform, PrometheusSettings, parse_perft
 from perftest_operator.cli import build_parser, main
 from perftest_operator.contract.load import load_contract
 from perftest_operator.runner.command import kube_burner_environment
+from perftest_operator.runner.confinement import (
+    build_admission_policy,
+    build_admission_policy_binding,
+)
 from perftest_operator.runner.rbac import build_target_rbac, shipped_cluster_roles
 from perftest_operator.target.endpoints import (
     CaSource,
@@ -350,8 +354,10 @@ def test_the_hub_job_account_is_what_the_operator_sets_up_on_a_remote_target() -
         )
         for obj in build_target_rbac(RUN_NAMESPACE, contract, workload, openshift=True)
     }
-    # ... and every other workload's ClusterRole, unbound.
+    # ... and every other workload's ClusterRole, unbound; and what confines the account.
     built.update({key(role): role for role in shipped_cluster_roles(contract)})
+    confinement = [build_admission_policy(contract), build_admission_policy_binding()]
+    built.update({key(obj): obj for obj in confinement})
     assert rest == sorted(built.values(), key=key)
     # The account the operator's Jobs on the hub run as by default.
     account = the_one(shipped, "ServiceAccount")["metadata"]["name"]

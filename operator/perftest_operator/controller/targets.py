@@ -20,6 +20,10 @@ from perftest_operator.api.spec import PerfTestSpec, SecretKeyRef
 from perftest_operator.controller.context import Context
 from perftest_operator.kube.api import KubeApi
 from perftest_operator.runner.command import contract_of
+from perftest_operator.runner.confinement import (
+    build_admission_policy,
+    build_admission_policy_binding,
+)
 from perftest_operator.runner.names import run_resource_name
 from perftest_operator.runner.rbac import (
     MONITORING_CLUSTER_ROLE,
@@ -167,7 +171,10 @@ def prepare_target(
         api.ensure_namespace(namespace)
     if remote:
         contract = contract_of(spec.workload)
-        for body in build_target_rbac(namespace, contract, spec.workload.name, openshift=openshift):
+        rbac = build_target_rbac(namespace, contract, spec.workload.name, openshift=openshift)
+        # With the RBAC, what keeps its cluster-wide rules inside the benchmark's namespaces.
+        confinement = [build_admission_policy(contract), build_admission_policy_binding()]
+        for body in [*rbac, *confinement]:
             api.apply_rbac_object(body)
 
 

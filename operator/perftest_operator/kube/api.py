@@ -166,6 +166,7 @@ class KubeApi:
         self.batch: Any = group(kubernetes.client.BatchV1Api(api_client))
         self.custom: Any = group(kubernetes.client.CustomObjectsApi(api_client))
         self.rbac: Any = group(kubernetes.client.RbacAuthorizationV1Api(api_client))
+        self.admission: Any = group(kubernetes.client.AdmissionregistrationV1Api(api_client))
         self.authorization: Any = group(kubernetes.client.AuthorizationV1Api(api_client))
 
     @classmethod
@@ -575,7 +576,8 @@ class KubeApi:
     # --- kube-burner's ServiceAccount and RBAC on a remote target ------------------------------
 
     def apply_rbac_object(self, body: Mapping[str, Any]) -> None:
-        """Create a ServiceAccount, ClusterRole or ClusterRoleBinding, or bring it up to date.
+        """Create a ServiceAccount, ClusterRole, ClusterRoleBinding, ValidatingAdmissionPolicy
+        or its binding, or bring it up to date.
 
         A ServiceAccount that exists is left alone (its token Secrets belong to it); roles and
         bindings are replaced, so a new operator version's rules reach old targets.
@@ -601,6 +603,14 @@ class KubeApi:
             "ClusterRoleBinding": (
                 self.rbac.create_cluster_role_binding,
                 self.rbac.replace_cluster_role_binding,
+            ),
+            "ValidatingAdmissionPolicy": (
+                self.admission.create_validating_admission_policy,
+                self.admission.replace_validating_admission_policy,
+            ),
+            "ValidatingAdmissionPolicyBinding": (
+                self.admission.create_validating_admission_policy_binding,
+                self.admission.replace_validating_admission_policy_binding,
             ),
         }[kind]
         try:

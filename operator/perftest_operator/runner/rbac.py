@@ -185,7 +185,7 @@ def cluster_role_name(workload: str | None) -> str:
     return CUSTOM_ROLE if workload is None else f"{CLUSTER_ROLE_PREFIX}-{workload}"
 
 
-def _labels() -> dict[str, str]:
+def managed_labels() -> dict[str, str]:
     return {MANAGED_BY_LABEL: MANAGER}
 
 
@@ -193,7 +193,7 @@ def build_service_account(namespace: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": {"name": SERVICE_ACCOUNT, "namespace": namespace, "labels": _labels()},
+        "metadata": {"name": SERVICE_ACCOUNT, "namespace": namespace, "labels": managed_labels()},
     }
 
 
@@ -201,7 +201,7 @@ def build_cluster_role(name: str, rules: Sequence[Rule]) -> dict[str, Any]:
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRole",
-        "metadata": {"name": name, "labels": _labels()},
+        "metadata": {"name": name, "labels": managed_labels()},
         "rules": [rule.as_dict() for rule in rules],
     }
 
@@ -214,7 +214,7 @@ def build_cluster_role_binding(namespace: str, cluster_role: str) -> dict[str, A
         # Bindings are cluster-scoped: one per namespace, or two run namespaces would share one.
         "metadata": {
             "name": run_resource_name(f"{cluster_role}-{namespace}"),
-            "labels": _labels(),
+            "labels": managed_labels(),
         },
         "roleRef": {
             "apiGroup": "rbac.authorization.k8s.io",

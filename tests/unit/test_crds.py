@@ -1268,6 +1268,9 @@ def test_base_renders_every_piece_once(rendered: list[dict[str, Any]]) -> None:
             # workloads' roles; every workload's role (manifests/kube-burner)
             ("Namespace", "perftest-runs"),
             ("ServiceAccount", "perftest-kube-burner"),
+            # ... and what confines that account to the namespaces kube-burner creates
+            ("ValidatingAdmissionPolicy", "perftest-kube-burner-confinement"),
+            ("ValidatingAdmissionPolicyBinding", "perftest-kube-burner-confinement"),
             *[
                 ("ClusterRoleBinding", f"perftest-kube-burner-{workload}-perftest-runs")
                 for workload in SAMPLE_WORKLOADS

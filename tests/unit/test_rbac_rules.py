@@ -15,6 +15,7 @@ from perftest_operator.runner.rbac import (
     OPERATOR_ARGS,
     Rule,
     missing_grants,
+    role_rules,
     rules_for,
     workload_calls,
     workload_rules,
@@ -127,3 +128,23 @@ def test_a_granted_rule_with_names_is_a_request_per_name() -> None:
     assert all(c.in_workload_namespaces and c.namespace is None for c in calls)
     # In the namespaces a run creates the ClusterRole grants every name (runner.rbac._named).
     assert rules_for(calls) == (Rule("", ("configmaps",), ("get", "update")),)
+
+
+def reads_secrets(rules: tuple[Rule, ...]) -> bool:
+    return any(
+        rule.grants(ApiCall(verb, "", "secrets", "KB test"))
+        for rule in rules
+        for verb in ("get", "list", "watch")
+    )
+
+
+def test_no_secret_of_the_cluster_is_readable_with_the_jobs_token_but_where_upstream_needs_it() -> (
+    None
+):
+    """The project's configurations and custom configurations only create Secrets (their jobs
+    that do are not verified). kube-burner-ocp's cluster-density-v2, cluster-density-ms and
+    rds-core verify the Secrets they create with a list across every namespace (KB
+    pkg/burner/utils.go:115-161 at v1.17.2): their roles list Secrets, and nothing else does."""
+    readers = sorted(name for name in RUNNABLE if reads_secrets(workload_rules(CONTRACT, name)))
+    assert readers == ["cluster-density-ms", "cluster-density-v2", "rds-core"]
+    assert not reads_secrets(role_rules(CONTRACT, None))

@@ -256,7 +256,11 @@ def test_namespace_scope_watches_the_namespaces_and_peers_in_each() -> None:
             d for d in by_kind(objects, "KopfPeering") if d["metadata"]["namespace"] == namespace
         ]
         assert [d["metadata"]["name"] for d in peer] == [peering]
-        (role,) = [d for d in by_kind(objects, "Role") if d["metadata"]["namespace"] == namespace]
+        (role,) = [
+            d
+            for d in by_kind(objects, "Role")
+            if d["metadata"]["namespace"] == namespace and "peering" in d["metadata"]["name"]
+        ]
         assert {
             (r["resources"][0], tuple(r["verbs"]), tuple(r.get("resourceNames", ())))
             for r in role["rules"]
@@ -265,13 +269,44 @@ def test_namespace_scope_watches_the_namespaces_and_peers_in_each() -> None:
             ("kopfpeerings", ("get", "patch"), (peering,)),
         }
         (binding,) = [
-            d for d in by_kind(objects, "RoleBinding") if d["metadata"]["namespace"] == namespace
+            d
+            for d in by_kind(objects, "RoleBinding")
+            if d["metadata"]["namespace"] == namespace and "peering" in d["metadata"]["name"]
         ]
         assert binding["roleRef"]["name"] == role["metadata"]["name"]
         assert (
             binding["subjects"][0]["name"]
             == the_one(objects, "ServiceAccount", "perftest-operator")["metadata"]["name"]
         )
+
+
+def test_namespace_scope_reads_secrets_in_the_watched_namespaces_only() -> None:
+    """Kubeconfigs, tokens and CA bundles are the PerfTests' own: with watchNamespaces no
+    ClusterRole of the operator grants Secrets; a Role in each watched namespace does."""
+    objects = helm_template(*NAMESPACED_VALUES)
+    account = the_one(objects, "ServiceAccount", "perftest-operator")["metadata"]["name"]
+    for role in by_kind(objects, "ClusterRole"):
+        if role["metadata"]["name"].startswith("perftest-operator"):
+            assert not any("secrets" in rule["resources"] for rule in role["rules"]), role
+    for namespace in ("perf", "nightly"):
+        (role,) = [
+            d
+            for d in by_kind(objects, "Role")
+            if d["metadata"]["namespace"] == namespace
+            and d["metadata"]["name"].endswith("-secrets")
+        ]
+        assert role["rules"] == [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]
+        (binding,) = [
+            d
+            for d in by_kind(objects, "RoleBinding")
+            if d["metadata"]["namespace"] == namespace
+            and d["metadata"]["name"].endswith("-secrets")
+        ]
+        assert binding["roleRef"]["name"] == role["metadata"]["name"]
+        assert binding["subjects"][0]["name"] == account
+    # Cluster-wide, the base's rules unchanged (test_chart_rbac_equals_the_base_rbac).
+    cluster = the_one(helm_template(), "ClusterRole", "perftest-operator")
+    assert any("secrets" in rule["resources"] for rule in cluster["rules"])
 
 
 def test_cluster_scope_watches_everything() -> None:

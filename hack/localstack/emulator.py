@@ -47,6 +47,11 @@ import attrs
 import kmock
 from typing_extensions import override
 
+from localstack.emulator_admission_policy import (
+    ADMISSION_GROUP,
+    AdmissionRequest,
+    admission_denial,
+)
 from localstack.emulator_builtins import event_field_label
 from localstack.emulator_errors import (
     bad_request,
@@ -305,6 +310,62 @@ class ClusterEmulator(kmock.KubernetesEmulator):
 
         return guard
 
+    def _admission_guard(
+        self,
+        served: ServedResource,
+        target: ResourcePath,
+        user: UserInfo | None,
+        escalation: WriteGuard | None,
+    ) -> WriteGuard | None:
+        """The escalation check and the bound ValidatingAdmissionPolicies (emulator_admission_
+        policy) on a write; None when there is nothing to check. ``new`` is None on a delete."""
+        policies_served = self._state.served(ADMISSION_GROUP, "v1", "validatingadmissionpolicies")
+        bindings_served = self._state.served(
+            ADMISSION_GROUP, "v1", "validatingadmissionpolicybindings"
+        )
+        everything = self._selectors(bindings_served, {})
+        bindings = self._state.list_objects(bindings_served, None, *everything)
+        if not bindings:
+            return escalation
+        policies = self._state.list_objects(policies_served, None, *everything)
+        namespace_object = None
+        if target.namespace:
+            namespaces = self._state.served("", "v1", "namespaces")
+            with contextlib.suppress(kmock.KubernetesError):
+                namespace_object = self._state.get(namespaces, None, target.namespace)
+
+        def guard(new: Mapping[str, Any] | None, old: Mapping[str, Any] | None) -> None:
+            if escalation is not None and new is not None:
+                escalation(new, old)
+            operation = "DELETE" if new is None else ("CREATE" if old is None else "UPDATE")
+            meta = (new if new is not None else old or {}).get("metadata") or {}
+            denial = admission_denial(
+                policies,
+                bindings,
+                AdmissionRequest(
+                    username="" if user is None else user.name,
+                    operation=operation,
+                    group=served.group,
+                    version=served.version,
+                    resource=served.plural,
+                    subresource=target.subresource or "",
+                    namespace=target.namespace or "",
+                    name=str(meta.get("name") or target.name or ""),
+                    obj=new,
+                    old=old,
+                    namespace_object=namespace_object,
+                ),
+            )
+            if denial is not None:
+                raise kmock.KubernetesError(
+                    status=denial.status,
+                    reason=denial.reason,
+                    message=denial.message,
+                    details={"name": meta.get("name"), "kind": served.plural},
+                )
+
+        return guard
+
     def _review(self, kind: str, data: Any, requester: UserInfo | None) -> dict[str, Any]:
         """A SubjectAccessReview or SelfSubjectAccessReview answered by the RBAC authorizer."""
         if kind == "SubjectAccessReview":
@@ -394,7 +455,9 @@ class ClusterEmulator(kmock.KubernetesEmulator):
             if method != "POST" or target.name is not None:
                 raise method_not_allowed(method)
             return json_response(self._review(review, data, user), status=201)
-        guard = self._escalation_guard(raw_request, target, user)
+        guard = self._admission_guard(
+            served, target, user, self._escalation_guard(raw_request, target, user)
+        )
         if method == "POST" and target.name is None:
             created = self._state.create(served, target.namespace, data, options, guard)
             return json_response(created.body, status=201, warnings=created.warnings)
@@ -442,6 +505,12 @@ class ClusterEmulator(kmock.KubernetesEmulator):
                 guard=guard,
             )
         elif method == "DELETE" and target.subresource is None:
+            if guard is not None:
+                existing = None
+                with contextlib.suppress(kmock.KubernetesError):  # absent: the delete says so
+                    existing = self._state.get(served, target.namespace, target.name)
+                if existing is not None:
+                    guard(None, existing)
             preconditions = data.get("preconditions") if isinstance(data, Mapping) else None
             result = self._state.delete(
                 served, target.namespace, target.name, options, preconditions

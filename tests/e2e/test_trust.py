@@ -202,3 +202,67 @@ def test_a_team_a_author_gets_no_more_than_the_admin_allows(
     assert all(job.metadata.labels.get("perftest.dev/test") == "allowed" for job in target.jobs())
     warnings = [e for e in kube.events() if e.reason == "NotAllowed"]
     assert sorted(e.type for e in warnings) == ["Warning"] * 3
+
+
+ESCAPING_CONFIG = """global:
+  gc: true
+metricsEndpoints:
+  - indexer:
+      type: local
+jobs:
+  - name: escape
+    jobIterations: 1
+    qps: 5
+    burst: 5
+    namespacedIterations: true
+    namespace: escape
+    preLoadImages: false
+    objects:
+      - objectTemplate: /etc/kube-burner/pod.yml
+        replicas: 1
+"""
+KUBE_SYSTEM_POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: escape-{{.Iteration}}
+  namespace: kube-system
+spec:
+  containers:
+    - name: c
+      image: registry.k8s.io/pause:3.10
+"""
+
+
+def test_a_custom_configuration_cannot_create_a_pod_in_kube_system(
+    kube: Kube,
+    target: Kube,
+    target_cluster: Any,
+    replay: list[ReplayRun],
+    prometheus_url: str,
+    start_operator: Any,
+) -> None:
+    """Allowed to bring its own configuration, a team's kube-burner still writes only inside
+    the namespaces it creates: the target's API refuses its Pod in kube-system with the
+    confinement policy's message (RBAC alone would let the account create Pods anywhere)."""
+    put_secret(kube, target_kubeconfig(target_cluster))
+    kube.core.create_namespaced_config_map(
+        kube.namespace,
+        {
+            "metadata": {"name": "escape"},
+            "data": {"config.yml": ESCAPING_CONFIG, "pod.yml": KUBE_SYSTEM_POD},
+        },
+    )
+    with SimulatedJobController(
+        target.api_client, replay_script(replay), namespace=target.namespace
+    ) as jobs:
+        start_operator(**TARGET_ENV, PERFTEST_CUSTOM_CONFIG_NAMESPACES=kube.namespace)
+        body = perftest("escape", prometheus_url, target.namespace)
+        body["spec"]["workload"] = {"configMapRef": {"name": "escape", "key": "config.yml"}}
+        kube.create_perftest({"metadata": body["metadata"], "spec": body["spec"]})
+        wait_for(lambda: jobs.runs, timeout=60, what="the Job's container to run")
+    (result,) = jobs.runs.values()
+    assert result.exit_code != 0
+    refused = [d for d in result.denied if d.get("resource") == "pods"]
+    assert refused and all(d.get("namespace") == "kube-system" for d in refused), result.denied
+    assert "ValidatingAdmissionPolicy 'perftest-kube-burner-confinement'" in result.output
+    assert target.core.list_namespaced_pod("kube-system").items == []

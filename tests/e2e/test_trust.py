@@ -233,7 +233,36 @@ spec:
 """
 
 
-def test_a_custom_configuration_cannot_create_a_pod_in_kube_system(
+CLUSTER_ADMIN_BINDING = """apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: escape-{{.Iteration}}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: cluster-admin
+subjects:
+  - kind: ServiceAccount
+    name: default
+    namespace: escape-0
+"""
+
+
+@pytest.mark.parametrize(
+    ("template", "resource", "words"),
+    [
+        # RBAC lets the account create Pods anywhere (kube-burner makes its namespaces as it
+        # goes); the confinement policy is what refuses this one.
+        (KUBE_SYSTEM_POD, "pods", "ValidatingAdmissionPolicy 'perftest-kube-burner-confinement'"),
+        # No role of kube-burner's grants ClusterRoleBindings: RBAC refuses it first.
+        (CLUSTER_ADMIN_BINDING, "clusterrolebindings", "forbidden"),
+    ],
+    ids=["pod-in-kube-system", "cluster-admin-binding"],
+)
+def test_a_custom_configuration_cannot_leave_its_namespaces(
+    template: str,
+    resource: str,
+    words: str,
     kube: Kube,
     target: Kube,
     target_cluster: Any,
@@ -242,14 +271,14 @@ def test_a_custom_configuration_cannot_create_a_pod_in_kube_system(
     start_operator: Any,
 ) -> None:
     """Allowed to bring its own configuration, a team's kube-burner still writes only inside
-    the namespaces it creates: the target's API refuses its Pod in kube-system with the
-    confinement policy's message (RBAC alone would let the account create Pods anywhere)."""
+    the namespaces it creates: the target's API refuses what would leave them, and the run
+    fails instead of leaving anything behind."""
     put_secret(kube, target_kubeconfig(target_cluster))
     kube.core.create_namespaced_config_map(
         kube.namespace,
         {
             "metadata": {"name": "escape"},
-            "data": {"config.yml": ESCAPING_CONFIG, "pod.yml": KUBE_SYSTEM_POD},
+            "data": {"config.yml": ESCAPING_CONFIG, "pod.yml": template},
         },
     )
     with SimulatedJobController(
@@ -262,7 +291,11 @@ def test_a_custom_configuration_cannot_create_a_pod_in_kube_system(
         wait_for(lambda: jobs.runs, timeout=60, what="the Job's container to run")
     (result,) = jobs.runs.values()
     assert result.exit_code != 0
-    refused = [d for d in result.denied if d.get("resource") == "pods"]
-    assert refused and all(d.get("namespace") == "kube-system" for d in refused), result.denied
-    assert "ValidatingAdmissionPolicy 'perftest-kube-burner-confinement'" in result.output
+    refused = [d for d in result.denied if d.get("resource") == resource]
+    assert refused, result.denied
+    assert words in result.output
     assert target.core.list_namespaced_pod("kube-system").items == []
+    rbac = kubernetes.client.RbacAuthorizationV1Api(target.api_client)
+    assert not [
+        b for b in rbac.list_cluster_role_binding().items if b.metadata.name.startswith("escape")
+    ]

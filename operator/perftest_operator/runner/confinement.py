@@ -96,9 +96,12 @@ def validations(contract: Contract) -> list[dict[str, str]]:
         f"namespaceObject.metadata.name in {_cel_list(named)})"
     )
     labelled = _both(_carries("{o}", (UUID_LABEL,)))
+    # Each validation concerns one scope and passes the other through a conditional, which
+    # evaluates one branch only (|| may evaluate both sides: CEL's logical operators absorb
+    # errors and need not short-circuit).
     namespaced = (
-        f"{_null('namespaceObject')} || {own_namespace} || "
-        f"(namespaceObject.metadata.name in {_cel_list(fixed)} && {labelled})"
+        f"{_null('namespaceObject')} ? true : ({own_namespace} || "
+        f"(namespaceObject.metadata.name in {_cel_list(fixed)} && {labelled}))"
     )
     own_namespace_object = _both(
         f"({_carries('{o}', (UUID_LABEL, PRELOAD_LABEL))} || {{o}}.metadata.name in "
@@ -106,10 +109,10 @@ def validations(contract: Contract) -> list[dict[str, str]]:
     )
     resource = "request.resource.group + '/' + request.resource.resource"
     cluster_scoped = (
-        f"!({_null('namespaceObject')}) || "
-        f"(request.resource.group == '' && request.resource.resource == 'namespaces' && "
-        f"{own_namespace_object}) || "
-        f"({resource} in {_cel_list(cluster)} && {labelled})"
+        f"!({_null('namespaceObject')}) ? true : ("
+        f"(request.resource.group == '' && request.resource.resource == 'namespaces') ? "
+        f"({own_namespace_object}) : "
+        f"({resource} in {_cel_list(cluster)} && {labelled}))"
     )
     return [
         {

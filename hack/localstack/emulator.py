@@ -58,6 +58,7 @@ from localstack.emulator_errors import (
     expired,
     invalid,
     method_not_allowed,
+    qualified,
     resource_not_found,
     status_body,
     unsupported_media_type,
@@ -124,6 +125,7 @@ from localstack.emulator_tokens import (
     TokenRegistry,
     unauthorized,
 )
+from localstack.pod_security import go_quote
 
 __all__ = [
     "ClusterEmulator",
@@ -357,11 +359,20 @@ class ClusterEmulator(kmock.KubernetesEmulator):
                 ),
             )
             if denial is not None:
+                name = str(meta.get("name") or meta.get("generateName") or "Unknown")
+                details: dict[str, Any] = {
+                    "name": name,
+                    "kind": served.plural,
+                    "causes": [{"message": denial.message}],
+                }
+                if served.group:
+                    details["group"] = served.group
                 raise kmock.KubernetesError(
                     status=denial.status,
                     reason=denial.reason,
-                    message=denial.message,
-                    details={"name": meta.get("name"), "kind": served.plural},
+                    message=f"{qualified(served.plural, served.group)} {go_quote(name)} is "
+                    f"forbidden: {denial.message}",
+                    details=details,
                 )
 
         return guard

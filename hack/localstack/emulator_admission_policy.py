@@ -9,12 +9,16 @@ validating-admission-policy/) as far as the operator's own policy needs it:
   resource (``*``, ``*/*``, ``resource/sub``) and operation (CREATE, UPDATE, DELETE, CONNECT);
 - every ``matchConditions`` expression must be true for the policy to apply;
 - each of ``validations`` must be true; the first false one refuses the request with its
-  ``reason`` (Invalid when none: 422; Forbidden: 403) and the message
-  ``ValidatingAdmissionPolicy '<policy>' with binding '<binding>' denied request: <message>``
-  (kubernetes/kubernetes staging/src/k8s.io/apiserver/pkg/admission/plugin/policy/validating/
-  dispatcher.go, the ``fmt.Errorf`` of a Deny decision; read, not fetched here: the repository
-  is too large for this workplace's mirror);
-- an expression that cannot be evaluated refuses the request when ``failurePolicy`` is Fail.
+  ``reason`` (Invalid when none) and its ``message`` (``failed expression: <expression>`` when
+  none), an expression that cannot be evaluated with its error's text when ``failurePolicy`` is
+  Fail (kubernetes/apiserver v0.33.0, commit 9529108a5dff5a998bca0afd61510c9c0e34b2e3,
+  pkg/admission/plugin/policy/validating/validator.go:140-187);
+- the refusal is ``admission.NewForbidden`` of ``ValidatingAdmissionPolicy '<policy>' with
+  binding '<binding>' denied request: <message>``, its reason and code replaced by the
+  validation's (Forbidden 403, Unauthorized 401, RequestEntityTooLarge 413, else Invalid 422)
+  and the message added as a cause (validating/dispatcher.go:289-305, policy_decision.go:73-87):
+  ``<resource> "<name>" is forbidden: ValidatingAdmissionPolicy ...`` (pkg/admission/errors.go:
+  53-62, apimachinery's NewForbidden).
 
 The variables are the documented ones: ``object`` and ``oldObject`` (null on CREATE and DELETE
 respectively), ``request`` (``userInfo.username``, ``operation``, ``resource``, ``subResource``,
@@ -61,6 +65,9 @@ class AdmissionRequest:
 
 @dataclass(frozen=True)
 class Denial:
+    """A refusal: the Status's code and reason, and the plugin's message (before the API server
+    prefixes ``<resource> "<name>" is forbidden: ``)."""
+
     status: int
     reason: str
     message: str
@@ -159,12 +166,10 @@ def admission_denial(
                     reason = str(validation.get("reason") or DEFAULT_REASON)
                     message = str(
                         validation.get("message")
-                        or f"failed expression: {validation['expression']}"
+                        or f"failed expression: {str(validation['expression']).strip()}"
                     )
                     return Denial(STATUS_OF_REASON.get(reason, 422), reason, prefix + message)
         except (celpy.CELEvalError, celpy.CELParseError, TypeError) as exc:
             if fail:
-                return Denial(
-                    403, "Forbidden", prefix + f"expression could not be evaluated: {exc}"
-                )
+                return Denial(422, DEFAULT_REASON, prefix + str(exc))
     return None

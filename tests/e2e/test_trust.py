@@ -84,7 +84,7 @@ def author(cluster: Cluster, kube: Kube) -> Iterator[Kube]:
         yield Kube(client, kube.namespace)
 
 
-def perftest(name: str, prometheus_url: str, namespace: str, **workload: Any) -> dict:
+def perftest(name: str, prometheus_url: str, namespace: str) -> dict:
     return {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": "PerfTest",
@@ -94,7 +94,7 @@ def perftest(name: str, prometheus_url: str, namespace: str, **workload: Any) ->
                 "namespace": namespace,
                 "kubeconfigSecretRef": {"name": SECRET, "key": KEY},
             },
-            "workload": {"name": "k8s-cluster-density", **workload},
+            "workload": {"name": "k8s-cluster-density"},
             "prometheus": {"url": prometheus_url},
         },
     }
@@ -127,25 +127,14 @@ def test_a_team_a_author_gets_no_more_than_the_admin_allows(
     # team-b's Secret, named differently: team-a's PerfTests cannot reach it.
     put_secret(team_b, target_kubeconfig(target_cluster))
     tests = {
-        "unlisted-image": perftest(
-            "unlisted-image", prometheus_url, target.namespace, image="evil.example/kb:1"
-        ),
-        "own-config": {
-            **perftest("own-config", prometheus_url, target.namespace),
-            "spec": {
-                **perftest("own-config", prometheus_url, target.namespace)["spec"],
-                "workload": {"configMapRef": {"name": "mine", "key": "config.yml"}},
-            },
-        },
-        "local-run": {
-            **perftest("local-run", prometheus_url, target.namespace),
-            "spec": {
-                **perftest("local-run", prometheus_url, target.namespace)["spec"],
-                "target": {"namespace": "kube-system"},
-            },
-        },
-        "team-b-secret": perftest("team-b-secret", prometheus_url, target.namespace),
+        name: perftest(name, prometheus_url, target.namespace)
+        for name in ("unlisted-image", "own-config", "local-run", "team-b-secret")
     }
+    tests["unlisted-image"]["spec"]["workload"]["image"] = "evil.example/kb:1"
+    tests["own-config"]["spec"]["workload"] = {
+        "configMapRef": {"name": "mine", "key": "config.yml"}
+    }
+    tests["local-run"]["spec"]["target"] = {"namespace": "kube-system"}
     tests["team-b-secret"]["spec"]["target"]["kubeconfigSecretRef"]["name"] = "team-b-target"
     team_b.core.create_namespaced_secret(
         team_b.namespace,

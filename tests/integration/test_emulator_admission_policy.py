@@ -10,6 +10,7 @@ API server's own plugin answers, with the same message.
 from __future__ import annotations
 
 import contextlib
+import json
 import secrets
 from collections.abc import Callable, Iterator
 
@@ -73,10 +74,14 @@ def test_the_policy_keeps_the_account_inside_its_benchmark(cluster: Cluster, con
         core = kubernetes.client.CoreV1Api(client)
         denied = refusal(lambda: core.create_namespaced_pod("kube-system", POD))
         assert denied.status == 403
-        assert (
+        status = json.loads(denied.body)
+        assert (status["reason"], status["code"]) == ("Forbidden", 403)
+        cause = (
             f"ValidatingAdmissionPolicy '{POLICY_NAME}' with binding '{POLICY_NAME}' denied "
             "request: perftest-kube-burner writes only in the namespaces kube-burner creates"
-        ) in denied.body
+        )
+        assert status["message"].startswith(f'pods "not-a-benchmark" is forbidden: {cause}')
+        assert status["details"]["causes"][0]["message"].startswith(cause)
         relabel = {"metadata": {"labels": {"kube-burner-uuid": "mine"}}}
         assert refusal(lambda: core.patch_namespace("kube-system", relabel)).status == 403
         assert refusal(lambda: core.delete_namespace("kube-system")).status == 403

@@ -165,6 +165,19 @@ READINESS_FAILURES = (
 )
 
 
+# Readiness failures that a fix outside the PerfTest clears, with their reasons; a subclass
+# before its base (PrometheusUnauthorized is a PrometheusUnavailable).
+_RETRIED_READINESS_FAILURES: tuple[tuple[type[PerfTestError], Reason], ...] = (
+    (TargetUnreachable, Reason.TARGET_UNREACHABLE),
+    (PrerequisiteMissing, Reason.PREREQUISITE_MISSING),
+    (JobServiceAccountMissing, Reason.JOB_SERVICE_ACCOUNT_MISSING),
+    (JobPermissionsMissing, Reason.JOB_PERMISSIONS_MISSING),
+    (PrometheusUnusable, Reason.PROMETHEUS_UNUSABLE),
+    (PrometheusUnauthorized, Reason.PROMETHEUS_UNAUTHORIZED),
+    (PrometheusUnavailable, Reason.PROMETHEUS_UNREACHABLE),
+)
+
+
 def not_ready_reason(exc: PerfTestError) -> tuple[Reason, bool]:
     """The Ready=False reason for a failed check of a PerfTest, and whether to check again.
 
@@ -175,20 +188,9 @@ def not_ready_reason(exc: PerfTestError) -> tuple[Reason, bool]:
     if isinstance(exc, SpecError):
         again = TargetSecretMissing | TargetConfigInvalid | WorkloadNotForPlatform
         return spec_error_reason(exc), isinstance(exc, again)
-    if isinstance(exc, TargetUnreachable):
-        return Reason.TARGET_UNREACHABLE, True
-    if isinstance(exc, PrerequisiteMissing):
-        return Reason.PREREQUISITE_MISSING, True
-    if isinstance(exc, JobServiceAccountMissing):
-        return Reason.JOB_SERVICE_ACCOUNT_MISSING, True
-    if isinstance(exc, JobPermissionsMissing):
-        return Reason.JOB_PERMISSIONS_MISSING, True
-    if isinstance(exc, PrometheusUnusable):
-        return Reason.PROMETHEUS_UNUSABLE, True
-    if isinstance(exc, PrometheusUnauthorized):
-        return Reason.PROMETHEUS_UNAUTHORIZED, True
-    if isinstance(exc, PrometheusUnavailable):
-        return Reason.PROMETHEUS_UNREACHABLE, True
+    for kind, reason in _RETRIED_READINESS_FAILURES:
+        if isinstance(exc, kind):
+            return reason, True
     raise TypeError(f"{type(exc).__name__} is not a readiness failure")
 
 

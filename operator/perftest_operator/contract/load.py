@@ -116,18 +116,26 @@ def _granted_rule(raw: Mapping[str, Any]) -> GrantedRule:
     )
 
 
+def _job_switches(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A kube-burner job's switches as its YAML writes them, with kube-burner's defaults
+    (KB pkg/config/config.go:99-120 at v1.17.2)."""
+    return {
+        "name": str(raw["name"]),
+        "namespace": str(raw.get("namespace") or ""),
+        "namespaced_iterations": bool(raw.get("namespacedIterations", True)),
+        "pre_load_images": bool(raw.get("preLoadImages", True)),
+        "wait_when_finished": bool(raw.get("waitWhenFinished", True)),
+        "pod_wait": bool(raw.get("podWait", False)),
+        "cleanup": bool(raw.get("cleanup", True)),
+        "verify_objects": bool(raw.get("verifyObjects", True)),
+    }
+
+
 def _job(raw: Mapping[str, Any]) -> BurnerJob:
     return BurnerJob(
-        name=str(raw["name"]),
+        **_job_switches(raw),
         source=str(raw["source"]),
         type=JobType(raw.get("type", JobType.CREATE.value)),
-        namespace=str(raw.get("namespace") or ""),
-        namespaced_iterations=bool(raw.get("namespacedIterations", True)),
-        pre_load_images=bool(raw.get("preLoadImages", True)),
-        wait_when_finished=bool(raw.get("waitWhenFinished", True)),
-        pod_wait=bool(raw.get("podWait", False)),
-        cleanup=bool(raw.get("cleanup", True)),
-        verify_objects=bool(raw.get("verifyObjects", True)),
         iterations_per_namespace=str(raw.get("iterationsPerNamespace") or "1"),
         iterations=str(raw.get("jobIterations") or ""),
         churn=Condition(str(raw.get("churn", "false"))),
@@ -220,18 +228,11 @@ def _config_object(
 def _config_job(
     raw: Mapping[str, Any], files: Mapping[str, str], kinds: Mapping[str, Any], where: str
 ) -> BurnerJob:
-    """A job of a configuration, with kube-burner's defaults (KB pkg/config/config.go:99-120)."""
+    """A job of a configuration, read as kube-burner reads it."""
     return BurnerJob(
-        name=str(raw["name"]),
+        **_job_switches(raw),
         source=f"{where}/{CONFIG_FILE}",
         type=JobType(raw.get("jobType", JobType.CREATE.value)),
-        namespace=str(raw.get("namespace") or ""),
-        namespaced_iterations=bool(raw.get("namespacedIterations", True)),
-        pre_load_images=bool(raw.get("preLoadImages", True)),
-        wait_when_finished=bool(raw.get("waitWhenFinished", True)),
-        pod_wait=bool(raw.get("podWait", False)),
-        cleanup=bool(raw.get("cleanup", True)),
-        verify_objects=bool(raw.get("verifyObjects", True)),
         iterations_per_namespace=str(raw.get("iterationsPerNamespace", 1)),
         churn=Condition("true" if raw.get("churn") else "false"),
         objects=tuple(

@@ -20,8 +20,10 @@ install: $(STAMP) ## Debian's prometheus, a virtual environment, the package wit
 demo: $(STAMP) ## the product on the local stack: emulator, Prometheus, simulated Jobs, the real operator
 	$(PY) hack/demo.py
 
-run: $(STAMP) ## the operator against the current kubeconfig (runs on that cluster allowed: PERFTEST_LOCAL_RUNS=true unless set)
-	PERFTEST_LOCAL_RUNS=$${PERFTEST_LOCAL_RUNS:-true} $(VENV)/bin/perftest run --kubeconfig $(KUBECONFIG)
+run: $(STAMP) ## the operator against the current kubeconfig (runs on that cluster and cluster-density-v2 allowed unless set: PERFTEST_LOCAL_RUNS, PERFTEST_SECRET_READING_WORKLOADS)
+	PERFTEST_LOCAL_RUNS=$${PERFTEST_LOCAL_RUNS:-true} \
+	PERFTEST_SECRET_READING_WORKLOADS=$${PERFTEST_SECRET_READING_WORKLOADS:-true} \
+	$(VENV)/bin/perftest run --kubeconfig $(KUBECONFIG)
 
 install-crds: ## install the CRDs (only those) into the current kubeconfig's cluster; the hub Jobs' account: kubectl apply -k manifests/kube-burner
 	kubectl apply -f crds/perftests.perftest.dev.yaml -f crds/perfruns.perftest.dev.yaml

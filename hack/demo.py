@@ -134,6 +134,8 @@ def main() -> int:
                     "PERFTEST_JOB_SERVICE_ACCOUNT": SERVICE_ACCOUNT,
                     # The demo's PerfTests run on the emulated cluster the operator watches.
                     "PERFTEST_LOCAL_RUNS": "true",
+                    # Its sample is cluster-density-v2, whose Job account reads every Secret.
+                    "PERFTEST_SECRET_READING_WORKLOADS": "true",
                 },
             )
             stack.enter_context(operator)

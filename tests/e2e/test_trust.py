@@ -33,6 +33,7 @@ STRICT = {
     "PERFTEST_LOCAL_RUNS": "false",
     "PERFTEST_ALLOWED_IMAGES": "",
     "PERFTEST_CUSTOM_CONFIG_NAMESPACES": "",
+    "PERFTEST_SECRET_READING_WORKLOADS": "false",
 }
 
 
@@ -128,13 +129,15 @@ def test_a_team_a_author_gets_no_more_than_the_admin_allows(
     put_secret(team_b, target_kubeconfig(target_cluster))
     tests = {
         name: perftest(name, prometheus_url, target.namespace)
-        for name in ("unlisted-image", "own-config", "local-run", "team-b-secret")
+        for name in ("unlisted-image", "own-config", "local-run", "secret-reader", "team-b-secret")
     }
     tests["unlisted-image"]["spec"]["workload"]["image"] = "evil.example/kb:1"
     tests["own-config"]["spec"]["workload"] = {
         "configMapRef": {"name": "mine", "key": "config.yml"}
     }
     tests["local-run"]["spec"]["target"] = {"namespace": "kube-system"}
+    # Its Job's account would list every Secret of the target (runner.rbac.reads_secrets).
+    tests["secret-reader"]["spec"]["workload"] = {"name": "cluster-density-v2", "iterations": 1}
     tests["team-b-secret"]["spec"]["target"]["kubeconfigSecretRef"]["name"] = "team-b-target"
     team_b.core.create_namespaced_secret(
         team_b.namespace,
@@ -160,6 +163,7 @@ def test_a_team_a_author_gets_no_more_than_the_admin_allows(
             "unlisted-image": ("NotAllowed", "PERFTEST_ALLOWED_IMAGES"),
             "own-config": ("NotAllowed", "PERFTEST_CUSTOM_CONFIG_NAMESPACES"),
             "local-run": ("NotAllowed", "PERFTEST_LOCAL_RUNS"),
+            "secret-reader": ("NotAllowed", "PERFTEST_SECRET_READING_WORKLOADS"),
             "team-b-secret": ("TargetSecretMissing", "team-b-target"),
         }
         for name, (reason, words) in expected.items():
@@ -190,7 +194,7 @@ def test_a_team_a_author_gets_no_more_than_the_admin_allows(
     assert kube.perfruns() == []
     assert all(job.metadata.labels.get("perftest.dev/test") == "allowed" for job in target.jobs())
     warnings = [e for e in kube.events() if e.reason == "NotAllowed"]
-    assert sorted(e.type for e in warnings) == ["Warning"] * 3
+    assert sorted(e.type for e in warnings) == ["Warning"] * 4
 
 
 ESCAPING_CONFIG = """global:

@@ -25,10 +25,16 @@ from shipping import (
 from test_crds import load_crd
 
 from perftest_operator import GROUP
+from perftest_operator.api.policy import RunPolicy
 from perftest_operator.api.settings import load_settings
 from perftest_operator.cli import build_parser
 from perftest_operator.contract.load import load_contract
-from perftest_operator.runner.rbac import shipped_cluster_roles
+from perftest_operator.runner.rbac import (
+    READS_SECRETS_ANNOTATION,
+    cluster_role_name,
+    shipped_cluster_roles,
+    workload_reads_secrets,
+)
 
 BASE = MANIFESTS / "base"
 KUBE_BURNER = MANIFESTS / "kube-burner"
@@ -147,7 +153,6 @@ def test_chart_ships_the_hub_job_account_of_manifests_kube_burner() -> None:
     assert roles == sorted(d["metadata"]["name"] for d in shipped_cluster_roles(load_contract()))
     assert [(d["kind"], d["metadata"]["name"]) for d in chart if d["kind"] != "ClusterRole"] == [
         ("ClusterRoleBinding", "cluster-monitoring-view-perftest-runs"),
-        ("ClusterRoleBinding", "perftest-kube-burner-cluster-density-v2-perftest-runs"),
         ("ClusterRoleBinding", "perftest-kube-burner-custom-perftest-runs"),
         ("ClusterRoleBinding", "perftest-kube-burner-node-density-cni-perftest-runs"),
         ("ClusterRoleBinding", "perftest-kube-burner-node-density-heavy-perftest-runs"),
@@ -159,6 +164,44 @@ def test_chart_ships_the_hub_job_account_of_manifests_kube_burner() -> None:
     ]
     assert chart == shipped
     assert settings_of(helm_template()).job_service_account == "perftest-kube-burner"
+
+
+def test_policy_values_are_the_operators_policy_settings() -> None:
+    assert settings_of(helm_template()).policy == RunPolicy()
+    objects = helm_template(
+        "--set", "policy.allowedImages={quay.io/perf/*,registry.example.com/runner:1}",
+        "--set", "policy.customConfigNamespaces={team-a}",
+        "--set", "policy.localRuns=true",
+        "--set", "policy.secretReadingWorkloads=true",
+    )  # fmt: skip
+    assert settings_of(objects).policy == RunPolicy(
+        allowed_images=("quay.io/perf/*", "registry.example.com/runner:1"),
+        custom_config_namespaces=("team-a",),
+        local_runs=True,
+        secret_reading_workloads=True,
+    )
+
+
+def test_a_role_that_reads_every_secret_is_bound_only_where_the_admin_allows_it() -> None:
+    """The annotated roles are the workloads whose runs verify Secrets (runner.rbac); the chart
+    refuses to bind one unless policy.secretReadingWorkloads is on."""
+    contract = load_contract()
+    annotated = [
+        d["metadata"]["name"]
+        for d in by_kind(helm_template(), "ClusterRole")
+        if d["metadata"].get("annotations", {}).get(READS_SECRETS_ANNOTATION) == "true"
+    ]
+    readers = [name for name in contract.runnable() if workload_reads_secrets(contract, name)]
+    assert sorted(annotated) == sorted(map(cluster_role_name, readers))
+    listed = ["--set", "kubeBurnerWorkloads={node-density,cluster-density-v2}"]
+    with pytest.raises(AssertionError, match="cluster-density-v2 reads every Secret of the clust"):
+        helm_template(*listed)
+    allowed = helm_template(*listed, "--set", "policy.secretReadingWorkloads=true")
+    assert {
+        d["roleRef"]["name"]
+        for d in by_kind(allowed, "ClusterRoleBinding")
+        if d["metadata"]["name"].endswith("-perftest-runs")
+    } == {"perftest-kube-burner-node-density", "perftest-kube-burner-cluster-density-v2"}
 
 
 def test_each_run_namespace_gets_the_job_account_under_its_name() -> None:

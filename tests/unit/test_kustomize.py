@@ -332,8 +332,8 @@ def test_overlays_change_only_the_settings_they_are_for(name: str) -> None:
 
 def test_the_hub_job_account_is_what_the_operator_sets_up_on_a_remote_target() -> None:
     """manifests/kube-burner (and its openshift part) ship for perftest-runs on the hub what
-    the operator creates in a remote target's run namespace, for each of the samples' workloads
-    (and custom configurations), plus the namespace itself."""
+    the operator creates in a remote target's run namespace, for each of the node-density
+    workloads (and custom configurations), plus the namespace itself."""
     shipped = kustomize(KUBE_BURNER) + kustomize(KUBE_BURNER / "openshift")
     namespaces = by_kind(shipped, "Namespace")
     assert [n["metadata"]["name"] for n in namespaces] == [RUN_NAMESPACE]
@@ -345,8 +345,7 @@ def test_the_hub_job_account_is_what_the_operator_sets_up_on_a_remote_target() -
     contract = load_contract()
     built = {
         key(obj): obj
-        for workload in (
-            "cluster-density-v2",
+        for workload in (  # not those whose role reads every Secret (runner.rbac)
             "node-density",
             "node-density-cni",
             "node-density-heavy",

@@ -1,4 +1,5 @@
-"""The admin's policy: which images, own configurations and local runs a PerfTest may have."""
+"""The admin's policy: which images, own configurations, local runs and workloads that read
+every Secret of their target a PerfTest may have."""
 
 from __future__ import annotations
 
@@ -63,6 +64,23 @@ def test_local_runs_are_the_admins_choice() -> None:
     check_policy(local, "team-a", RunPolicy(local_runs=True), runner_image=RUNNER)
 
 
+def test_a_workload_that_reads_every_secret_only_where_the_admin_allows_it() -> None:
+    cluster_density = spec({"name": "cluster-density-v2"})
+    with pytest.raises(NotAllowed) as caught:
+        check_policy(
+            cluster_density, "team-a", RunPolicy(), runner_image=RUNNER, reads_secrets=True
+        )
+    refused = caught.value
+    assert refused.field == "spec.workload.name"
+    assert "cluster-density-v2" in refused.problem and "every Secret" in refused.problem
+    assert "PERFTEST_SECRET_READING_WORKLOADS" in refused.problem
+    assert "policy.secretReadingWorkloads" in refused.problem
+    allowed = RunPolicy(secret_reading_workloads=True)
+    check_policy(cluster_density, "team-a", allowed, runner_image=RUNNER, reads_secrets=True)
+    # What decides is what the workload's role reads, not its name.
+    check_policy(cluster_density, "team-a", RunPolicy(), runner_image=RUNNER, reads_secrets=False)
+
+
 @pytest.mark.parametrize(
     ("image", "patterns", "allowed"),
     [
@@ -84,16 +102,19 @@ def test_settings_read_the_policy_and_refuse_a_bad_value() -> None:
             "PERFTEST_ALLOWED_IMAGES": "quay.io/perf/*, registry.example.com/runner:1",
             "PERFTEST_CUSTOM_CONFIG_NAMESPACES": "perf,team-b",
             "PERFTEST_LOCAL_RUNS": "true",
+            "PERFTEST_SECRET_READING_WORKLOADS": "True",
         }
     )
     assert settings.policy == RunPolicy(
         allowed_images=("quay.io/perf/*", "registry.example.com/runner:1"),
         custom_config_namespaces=("perf", "team-b"),
         local_runs=True,
+        secret_reading_workloads=True,
     )
     assert load_settings({}).policy == RunPolicy()
-    with pytest.raises(SpecError, match="PERFTEST_LOCAL_RUNS"):
-        load_settings({"PERFTEST_LOCAL_RUNS": "yes"})
+    for variable in ("PERFTEST_LOCAL_RUNS", "PERFTEST_SECRET_READING_WORKLOADS"):
+        with pytest.raises(SpecError, match=variable):
+            load_settings({variable: "yes"})
 
 
 def test_a_refusal_is_its_own_reason_and_waits_for_a_new_spec() -> None:

@@ -15,9 +15,11 @@ from perftest_operator.runner.rbac import (
     OPERATOR_ARGS,
     Rule,
     missing_grants,
+    reads_secrets,
     role_rules,
     rules_for,
     workload_calls,
+    workload_reads_secrets,
     workload_rules,
 )
 
@@ -130,14 +132,6 @@ def test_a_granted_rule_with_names_is_a_request_per_name() -> None:
     assert rules_for(calls) == (Rule("", ("configmaps",), ("get", "update")),)
 
 
-def reads_secrets(rules: tuple[Rule, ...]) -> bool:
-    return any(
-        rule.grants(ApiCall(verb, "", "secrets", "KB test"))
-        for rule in rules
-        for verb in ("get", "list", "watch")
-    )
-
-
 def test_no_secret_of_the_cluster_is_readable_with_the_jobs_token_but_where_upstream_needs_it() -> (
     None
 ):
@@ -147,4 +141,18 @@ def test_no_secret_of_the_cluster_is_readable_with_the_jobs_token_but_where_upst
     pkg/burner/utils.go:115-161 at v1.17.2): their roles list Secrets, and nothing else does."""
     readers = sorted(name for name in RUNNABLE if reads_secrets(workload_rules(CONTRACT, name)))
     assert readers == ["cluster-density-ms", "cluster-density-v2", "rds-core"]
+    assert [name for name in RUNNABLE if workload_reads_secrets(CONTRACT, name)] == readers
     assert not reads_secrets(role_rules(CONTRACT, None))
+    assert not workload_reads_secrets(CONTRACT, None)
+    # What they need is the verification's list across all namespaces (the whole cluster's).
+    for name in readers:
+        verify = [c for c in workload_calls(CONTRACT, name) if c.resource == "secrets"]
+        assert any(c.verb == "list" and c.all_namespaces for c in verify), name
+
+
+def test_reading_secrets_is_any_read_of_any_secret() -> None:
+    assert not reads_secrets([Rule("", ("secrets",), ("create", "delete"))])
+    assert not reads_secrets([Rule("", ("secrets",), ("get",), ("pull-secret",))])
+    assert not reads_secrets([Rule("", ("configmaps",), ("list",))])
+    assert not reads_secrets([Rule("apps", ("secrets",), ("list",))])
+    assert reads_secrets([Rule("", ("pods",), ("get",)), Rule("", ("secrets",), ("watch",))])

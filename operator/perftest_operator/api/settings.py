@@ -12,6 +12,7 @@ from perftest_operator.api.policy import (
     ALLOWED_IMAGES,
     CUSTOM_CONFIG_NAMESPACES,
     LOCAL_RUNS,
+    SECRET_READING_WORKLOADS,
     RunPolicy,
 )
 from perftest_operator.api.spec import parse_prometheus_url
@@ -122,6 +123,7 @@ def _policy(env: Mapping[str, str]) -> RunPolicy:
         allowed_images=images,
         custom_config_namespaces=_list(env, CUSTOM_CONFIG_NAMESPACES),
         local_runs=_boolean(env, LOCAL_RUNS),
+        secret_reading_workloads=_boolean(env, SECRET_READING_WORKLOADS),
     )
 
 

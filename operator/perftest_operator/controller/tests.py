@@ -46,7 +46,8 @@ from perftest_operator.controller.targets import (
 )
 from perftest_operator.events import NORMAL, WARNING, post_event
 from perftest_operator.kube.api import Conflict
-from perftest_operator.runner.command import check_workload
+from perftest_operator.runner.command import check_workload, contract_of
+from perftest_operator.runner.rbac import workload_reads_secrets
 from perftest_operator.target.metadata import what_changed
 from perftest_operator.target.profiles import profile_for
 
@@ -70,7 +71,13 @@ def load_test_spec(
     namespace = test["metadata"]["namespace"]
     if starting:
         settings = ctx.settings
-        check_policy(spec, namespace, settings.policy, runner_image=settings.runner_image)
+        check_policy(
+            spec,
+            namespace,
+            settings.policy,
+            runner_image=settings.runner_image,
+            reads_secrets=workload_reads_secrets(contract_of(spec.workload), spec.workload.name),
+        )
     ref = spec.workload.config_map_ref
     if ref is None:
         return spec, None

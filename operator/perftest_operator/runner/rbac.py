@@ -28,13 +28,16 @@ PERFTEST_JOB_SERVICE_ACCOUNT (by default the same name).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from perftest_operator import GROUP
 from perftest_operator.api.settings import DEFAULT_JOB_SERVICE_ACCOUNT
 from perftest_operator.contract.calls import granted_calls, resolve_flags, run_calls
+from perftest_operator.contract.load import load_contract
 from perftest_operator.contract.model import ApiCall, Contract
 from perftest_operator.runner.manifests import MANAGED_BY_LABEL, MANAGER
 from perftest_operator.runner.names import run_resource_name
@@ -43,6 +46,8 @@ SERVICE_ACCOUNT = DEFAULT_JOB_SERVICE_ACCOUNT
 CLUSTER_ROLE_PREFIX = "perftest-kube-burner"
 CUSTOM_ROLE = f"{CLUSTER_ROLE_PREFIX}-custom"
 MONITORING_CLUSTER_ROLE = "cluster-monitoring-view"
+# On a role whose holder may read every Secret of the cluster (docs/security.md).
+READS_SECRETS_ANNOTATION = f"{GROUP}/reads-secrets"
 # The flags every rendered command line carries (runner.command), and the variants whose
 # requests a workload's role covers as well.
 OPERATOR_ARGS = ("--gc=true", "--alerting=false", "--local-indexing=true")
@@ -201,10 +206,14 @@ def build_service_account(namespace: str) -> dict[str, Any]:
 
 
 def build_cluster_role(name: str, rules: Sequence[Rule]) -> dict[str, Any]:
+    """A ClusterRole; one whose rules read Secrets says so, for the admin who binds it."""
+    metadata: dict[str, Any] = {"name": name, "labels": managed_labels()}
+    if reads_secrets(rules):
+        metadata["annotations"] = {READS_SECRETS_ANNOTATION: "true"}
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRole",
-        "metadata": {"name": name, "labels": managed_labels()},
+        "metadata": metadata,
         "rules": [rule.as_dict() for rule in rules],
     }
 
@@ -246,6 +255,30 @@ def build_target_rbac(
     if openshift:
         objects.append(build_cluster_role_binding(namespace, MONITORING_CLUSTER_ROLE))
     return objects
+
+
+def reads_secrets(rules: Sequence[Rule]) -> bool:
+    """Whether ``rules`` let their holder read Secrets it did not create (any name)."""
+    return any(
+        rule.grants(ApiCall(verb, "", "secrets", "the role's own rules"))
+        for rule in rules
+        for verb in _READ_VERBS
+    )
+
+
+@functools.cache
+def _workload_reads_secrets(version: str, workload: str) -> bool:
+    return reads_secrets(workload_rules(load_contract(version), workload))
+
+
+def workload_reads_secrets(contract: Contract, workload: str | None) -> bool:
+    """Whether a run of ``workload`` (None: custom) needs to read Secrets of the whole target.
+
+    kube-burner verifies the objects a job created with a list across every namespace
+    (KB pkg/burner/utils.go:115-161 at v1.17.2); a job that creates Secrets and is verified
+    needs that list. The project's configurations and the custom role never verify Secrets.
+    """
+    return workload is not None and _workload_reads_secrets(contract.version, workload)
 
 
 def shipped_cluster_roles(contract: Contract) -> list[dict[str, Any]]:

@@ -274,7 +274,7 @@ def command_rbac(args: argparse.Namespace) -> int:
 def command_analyze(args: argparse.Namespace) -> int:
     """Find change points in KPI history files; exit 0 (none worse), 2 (regression), 1 (bad input)."""
     from perftest_operator.report.analyze import AnalyzeOptions
-    from perftest_operator.report.command import AnalyzeRequest, OutputFormat, run_analyze
+    from perftest_operator.report.analyze_cli import AnalyzeRequest, OutputFormat, run_analyze
 
     request = AnalyzeRequest(
         files=tuple(args.files),

@@ -25,7 +25,7 @@ from localstack.openshift_seed import bind_workload_role
 from localstack.prometheus import HeaderRecordingProxy, ReplayRun, free_port
 from localstack.remote_target import TARGET_ENV
 from localstack.story import READ_ONLY_LATENCY, STORY_KPI, replay_script
-from perftest_operator.api.profiles import DEFAULT_METRICS
+from perftest_operator.api.default_kpis import DEFAULT_METRICS
 from perftest_operator.contract.load import load_contract
 from perftest_operator.runner.rbac import build_cluster_role_binding, cluster_role_name
 

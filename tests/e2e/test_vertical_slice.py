@@ -27,7 +27,7 @@ from localstack.story import (
     replay_script,
     story_runs,
 )
-from perftest_operator.api.profiles import (
+from perftest_operator.api.default_kpis import (
     DEFAULT_METRICS,
     MUTATING_API_CALLS_LATENCY,
     READ_ONLY_API_CALLS_LATENCY,

@@ -1,6 +1,6 @@
 """Two-stage KPIs on a real Prometheus: upstream's over_time numbers, one range query per PromQL.
 
-The claim under test (api/profiles.py): reducing each series of a range query over the run
+The claim under test (api/default_kpis.py): reducing each series of a range query over the run
 window, then across series, gives what kube-burner-ocp's report profile and Orion compute,
 ``avg(avg_over_time(EXPR[Ns:STEP]))`` and the like, evaluated by the same Prometheus at the
 window's end. The windows start on a multiple of the step, so the subquery's points (multiples
@@ -28,9 +28,9 @@ from localstack.prometheus import (
     gauge_openmetrics,
     replayed_prometheus,
 )
+from perftest_operator.api.default_kpis import DEFAULT_METRICS as ALL_DEFAULTS
 from perftest_operator.api.errors import MetricMissing, PrometheusUnavailable, QueryError
 from perftest_operator.api.kpi import Aggregation, MetricSpec, OverTime
-from perftest_operator.api.profiles import DEFAULT_METRICS as ALL_DEFAULTS
 from perftest_operator.api.spec import PrometheusSettings
 from perftest_operator.metrics.client import build_prometheus_client
 from perftest_operator.metrics.window import (
@@ -214,7 +214,7 @@ def test_a_series_with_nan_steps_keeps_its_other_steps_where_upstream_drops_it(
 ) -> None:
     """A NaN at one step makes avg_over_time NaN, and the profile's `> 0` drops the series.
 
-    Here NaN samples are dropped one by one (api/profiles.py says why); max_over_time skips
+    Here NaN samples are dropped one by one (api/default_kpis.py says why); max_over_time skips
     NaN itself, so the max KPIs agree with upstream even then.
     """
     client = client_for(prometheus.url)

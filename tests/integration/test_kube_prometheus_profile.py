@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from localstack.prometheus import PrometheusServer, ReplayRun, below, replayed_prometheus
+from perftest_operator.api.default_kpis import DEFAULT_METRICS, MonitoringStack, default_metrics
 from perftest_operator.api.errors import MetricMissing
-from perftest_operator.api.profiles import DEFAULT_METRICS, MonitoringStack, default_metrics
 from perftest_operator.api.spec import PrometheusSettings
 from perftest_operator.metrics.client import build_prometheus_client
 from perftest_operator.metrics.window import MetricValue, RunWindow, collect_run_metrics

@@ -17,9 +17,9 @@ from perftest_operator.api.policy import RunPolicy
 from perftest_operator.api.settings import Settings
 from perftest_operator.api.status import Reason, RunPhase
 from perftest_operator.controller.context import Context
-from perftest_operator.controller.runs import advance_run
-from perftest_operator.controller.schedule import tick_test
-from perftest_operator.controller.tests import sync_test_status
+from perftest_operator.controller.perfruns import advance_run
+from perftest_operator.controller.perftests import sync_test_status
+from perftest_operator.controller.triggers import tick_test
 from perftest_operator.kube.api import KubeApi
 
 NOT_READY = (FALSE, Reason.PROMETHEUS_UNREACHABLE.value, "spec.prometheus.url: refused")

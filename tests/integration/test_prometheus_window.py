@@ -32,6 +32,7 @@ from localstack.prometheus import (
     gauge_openmetrics,
     replayed_prometheus,
 )
+from perftest_operator.api.default_kpis import DEFAULT_METRICS as ALL_DEFAULTS
 from perftest_operator.api.errors import (
     MetricMissing,
     PrometheusUnauthorized,
@@ -40,7 +41,6 @@ from perftest_operator.api.errors import (
     SpecError,
 )
 from perftest_operator.api.kpi import Aggregation, MetricSpec, OverTime
-from perftest_operator.api.profiles import DEFAULT_METRICS as ALL_DEFAULTS
 from perftest_operator.api.spec import PrometheusSettings
 from perftest_operator.metrics.client import build_prometheus_client, display_url
 from perftest_operator.metrics.window import (

@@ -19,7 +19,7 @@ from perftest_operator.api.errors import TargetConfigInvalid, TargetSecretMissin
 from perftest_operator.api.spec import SecretKeyRef
 from perftest_operator.contract.load import load_contract
 from perftest_operator.kube.api import KubeApi
-from perftest_operator.kube.targets import TARGET_REQUEST_TIMEOUT, TargetClients
+from perftest_operator.kube.target_clients import TARGET_REQUEST_TIMEOUT, TargetClients
 from perftest_operator.runner.rbac import SERVICE_ACCOUNT, build_target_rbac
 
 REF = SecretKeyRef(name="target", key="kubeconfig")

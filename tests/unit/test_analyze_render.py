@@ -16,10 +16,10 @@ from perftest_operator.report.analyze import (
     analyze_table,
 )
 from perftest_operator.report.csvfile import parse_run_table
+from perftest_operator.report.history_runs import MetricColumn, RunTable
 from perftest_operator.report.render_json import render_json
 from perftest_operator.report.render_junit import render_junit
 from perftest_operator.report.render_text import NO_VALUE, render_text
-from perftest_operator.report.runs import MetricColumn, RunTable
 
 OPTIONS = AnalyzeOptions(Direction.LOWER_IS_BETTER, 10.0)
 TIMES = tuple(f"2025-01-{day:02d}" for day in range(1, 7))

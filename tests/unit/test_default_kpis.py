@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from localstack.story import STORY_KPI, STORY_KPIS
+from perftest_operator.api.default_kpis import DEFAULT_METRICS, READ_ONLY_API_CALLS_LATENCY
 from perftest_operator.api.kpi import Aggregation, Direction, OverTime
-from perftest_operator.api.profiles import DEFAULT_METRICS, READ_ONLY_API_CALLS_LATENCY
 
 UPSTREAM = Path(__file__).parent / "upstream"
 REPORT_PROFILE = UPSTREAM / "kube-burner-ocp-v1.7.3-metrics-report.yml"

@@ -6,7 +6,7 @@ import datetime
 from typing import Any
 
 from perftest_operator.api.conditions import set_condition
-from perftest_operator.history.perfruns import history_points
+from perftest_operator.history.collected_runs import history_points
 
 NOW = datetime.datetime(2025, 1, 20, tzinfo=datetime.UTC)
 

@@ -11,8 +11,8 @@ import yaml
 
 from localstack.pod_security import check_pod
 from localstack.standin_custom import parse_config
+from perftest_operator.api.default_kpis import MonitoringStack, default_metrics
 from perftest_operator.api.errors import SpecError
-from perftest_operator.api.profiles import MonitoringStack, default_metrics
 from perftest_operator.api.spec import Platform, parse_perftest_spec
 from perftest_operator.contract.calls import resolve_flags, run_calls
 from perftest_operator.contract.load import load_contract

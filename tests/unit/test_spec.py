@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from perftest_operator.api.errors import SpecError
-from perftest_operator.api.kpi import Aggregation, Direction, OverTime
-from perftest_operator.api.profiles import (
+from perftest_operator.api.default_kpis import (
     DEFAULT_METRICS,
     MUTATING_API_CALLS_LATENCY,
     READ_ONLY_API_CALLS_LATENCY,
 )
+from perftest_operator.api.errors import SpecError
+from perftest_operator.api.kpi import Aggregation, Direction, OverTime
 from perftest_operator.api.spec import (
     Acknowledgement,
     AnalysisSettings,

@@ -9,7 +9,7 @@ from typing import Any, cast
 from perftest_operator.api.policy import RunPolicy
 from perftest_operator.api.settings import Settings
 from perftest_operator.controller.context import Context
-from perftest_operator.controller.runs import write_step
+from perftest_operator.controller.perfruns import write_step
 from perftest_operator.kube.api import Conflict
 
 STORED = {"phase": "Collecting", "startTime": "2026-11-28T10:00:00Z"}

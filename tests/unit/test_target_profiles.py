@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from perftest_operator.api.default_kpis import DEFAULT_METRICS
 from perftest_operator.api.kpi import MetricSpec
-from perftest_operator.api.profiles import DEFAULT_METRICS
 from perftest_operator.api.spec import Platform
 from perftest_operator.target.platform import DetectedPlatform
 from perftest_operator.target.profiles import (

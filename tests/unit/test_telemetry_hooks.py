@@ -26,8 +26,8 @@ from perftest_operator.api.policy import RunPolicy
 from perftest_operator.api.settings import Settings
 from perftest_operator.api.status import Reason, RunCondition, RunPhase
 from perftest_operator.controller.context import Context
-from perftest_operator.controller.runs import advance_run
-from perftest_operator.controller.tests import reconcile_test
+from perftest_operator.controller.perfruns import advance_run
+from perftest_operator.controller.perftests import reconcile_test
 from perftest_operator.telemetry.metrics import OperatorMetrics
 
 NAMESPACE = "perf"

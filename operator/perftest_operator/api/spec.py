@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from perftest_operator.api.default_kpis import DEFAULT_METRICS
 from perftest_operator.api.durations import format_duration, parse_duration
 from perftest_operator.api.errors import SpecError
 from perftest_operator.api.kpi import (
@@ -25,7 +26,6 @@ from perftest_operator.api.kpi import (
     MetricSpec,
     OverTime,
 )
-from perftest_operator.api.profiles import DEFAULT_METRICS
 from perftest_operator.api.schedule import (
     DEFAULT_TIME_ZONE,
     next_run_time,

@@ -153,7 +153,7 @@ def spec_error_reason(exc: SpecError) -> Reason:
     return Reason.INVALID_SPEC
 
 
-# What the check of a PerfTest (controller.tests) may raise: each makes it Ready=False.
+# What the check of a PerfTest (controller.perftests) may raise: each makes it Ready=False.
 READINESS_FAILURES = (
     SpecError,
     TargetUnreachable,
@@ -270,7 +270,7 @@ def newest_first(runs: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return sorted(runs, key=key, reverse=True)
 
 
-# PerfTest status fields that the scheduler writes (controller.schedule).
+# PerfTest status fields that the scheduler writes (controller.triggers).
 SCHEDULER_STATUS_KEYS = ("nextRunTime", "lastScheduleTime", "lastSeenVersion")
 
 

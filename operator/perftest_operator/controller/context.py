@@ -11,7 +11,7 @@ from typing import TypeVar, cast
 from perftest_operator.api.settings import Settings
 from perftest_operator.kube.api import KubeApi
 from perftest_operator.kube.cached import StepReads
-from perftest_operator.kube.targets import TargetClients
+from perftest_operator.kube.target_clients import TargetClients
 from perftest_operator.telemetry.metrics import OperatorMetrics
 
 T = TypeVar("T")

@@ -21,7 +21,7 @@ from perftest_operator.api.perfrun import ConfirmationState, Trigger, trigger_id
 from perftest_operator.api.spec import PerfTestSpec
 from perftest_operator.api.status import Reason
 from perftest_operator.controller.context import Context
-from perftest_operator.controller.tests import start_run
+from perftest_operator.controller.perftests import start_run
 from perftest_operator.events import NORMAL, WARNING, post_event
 
 logger = logging.getLogger(__name__)

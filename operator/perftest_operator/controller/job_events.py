@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from perftest_operator.controller.context import Context
-from perftest_operator.controller.runs import advance_run
+from perftest_operator.controller.perfruns import advance_run
 from perftest_operator.runner.manifests import RUN_NAME_ANNOTATION, RUN_NAMESPACE_ANNOTATION
 from perftest_operator.runner.outcome import read_job_outcome
 

@@ -12,7 +12,7 @@ from perftest_operator.api.errors import SpecError, TargetUnreachable
 from perftest_operator.api.spec import SecretKeyRef
 from perftest_operator.api.status import Reason, RunCondition, RunPhase
 from perftest_operator.controller.context import Context
-from perftest_operator.controller.targets import reaching_target, target_api
+from perftest_operator.controller.target_access import reaching_target, target_api
 from perftest_operator.events import WARNING, post_event
 
 logger = logging.getLogger(__name__)

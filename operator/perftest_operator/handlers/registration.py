@@ -18,10 +18,10 @@ from perftest_operator.api.status import TERMINAL_RUN_PHASES, derive_run_phase
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.finished import mark_run_finished
 from perftest_operator.controller.job_events import job_changed, run_of_finished_job
-from perftest_operator.controller.runs import advance_run
-from perftest_operator.controller.schedule import tick_test
+from perftest_operator.controller.perfruns import advance_run
+from perftest_operator.controller.perftests import reconcile_test
 from perftest_operator.controller.stop import forget_run
-from perftest_operator.controller.tests import reconcile_test
+from perftest_operator.controller.triggers import tick_test
 from perftest_operator.handlers.diffbase import ChangedKindsDiffBaseStorage
 from perftest_operator.runner.manifests import MANAGED_BY_LABEL, MANAGER
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from perftest_operator.analysis import ChangePoint, detect_change_points
 from perftest_operator.api.kpi import Direction
-from perftest_operator.report.runs import MetricColumn, RunTable
+from perftest_operator.report.history_runs import MetricColumn, RunTable
 
 
 @dataclass(frozen=True)

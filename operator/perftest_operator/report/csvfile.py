@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from perftest_operator.api.errors import HistoryFileError
-from perftest_operator.report.runs import TIME_COLUMN, UUID_COLUMN, MetricColumn, RunTable
+from perftest_operator.report.history_runs import TIME_COLUMN, UUID_COLUMN, MetricColumn, RunTable
 
 
 def _float(cell: str) -> float | None:

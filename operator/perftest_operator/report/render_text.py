@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from perftest_operator.report.analyze import AnalyzeOptions, FileResult, MetricResult
+from perftest_operator.report.history_runs import RunTable
 from perftest_operator.report.numbers import (
     describe_levels,
     format_direction,
@@ -18,7 +19,6 @@ from perftest_operator.report.numbers import (
     format_value,
     kind,
 )
-from perftest_operator.report.runs import RunTable
 
 NO_VALUE = "(no value)"
 DOT = "·"

@@ -24,8 +24,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from perftest_operator.api.default_kpis import MonitoringStack, default_metrics
 from perftest_operator.api.kpi import MetricSpec
-from perftest_operator.api.profiles import MonitoringStack, default_metrics
 from perftest_operator.api.spec import PerfTestSpec, Platform
 from perftest_operator.target.platform import DetectedPlatform
 

@@ -18,13 +18,13 @@ from perftest_operator.api.schedule import due_run_time, next_run_time
 from perftest_operator.api.spec import PerfTestSpec
 from perftest_operator.controller.clock import schedule_now
 from perftest_operator.controller.context import Context
-from perftest_operator.controller.targets import read_product_version, target_api
-from perftest_operator.controller.tests import (
+from perftest_operator.controller.perftests import (
     load_test_spec,
     not_ready,
     start_run,
     sync_test_status,
 )
+from perftest_operator.controller.target_access import read_product_version, target_api
 
 logger = logging.getLogger(__name__)
 

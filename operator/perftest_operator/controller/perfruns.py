@@ -62,19 +62,19 @@ from perftest_operator.controller.followups import (
     settle_confirmation,
     start_confirmation,
 )
+from perftest_operator.controller.perftests import load_test_spec, not_ready, sync_test_status
 from perftest_operator.controller.prometheus import RunTarget, prometheus_client
-from perftest_operator.controller.retention import prune_history
+from perftest_operator.controller.pruning import prune_history
 from perftest_operator.controller.stop import job_secret_ref
-from perftest_operator.controller.targets import (
+from perftest_operator.controller.target_access import (
     job_service_account,
     prepare_target,
     reaching_target,
     read_target,
     target_api,
 )
-from perftest_operator.controller.tests import load_test_spec, not_ready, sync_test_status
 from perftest_operator.events import NORMAL, WARNING, post_event
-from perftest_operator.history.perfruns import history_points
+from perftest_operator.history.collected_runs import history_points
 from perftest_operator.history.withdrawn import reported_change_points, withdrawn_change_points
 from perftest_operator.kube.api import Conflict, KubeApi
 from perftest_operator.metrics.measurements import measurement_value

@@ -33,10 +33,10 @@ from perftest_operator.api.status import (
     not_ready_reason,
 )
 from perftest_operator.controller.context import Context
-from perftest_operator.controller.prerequisites import check_prerequisites
+from perftest_operator.controller.prerequisite_checks import check_prerequisites
 from perftest_operator.controller.prometheus import RunTarget, check_prometheus, resolve_endpoint
 from perftest_operator.controller.stop import stop_run
-from perftest_operator.controller.targets import (
+from perftest_operator.controller.target_access import (
     check_job_account,
     job_service_account,
     prepare_target,

@@ -20,10 +20,10 @@ from perftest_operator.report.analyze import (
     any_regression,
 )
 from perftest_operator.report.csvfile import read_run_table
+from perftest_operator.report.history_runs import RunTable
 from perftest_operator.report.render_json import render_json
 from perftest_operator.report.render_junit import render_junit
 from perftest_operator.report.render_text import render_text
-from perftest_operator.report.runs import RunTable
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 1

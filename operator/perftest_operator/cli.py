@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import gc
 import logging
 import math
 import os
@@ -34,24 +33,6 @@ def _fail(message: str) -> int:
     return 1
 
 
-# The cyclic garbage collector's thresholds while the operator runs: a young collection every
-# 50,000 allocations instead of 700, a full one every 20 x 10 of those.
-OPERATOR_GC_THRESHOLDS = (50_000, 20, 10)
-
-
-def tune_garbage_collection() -> None:
-    """Fewer and shorter pauses of the cyclic garbage collector for the running operator.
-
-    The operator's garbage is mostly short-lived, acyclic JSON (a test's history per step),
-    which reference counting frees. With Python's default thresholds the collector still ran
-    every 700 allocations and walked the whole heap every few seconds: at 1,000 PerfTests,
-    pauses of 100-300 ms under which every handler waits, and a fifth of the operator's CPU.
-    What is loaded by now (modules, classes) is never garbage: frozen, it is never walked again.
-    """
-    gc.freeze()
-    gc.set_threshold(*OPERATOR_GC_THRESHOLDS)
-
-
 def command_run(args: argparse.Namespace) -> int:
     """Run the operator against the current kubeconfig (or in-cluster credentials)."""
     try:
@@ -68,9 +49,11 @@ def command_run(args: argparse.Namespace) -> int:
 
     from perftest_operator.controller.context import Context
     from perftest_operator.handlers.registration import register_handlers
-    from perftest_operator.kube.api import KubeApi
+    from perftest_operator.kube.api import ClusterApi
+    from perftest_operator.kube.client import from_environment
     from perftest_operator.telemetry.metrics import OperatorMetrics
     from perftest_operator.telemetry.server import serve_metrics
+    from perftest_operator.workarounds import tune_garbage_collection
 
     namespaces = tuple(args.namespace or ()) or settings.namespaces
     if args.priority is not None and not args.peering:
@@ -79,17 +62,17 @@ def command_run(args: argparse.Namespace) -> int:
     # Connection-level chatter of the API client says nothing about runs.
     logging.getLogger("urllib3").setLevel(logging.INFO)
     try:
-        api = KubeApi.from_environment(args.kubeconfig, connections=settings.workers)
+        hub = from_environment(args.kubeconfig, connections=settings.workers)
     except Exception as exc:
         # The loader's messages may quote the kubeconfig; say only what kind of problem it was.
         return _fail(f"cannot load Kubernetes credentials ({type(exc).__name__})")
     # Decided once: inside, the hub's Prometheus is reached as a pod reaches it (Service, own
     # token); outside, through its Route with a minted token (target.endpoints).
-    settings = dataclasses.replace(settings, in_cluster=api.in_cluster)
+    settings = dataclasses.replace(settings, in_cluster=hub.in_cluster)
     logger.info(
         "credentials: %s",
         "the pod's service account (inside the cluster)"
-        if api.in_cluster
+        if hub.in_cluster
         else "a kubeconfig (outside the cluster)",
     )
     telemetry = OperatorMetrics()
@@ -101,8 +84,9 @@ def command_run(args: argparse.Namespace) -> int:
             return _fail(f"cannot serve metrics on {host}:{port}: {exc.strerror}")
         logger.info("operator metrics on http://%s:%d/metrics", server.host, server.port)
     registry = kopf.OperatorRegistry()
+    api = ClusterApi(hub.api_client)
     register_handlers(registry, Context(api=api, settings=settings, telemetry=telemetry))
-    tune_garbage_collection()
+    tune_garbage_collection()  # workarounds 4: what is loaded by now is frozen
     kopf.run(
         registry=registry,
         clusterwide=not namespaces,

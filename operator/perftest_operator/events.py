@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from perftest_operator.api.conditions import format_time
-from perftest_operator.kube.api import KubeApi
+from perftest_operator.kube.protocol import KubeApi
 
 COMPONENT = "perftest-operator"
 NORMAL = "Normal"

@@ -20,7 +20,7 @@ from perftest_operator.controller.context import Context
 from perftest_operator.controller.perfruns import advance_run
 from perftest_operator.controller.perftests import sync_test_status
 from perftest_operator.controller.triggers import tick_test
-from perftest_operator.kube.api import KubeApi
+from perftest_operator.kube.api import ClusterApi
 
 NOT_READY = (FALSE, Reason.PROMETHEUS_UNREACHABLE.value, "spec.prometheus.url: refused")
 READY = (TRUE, Reason.SPEC_VALID.value, "the spec is valid")
@@ -35,7 +35,7 @@ def kube(cluster: Cluster, namespace: str) -> Kube:
 
 def context(kube: Kube, **settings: Any) -> Context:
     return Context(
-        api=KubeApi(kube.api_client),
+        api=ClusterApi(kube.api_client),
         settings=Settings(**{"policy": RunPolicy(local_runs=True), **settings}),
     )
 

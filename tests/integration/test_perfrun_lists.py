@@ -14,14 +14,14 @@ from perftest_operator.api.perfrun import (
     build_perfrun,
     next_run_number,
 )
-from perftest_operator.kube.api import KubeApi
+from perftest_operator.kube.api import ClusterApi
 
 LONG = "a" * 60 + "-long-test"  # the test label holds only its first 63 characters
 
 
 @pytest.fixture()
-def hub(cluster: Cluster, namespace: str) -> KubeApi:
-    return KubeApi(cluster.api_client())
+def hub(cluster: Cluster, namespace: str) -> ClusterApi:
+    return ClusterApi(cluster.api_client())
 
 
 def perftest(namespace: str, name: str) -> dict[str, Any]:
@@ -33,7 +33,7 @@ def perftest(namespace: str, name: str) -> dict[str, Any]:
     }
 
 
-def create_runs(hub: KubeApi, namespace: str, test: str, count: int) -> list[str]:
+def create_runs(hub: ClusterApi, namespace: str, test: str, count: int) -> list[str]:
     names = []
     for number in range(1, count + 1):
         body = build_perfrun(perftest(namespace, test), number, Trigger.MANUAL, f"t-{number}")
@@ -44,7 +44,7 @@ def create_runs(hub: KubeApi, namespace: str, test: str, count: int) -> list[str
 
 
 def test_metadata_and_unfinished_lists_agree_with_the_whole_history(
-    hub: KubeApi, namespace: str
+    hub: ClusterApi, namespace: str
 ) -> None:
     runs = create_runs(hub, namespace, "nightly", 3)
     create_runs(hub, namespace, "other", 2)
@@ -62,7 +62,7 @@ def test_metadata_and_unfinished_lists_agree_with_the_whole_history(
     assert all(r["spec"]["testName"] == "nightly" for r in unfinished)
 
 
-def test_tests_whose_names_share_the_label_are_told_apart(hub: KubeApi, namespace: str) -> None:
+def test_tests_whose_names_share_the_label_are_told_apart(hub: ClusterApi, namespace: str) -> None:
     long_runs = create_runs(hub, namespace, LONG, 2)
     twin = LONG.replace("-long-test", "-long-twin")
     twin_runs = create_runs(hub, namespace, twin, 1)

@@ -18,8 +18,9 @@ from localstack.emulator_kubeconfig import kubeconfig_document
 from perftest_operator.api.errors import TargetConfigInvalid, TargetSecretMissing
 from perftest_operator.api.spec import SecretKeyRef
 from perftest_operator.contract.load import load_contract
-from perftest_operator.kube.api import KubeApi
-from perftest_operator.kube.target_clients import TARGET_REQUEST_TIMEOUT, TargetClients
+from perftest_operator.kube.api import ClusterApi
+from perftest_operator.kube.client import REQUEST_TIMEOUT
+from perftest_operator.kube.target_clients import TargetClients
 from perftest_operator.runner.rbac import SERVICE_ACCOUNT, build_target_rbac
 
 REF = SecretKeyRef(name="target", key="kubeconfig")
@@ -35,8 +36,8 @@ def inline_kubeconfig(cluster: Cluster, token: str = "t-1") -> str:
 
 
 @pytest.fixture()
-def hub(cluster: Cluster, namespace: str) -> KubeApi:
-    return KubeApi(cluster.api_client())
+def hub(cluster: Cluster, namespace: str) -> ClusterApi:
+    return ClusterApi(cluster.api_client())
 
 
 @pytest.fixture()
@@ -46,7 +47,7 @@ def clients() -> Iterator[TargetClients]:
     made.close()
 
 
-def put_secret(hub: KubeApi, namespace: str, text: str) -> None:
+def put_secret(hub: ClusterApi, namespace: str, text: str) -> None:
     body = {
         "metadata": {"name": REF.name},
         "data": {REF.key: base64.b64encode(text.encode()).decode()},
@@ -59,18 +60,18 @@ def put_secret(hub: KubeApi, namespace: str, text: str) -> None:
         hub.core.replace_namespaced_secret(REF.name, namespace, body)
 
 
-def private_files(api: KubeApi) -> list[Path]:
+def private_files(api: ClusterApi) -> list[Path]:
     configuration = api.api_client.configuration
     return [Path(p) for p in (configuration.ssl_ca_cert, configuration.cert_file) if p]
 
 
 def test_a_client_is_cached_per_secret_and_rebuilt_when_the_kubeconfig_changes(
-    hub: KubeApi, namespace: str, target_cluster: Cluster, clients: TargetClients
+    hub: ClusterApi, namespace: str, target_cluster: Cluster, clients: TargetClients
 ) -> None:
     put_secret(hub, namespace, inline_kubeconfig(target_cluster, token="t-1"))
     first = clients.api_for(hub, namespace, REF)
     assert first.server_version()["gitVersion"]
-    assert first.request_timeout == TARGET_REQUEST_TIMEOUT
+    assert first.request_timeout == REQUEST_TIMEOUT
     assert clients.api_for(hub, namespace, REF) is first
     put_secret(hub, namespace, inline_kubeconfig(target_cluster, token="t-2"))
     second = clients.api_for(hub, namespace, REF)
@@ -80,7 +81,7 @@ def test_a_client_is_cached_per_secret_and_rebuilt_when_the_kubeconfig_changes(
 
 
 def test_a_missing_secret_or_key_and_an_unsafe_kubeconfig_are_spec_errors(
-    hub: KubeApi, namespace: str, target_cluster: Cluster, clients: TargetClients
+    hub: ClusterApi, namespace: str, target_cluster: Cluster, clients: TargetClients
 ) -> None:
     with pytest.raises(TargetSecretMissing, match=f"Secret {REF.name} with key {REF.key}"):
         clients.api_for(hub, namespace, REF)
@@ -94,7 +95,7 @@ def test_a_missing_secret_or_key_and_an_unsafe_kubeconfig_are_spec_errors(
 
 
 def test_pem_data_goes_to_private_files_that_go_with_their_client(
-    hub: KubeApi, namespace: str, clients: TargetClients, target_cluster: Cluster
+    hub: ClusterApi, namespace: str, clients: TargetClients, target_cluster: Cluster
 ) -> None:
     pem = "-----BEGIN CERTIFICATE-----\nTUlJQg==\n-----END CERTIFICATE-----\n"
     document = yaml.safe_load(inline_kubeconfig(target_cluster))
@@ -110,8 +111,8 @@ def test_pem_data_goes_to_private_files_that_go_with_their_client(
 
 
 @pytest.fixture()
-def target_namespace(target_cluster: Cluster) -> Iterator[tuple[KubeApi, str]]:
-    api = KubeApi(target_cluster.api_client())
+def target_namespace(target_cluster: Cluster) -> Iterator[tuple[ClusterApi, str]]:
+    api = ClusterApi(target_cluster.api_client())
     name = f"pt-rbac-{secrets.token_hex(4)}"
     api.ensure_namespace(name)
     yield api, name
@@ -124,7 +125,7 @@ def target_namespace(target_cluster: Cluster) -> Iterator[tuple[KubeApi, str]]:
 
 
 def test_rbac_is_created_once_and_brought_up_to_date_and_a_token_is_minted(
-    target_namespace: tuple[KubeApi, str],
+    target_namespace: tuple[ClusterApi, str],
 ) -> None:
     api, name = target_namespace
     objects = build_target_rbac(name, load_contract(), "node-density", openshift=True)

@@ -8,12 +8,12 @@ import kubernetes
 from perftest_operator.api.settings import load_settings
 from perftest_operator.controller.context import Context
 from perftest_operator.handlers.registration import register_handlers
-from perftest_operator.kube.api import KubeApi
+from perftest_operator.kube.api import ClusterApi
 
 
 def registered_handlers() -> kopf.OperatorRegistry:
     """A registry holding every handler the operator registers (its client is never called)."""
     registry = kopf.OperatorRegistry()
-    api = KubeApi(kubernetes.client.ApiClient(kubernetes.client.Configuration()))
+    api = ClusterApi(kubernetes.client.ApiClient(kubernetes.client.Configuration()))
     register_handlers(registry, Context(api=api, settings=load_settings({})))
     return registry

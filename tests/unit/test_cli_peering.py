@@ -11,7 +11,7 @@ import kopf
 import pytest
 
 from perftest_operator.cli import main, peering_options, startup_priority
-from perftest_operator.kube.api import KubeApi
+from perftest_operator.kube.client import HubClient, from_environment
 
 KUBECONFIG = """\
 apiVersion: v1
@@ -68,7 +68,7 @@ def recorded_run(
             monkeypatch.delenv(name)
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(KUBECONFIG, encoding="utf-8")
-    assert isinstance(KubeApi.from_environment(str(kubeconfig)), KubeApi)
+    assert isinstance(from_environment(str(kubeconfig)), HubClient)
     return calls, kubeconfig
 
 

@@ -1,7 +1,9 @@
-"""The client's per-request credential hook runs at most once per interval (no server needed)."""
+"""The client's per-request credential hook runs at most once per interval (workarounds 3; no server)."""
 
 from __future__ import annotations
 
+import http.server
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +11,8 @@ import kubernetes
 import pytest
 import yaml
 
-from perftest_operator.kube.api import KubeApi, throttle_credential_refresh
+from perftest_operator.kube.client import from_environment
+from perftest_operator.workarounds import throttle_credential_refresh
 
 
 class FakeClock:
@@ -72,8 +75,8 @@ def test_the_kubeconfig_loader_applies_its_settings_once_not_per_request(
         original(self, configuration)
 
     monkeypatch.setattr(loader_class, "_set_config", counting_set_config)
-    api = KubeApi.from_environment(str(_token_kubeconfig(tmp_path / "kubeconfig")))
-    configuration = api.api_client.configuration
+    hub = from_environment(str(_token_kubeconfig(tmp_path / "kubeconfig")))
+    configuration = hub.api_client.configuration
     applied.clear()  # the load itself
 
     tokens = {configuration.get_api_key_with_prefix("BearerToken") for _ in range(50)}
@@ -99,15 +102,90 @@ def test_in_a_pod_the_operator_knows_it_runs_inside_the_cluster(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _pod_files(tmp_path, monkeypatch)
-    api = KubeApi.from_environment()
-    assert api.in_cluster
-    assert api.api_client.configuration.host == "https://10.0.0.1:443"
+    hub = from_environment()
+    assert hub.in_cluster
+    assert hub.api_client.configuration.host == "https://10.0.0.1:443"
 
 
 def test_with_a_kubeconfig_the_operator_runs_outside_even_in_a_pod(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _pod_files(tmp_path, monkeypatch)
-    api = KubeApi.from_environment(str(_token_kubeconfig(tmp_path / "kubeconfig")))
-    assert not api.in_cluster
-    assert api.api_client.configuration.host == "https://127.0.0.1:6443"
+    hub = from_environment(str(_token_kubeconfig(tmp_path / "kubeconfig")))
+    assert not hub.in_cluster
+    assert hub.api_client.configuration.host == "https://127.0.0.1:6443"
+
+
+# --- what throttle_credential_refresh relies on in the installed client (workarounds 3) -------
+
+
+class _Answers(http.server.BaseHTTPRequestHandler):
+    """Answers {} and keeps each request's Authorization header."""
+
+    seen: list[str | None] = []
+
+    def do_GET(self) -> None:
+        type(self).seen.append(self.headers.get("Authorization"))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+def test_the_client_runs_the_hook_before_every_request() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        configuration = kubernetes.client.Configuration()
+        configuration.host = f"http://127.0.0.1:{server.server_address[1]}"
+        configuration.api_key = {"BearerToken": "loaded"}  # as the loaders leave it
+        configuration.api_key_prefix = {"BearerToken": "Bearer"}
+        calls: list[object] = []
+
+        def hook(config: kubernetes.client.Configuration) -> None:
+            calls.append(config)
+            config.api_key["BearerToken"] = f"token-{len(calls)}"
+
+        configuration.refresh_api_key_hook = hook
+        version = kubernetes.client.VersionApi(kubernetes.client.ApiClient(configuration))
+        _Answers.seen = []
+        for _ in range(3):
+            version.get_code(_preload_content=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert len(calls) == 3
+    assert _Answers.seen == ["Bearer token-1", "Bearer token-2", "Bearer token-3"]
+
+
+def _hook_reinstalled(configuration: kubernetes.client.Configuration) -> bool:
+    first = configuration.refresh_api_key_hook
+    assert first is not None
+    first(configuration)
+    again = configuration.refresh_api_key_hook
+    return again is not None and again is not first
+
+
+def test_the_kubeconfig_loader_installs_its_hook_again_each_time_it_runs(tmp_path: Path) -> None:
+    configuration = kubernetes.client.Configuration()
+    loader: Any = kubernetes.config
+    loader.load_kube_config(
+        config_file=str(_token_kubeconfig(tmp_path / "kubeconfig")),
+        client_configuration=configuration,
+    )
+    assert _hook_reinstalled(configuration)
+
+
+def test_the_in_cluster_loader_installs_its_hook_again_each_time_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _pod_files(tmp_path, monkeypatch)
+    configuration = kubernetes.client.Configuration()
+    loader: Any = kubernetes.config
+    loader.load_incluster_config(client_configuration=configuration)
+    assert _hook_reinstalled(configuration)

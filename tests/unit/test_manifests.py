@@ -12,11 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from perftest_operator.api.errors import SpecError
+from perftest_operator.api.owner import OwnerRef
 from perftest_operator.api.spec import PerfTestSpec, parse_perftest_spec
 from perftest_operator.runner.command import run_command
 from perftest_operator.runner.manifests import build_config_map, build_job
 from perftest_operator.runner.names import label_value, run_resource_name
-from perftest_operator.runner.refs import OwnerRef, RunRef
+from perftest_operator.runner.refs import RunRef
 
 PROMETHEUS = {"url": "https://thanos-querier.openshift-monitoring.svc:9091"}
 IMAGE = "registry.example.com/perf/perftest-runner:v0.1.0"

@@ -8,8 +8,9 @@ from typing import Any, cast
 
 import pytest
 
-from perftest_operator.kube.api import Conflict, KubeApi
+from perftest_operator.api.errors import Conflict
 from perftest_operator.kube.cached import StepReads
+from perftest_operator.kube.protocol import KubeApi
 
 
 def perfrun(name: str, phase: str = "Running", version: str = "1") -> dict[str, Any]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
+from perftest_operator.api.errors import Conflict
 from perftest_operator.api.policy import RunPolicy
 from perftest_operator.api.settings import Settings
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.perfruns import write_step
-from perftest_operator.kube.api import Conflict
 
 STORED = {"phase": "Collecting", "startTime": "2026-11-28T10:00:00Z"}
 

@@ -137,3 +137,10 @@ class TargetUnreachable(PerfTestError):
 
     Not a spec error: the same spec may work once the target is back, so callers retry.
     """
+
+
+class Conflict(Exception):
+    """The object changed since it was read (HTTP 409 on a write with a resourceVersion).
+
+    Not a PerfTestError: callers read the object again and retry, or leave it to its next event.
+    """

@@ -6,11 +6,11 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from perftest_operator.api.settings import Settings
-from perftest_operator.kube.api import KubeApi
 from perftest_operator.kube.cached import StepReads
+from perftest_operator.kube.protocol import KubeApi
 from perftest_operator.kube.target_clients import TargetClients
 from perftest_operator.telemetry.metrics import OperatorMetrics
 
@@ -85,5 +85,4 @@ class Context:
 
     def for_step(self) -> Context:
         """This context with hub reads remembered for one step (see `kube.cached`)."""
-        # StepReads answers every KubeApi call (the rest go to self.api unchanged).
-        return replace(self, api=cast(KubeApi, StepReads(self.api)))
+        return replace(self, api=StepReads(self.api))

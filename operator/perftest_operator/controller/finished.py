@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from perftest_operator import FINALIZER
+from perftest_operator.api.errors import Conflict
 from perftest_operator.api.perfrun import finished_run_metadata
 from perftest_operator.controller.context import Context
-from perftest_operator.kube.api import Conflict
 
 logger = logging.getLogger(__name__)
 

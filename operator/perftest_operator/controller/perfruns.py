@@ -33,6 +33,7 @@ from perftest_operator.api.conditions import (
 from perftest_operator.api.durations import format_duration
 from perftest_operator.api.errors import (
     AnalysisError,
+    Conflict,
     MetricMissing,
     PerfTestNotFound,
     PrometheusUnauthorized,
@@ -76,7 +77,7 @@ from perftest_operator.controller.target_access import (
 from perftest_operator.events import NORMAL, WARNING, post_event
 from perftest_operator.history.collected_runs import history_points
 from perftest_operator.history.withdrawn import reported_change_points, withdrawn_change_points
-from perftest_operator.kube.api import Conflict, KubeApi
+from perftest_operator.kube.protocol import KubeApi
 from perftest_operator.metrics.measurements import measurement_value
 from perftest_operator.metrics.window import RunWindow, collect_run_metrics
 from perftest_operator.runner.manifests import (

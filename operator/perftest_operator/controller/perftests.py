@@ -9,7 +9,7 @@ from typing import Any
 
 from perftest_operator import FINALIZER
 from perftest_operator.api.conditions import FALSE, TRUE, find_condition
-from perftest_operator.api.errors import SpecError, TargetUnreachable
+from perftest_operator.api.errors import Conflict, SpecError, TargetUnreachable
 from perftest_operator.api.fingerprint import spec_fingerprint
 from perftest_operator.api.perfrun import (
     RUN_NOW_ANNOTATION,
@@ -45,7 +45,6 @@ from perftest_operator.controller.target_access import (
     target_api,
 )
 from perftest_operator.events import NORMAL, WARNING, post_event
-from perftest_operator.kube.api import Conflict
 from perftest_operator.runner.command import check_workload, contract_of
 from perftest_operator.runner.rbac import workload_reads_secrets
 from perftest_operator.target.metadata import what_changed

@@ -11,7 +11,7 @@ from perftest_operator.contract.calls import resolve_flags
 from perftest_operator.contract.model import CheckKind
 from perftest_operator.contract.model import Workload as WorkloadContract
 from perftest_operator.controller.target_access import reaching_target
-from perftest_operator.kube.api import KubeApi
+from perftest_operator.kube.protocol import KubeApi
 from perftest_operator.runner.command import contract_of, run_command
 from perftest_operator.target.platform import DetectedPlatform
 from perftest_operator.target.prerequisites import (

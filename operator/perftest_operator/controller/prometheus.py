@@ -24,7 +24,7 @@ from perftest_operator.api.errors import (
 from perftest_operator.api.spec import PerfTestSpec, SecretKeyRef
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.target_access import job_service_account, reaching_target
-from perftest_operator.kube.api import KubeApi
+from perftest_operator.kube.protocol import KubeApi
 from perftest_operator.metrics.client import build_prometheus_client, display_url
 from perftest_operator.metrics.window import probe
 from perftest_operator.target.endpoints import (

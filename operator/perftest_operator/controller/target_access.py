@@ -18,7 +18,7 @@ from perftest_operator.api.errors import (
 )
 from perftest_operator.api.spec import PerfTestSpec, SecretKeyRef
 from perftest_operator.controller.context import Context
-from perftest_operator.kube.api import KubeApi
+from perftest_operator.kube.protocol import KubeApi
 from perftest_operator.runner.command import contract_of
 from perftest_operator.runner.confinement import (
     build_admission_policy,

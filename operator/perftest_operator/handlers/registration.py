@@ -22,8 +22,8 @@ from perftest_operator.controller.perfruns import advance_run
 from perftest_operator.controller.perftests import reconcile_test
 from perftest_operator.controller.stop import forget_run
 from perftest_operator.controller.triggers import tick_test
-from perftest_operator.handlers.diffbase import ChangedKindsDiffBaseStorage
 from perftest_operator.runner.manifests import MANAGED_BY_LABEL, MANAGER
+from perftest_operator.workarounds import ChangedKindsDiffBaseStorage
 
 KOPF_PREFIX = f"kopf.{GROUP}"
 

@@ -1,12 +1,13 @@
-"""Kubernetes API calls the operator makes, as plain dicts; creation is safe to repeat (I/O)."""
+"""Kubernetes API calls the operator makes, as plain dicts; creation is safe to repeat (I/O).
+
+`ClusterApi` is the `kube.protocol.KubeApi` of one cluster's API server, through the kubernetes
+client (made in `kube.client`). API errors are mapped here, once: 404 to None or False, 409 on
+a create to "already there", 409 on a write with a resourceVersion to `Conflict`.
+"""
 
 from __future__ import annotations
 
 import base64
-import functools
-import math
-import threading
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -15,19 +16,18 @@ import orjson
 from kubernetes.client.exceptions import ApiException
 
 from perftest_operator import GROUP, VERSION
+from perftest_operator.api.errors import Conflict
+from perftest_operator.api.owner import OwnerRef
 from perftest_operator.api.perfrun import (
     TEST_LABEL,
     UNFINISHED_RUNS_SELECTOR,
     perfrun_test_label,
 )
-from perftest_operator.runner.refs import OwnerRef
+from perftest_operator.kube.client import REQUEST_TIMEOUT, ApiGroup
 
 PERFTESTS = "perftests"
 PERFRUNS = "perfruns"
 
-
-# How often the credentials of the operator's own kubeconfig or service account are looked at.
-CREDENTIAL_REFRESH_SECONDS = 10.0
 
 # Lists answered as metadata only (the API server's PartialObjectMetadataList).
 METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
@@ -45,10 +45,6 @@ def _owned_by_test(metadata: Mapping[str, Any], test: str) -> bool:
 def _named_for(runs: list[dict[str, Any]], test: str) -> list[dict[str, Any]]:
     """The PerfRuns whose spec names `test` (the test label holds only 63 characters of it)."""
     return [run for run in runs if (run.get("spec") or {}).get("testName") == test]
-
-
-class Conflict(Exception):
-    """The object changed since it was read (HTTP 409 on a write with a resourceVersion)."""
 
 
 def _json(response: Any) -> dict[str, Any]:
@@ -77,39 +73,25 @@ def _deleted(call: Callable[[], Any]) -> bool:
         raise
 
 
-def throttle_credential_refresh(
-    configuration: kubernetes.client.Configuration,
-    *,
-    every: float = CREDENTIAL_REFRESH_SECONDS,
-    clock: Callable[[], float] = time.monotonic,
-) -> None:
-    """Let the loader's credential hook run at most once per `every` seconds.
+def _created(call: Callable[[], Any]) -> bool:
+    """Run a create; False when the object was already there (409)."""
+    try:
+        _drain(call())
+        return True
+    except ApiException as exc:
+        if exc.status == 409:
+            return False
+        raise
 
-    The client calls the hook before every request. The loaders' hooks re-read a token only
-    once it expires (in-cluster: each minute), but also apply the server address, certificates
-    and proxy again each time, scanning the environment for proxy variables: about a twentieth
-    of the operator's time under load, for nothing. A token is still read again at most
-    `every` seconds after it was due.
-    """
-    if configuration.refresh_api_key_hook is None:
-        return
-    hook = [configuration.refresh_api_key_hook]
-    last = [-math.inf]
-    lock = threading.Lock()  # kopf's handler threads share the client
 
-    def refresh(config: kubernetes.client.Configuration) -> None:
-        with lock:
-            now = clock()
-            if now - last[0] < every:
-                return
-            last[0] = now
-            hook[0](config)
-            # The loaders install their hook again each time it runs: keep it behind this one.
-            if config.refresh_api_key_hook not in (refresh, None):
-                hook[0] = config.refresh_api_key_hook
-            config.refresh_api_key_hook = refresh
-
-    configuration.refresh_api_key_hook = refresh
+def _conflict(call: Callable[[], Any], what: str) -> Any:
+    """Run a write guarded by a resourceVersion; Conflict naming `what` when the API answers 409."""
+    try:
+        return call()
+    except ApiException as exc:
+        if exc.status == 409:
+            raise Conflict(f"{what} changed") from None
+        raise
 
 
 def _drain(response: Any) -> None:
@@ -117,49 +99,21 @@ def _drain(response: Any) -> None:
     _ = response.data
 
 
-class _LeanApi:
-    """One of the client's API groups, called without its argument models, with a timeout.
-
-    The client's methods check every argument with pydantic and turn a dict body into its
-    model and back (an Event or a Job: a third of the operator's time per request at scale);
-    the operator's bodies are plain dicts that the API server validates anyway, so each call
-    goes to the method's unchecked function. A `timeout` is set on every call: the client's
-    own default is none at all, and a target whose address black-holes packets would hold an
-    operator worker for minutes.
-    """
-
-    def __init__(self, api: Any, timeout: tuple[float, float] | None) -> None:
-        self._api = api
-        self._timeout = timeout
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._api, name)
-        if not callable(attribute):
-            return attribute
-        unchecked = getattr(getattr(type(self._api), name, None), "raw_function", None)
-        call = attribute if unchecked is None else functools.partial(unchecked, self._api)
-        if self._timeout is None:
-            return call
-        return functools.partial(call, _request_timeout=self._timeout)
-
-
-class KubeApi:
-    """What the operator asks of one cluster's API server."""
+class ClusterApi:
+    """What the operator asks of one cluster's API server (a `kube.protocol.KubeApi`)."""
 
     def __init__(
         self,
         api_client: kubernetes.client.ApiClient,
         *,
-        request_timeout: tuple[float, float] | None = None,
+        request_timeout: tuple[float, float] = REQUEST_TIMEOUT,
     ) -> None:
-        """`request_timeout`: (connect, read) seconds for every call; None: the client's default."""
+        """`request_timeout`: (connect, read) seconds for every call."""
         self.api_client = api_client
         self.request_timeout = request_timeout
-        # Whether the credentials are the pod's own service account (from_environment sets it).
-        self.in_cluster = False
 
         def group(api: Any) -> Any:
-            return _LeanApi(api, request_timeout)
+            return ApiGroup(api, request_timeout)
 
         # Typed as Any: the operator passes and receives plain dicts, not the client's models.
         self.core: Any = group(kubernetes.client.CoreV1Api(api_client))
@@ -168,30 +122,6 @@ class KubeApi:
         self.rbac: Any = group(kubernetes.client.RbacAuthorizationV1Api(api_client))
         self.admission: Any = group(kubernetes.client.AdmissionregistrationV1Api(api_client))
         self.authorization: Any = group(kubernetes.client.AuthorizationV1Api(api_client))
-
-    @classmethod
-    def from_environment(cls, kubeconfig: str | None = None, *, connections: int = 10) -> KubeApi:
-        """In-cluster credentials when running in a pod, else the kubeconfig (or $KUBECONFIG).
-
-        A `kubeconfig` given wins over the pod's account; `.in_cluster` says which was loaded.
-        `connections`: kept open to the API server; as many as handlers run at once, or each
-        one over the pool opens (and closes) a connection per request.
-        """
-        configuration = kubernetes.client.Configuration()
-        configuration.connection_pool_maxsize = connections
-        loader: Any = kubernetes.config  # its loaders are untyped
-        in_cluster = False
-        try:
-            if kubeconfig:
-                raise kubernetes.config.ConfigException("kubeconfig given")
-            loader.load_incluster_config(client_configuration=configuration)
-            in_cluster = True
-        except kubernetes.config.ConfigException:
-            loader.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
-        throttle_credential_refresh(configuration)
-        api = cls(kubernetes.client.ApiClient(configuration))
-        api.in_cluster = in_cluster
-        return api
 
     # --- PerfTests and PerfRuns -------------------------------------------------------------
 
@@ -260,6 +190,7 @@ class KubeApi:
         except ApiException as exc:
             if exc.status != 409:
                 raise
+        # Already there (a repeated trigger): the one that exists.
         existing = _json(
             self.custom.get_namespaced_custom_object(
                 GROUP,
@@ -287,9 +218,9 @@ class KubeApi:
             "metadata": metadata,
             "status": dict(status),
         }
-        try:
-            return _json(
-                self.custom.patch_namespaced_custom_object_status(
+        return _json(
+            _conflict(
+                lambda: self.custom.patch_namespaced_custom_object_status(
                     GROUP,
                     VERSION,
                     meta["namespace"],
@@ -297,12 +228,10 @@ class KubeApi:
                     meta["name"],
                     body,
                     _preload_content=False,
-                )
+                ),
+                f"PerfTest {meta['namespace']}/{meta['name']}",
             )
-        except ApiException as exc:
-            if exc.status == 409:
-                raise Conflict(f"PerfTest {meta['namespace']}/{meta['name']} changed") from None
-            raise
+        )
 
     def patch_perfrun_status(
         self,
@@ -316,24 +245,22 @@ class KubeApi:
         patch: dict[str, Any] = {"status": dict(status)}
         if resource_version is not None:
             patch["metadata"] = {"resourceVersion": resource_version}
-        try:
-            return _json(
-                self.custom.patch_namespaced_custom_object_status(
+        return _json(
+            _conflict(
+                lambda: self.custom.patch_namespaced_custom_object_status(
                     GROUP, VERSION, namespace, PERFRUNS, name, patch, _preload_content=False
-                )
+                ),
+                f"PerfRun {namespace}/{name}",
             )
-        except ApiException as exc:
-            if exc.status == 409:
-                raise Conflict(f"PerfRun {namespace}/{name} changed") from None
-            raise
+        )
 
     def patch_perfrun_metadata(
         self, namespace: str, name: str, metadata: Mapping[str, Any]
     ) -> dict[str, Any] | None:
         """Merge `metadata` into the PerfRun's (None if it is gone); Conflict on a stale
         `resourceVersion` in it."""
-        try:
-            return _or_none(
+        return _or_none(
+            lambda: _conflict(
                 lambda: self.custom.patch_namespaced_custom_object(
                     GROUP,
                     VERSION,
@@ -342,12 +269,10 @@ class KubeApi:
                     name,
                     {"metadata": dict(metadata)},
                     _preload_content=False,
-                )
+                ),
+                f"PerfRun {namespace}/{name}",
             )
-        except ApiException as exc:
-            if exc.status == 409:
-                raise Conflict(f"PerfRun {namespace}/{name} changed") from None
-            raise
+        )
 
     # --- objects of a run on the target ----------------------------------------------------
 
@@ -358,30 +283,20 @@ class KubeApi:
         except ApiException as exc:
             if exc.status != 404:
                 raise
-        try:
-            _drain(
-                self.core.create_namespace(
-                    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
-                    _preload_content=False,
-                )
+        _created(
+            lambda: self.core.create_namespace(
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+                _preload_content=False,
             )
-        except ApiException as exc:
-            if exc.status != 409:
-                raise
+        )
 
     def create_config_map(self, body: Mapping[str, Any]) -> bool:
         """Create it; False when it already existed (a repeated step after a restart)."""
-        try:
-            _drain(
-                self.core.create_namespaced_config_map(
-                    body["metadata"]["namespace"], dict(body), _preload_content=False
-                )
+        return _created(
+            lambda: self.core.create_namespaced_config_map(
+                body["metadata"]["namespace"], dict(body), _preload_content=False
             )
-            return True
-        except ApiException as exc:
-            if exc.status == 409:
-                return False
-            raise
+        )
 
     def set_owner(self, namespace: str, config_map: str, owner: OwnerRef) -> None:
         """Make `owner` the controller of a ConfigMap (garbage-collected with it)."""
@@ -394,17 +309,11 @@ class KubeApi:
 
     def create_job(self, body: Mapping[str, Any]) -> bool:
         """Create it; False when it already existed, so a restart never launches a second Job."""
-        try:
-            _drain(
-                self.batch.create_namespaced_job(
-                    body["metadata"]["namespace"], dict(body), _preload_content=False
-                )
+        return _created(
+            lambda: self.batch.create_namespaced_job(
+                body["metadata"]["namespace"], dict(body), _preload_content=False
             )
-            return True
-        except ApiException as exc:
-            if exc.status == 409:
-                return False
-            raise
+        )
 
     def get_job(self, namespace: str, name: str) -> dict[str, Any] | None:
         return _or_none(
@@ -563,7 +472,7 @@ class KubeApi:
 
     def server_version(self) -> dict[str, Any]:
         """The body of GET /version."""
-        version = _LeanApi(kubernetes.client.VersionApi(self.api_client), self.request_timeout)
+        version = ApiGroup(kubernetes.client.VersionApi(self.api_client), self.request_timeout)
         return _json(version.get_code(_preload_content=False))
 
     def create_event(self, body: Mapping[str, Any]) -> None:
@@ -585,15 +494,11 @@ class KubeApi:
         kind, name = body["kind"], body["metadata"]["name"]
         if kind == "ServiceAccount":
             namespace = body["metadata"]["namespace"]
-            try:
-                _drain(
-                    self.core.create_namespaced_service_account(
-                        namespace, dict(body), _preload_content=False
-                    )
+            _created(
+                lambda: self.core.create_namespaced_service_account(
+                    namespace, dict(body), _preload_content=False
                 )
-            except ApiException as exc:
-                if exc.status != 409:
-                    raise
+            )
             return
         create, replace = {
             "ClusterRole": (
@@ -613,11 +518,7 @@ class KubeApi:
                 self.admission.replace_validating_admission_policy_binding,
             ),
         }[kind]
-        try:
-            _drain(create(dict(body), _preload_content=False))
-        except ApiException as exc:
-            if exc.status != 409:
-                raise
+        if not _created(lambda: create(dict(body), _preload_content=False)):
             _drain(replace(name, dict(body), _preload_content=False))
 
     def get_namespaced_object(

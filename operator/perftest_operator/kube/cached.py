@@ -12,19 +12,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from perftest_operator.kube.api import Conflict, KubeApi
+from perftest_operator.api.errors import Conflict
+from perftest_operator.api.owner import OwnerRef
+from perftest_operator.kube.protocol import KubeApi
 
 
 class StepReads:
-    """`api` (every call goes to it), with get_perftest and list_perfruns remembered."""
+    """A KubeApi over `api` (every call goes to it), with get_perftest and list_perfruns
+    remembered; the writes to PerfTests and PerfRuns keep what it remembers current."""
 
     def __init__(self, api: KubeApi) -> None:
         self._api = api
         self._tests: dict[tuple[str, str], dict[str, Any] | None] = {}
         self._runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._api, name)
 
     # Callers replace top-level fields of what they get (a verdict is tried with a run's status
     # replaced) and never change nested ones: shallow copies (deep ones cost more than the reads).
@@ -92,6 +92,107 @@ class StepReads:
             if run_namespace == namespace:
                 runs[:] = [r for r in runs if r["metadata"]["name"] != name]
         return deleted
+
+    # --- the rest goes to the API as it is -----------------------------------------------------
+
+    def get_perfrun(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return self._api.get_perfrun(namespace, name)
+
+    def list_unfinished_perfruns(self, namespace: str, test: str) -> list[dict[str, Any]]:
+        return self._api.list_unfinished_perfruns(namespace, test)
+
+    def list_perfrun_metadata(self, namespace: str, test: str) -> list[dict[str, Any]]:
+        return self._api.list_perfrun_metadata(namespace, test)
+
+    def ensure_namespace(self, name: str) -> None:
+        self._api.ensure_namespace(name)
+
+    def create_config_map(self, body: Mapping[str, Any]) -> bool:
+        return self._api.create_config_map(body)
+
+    def set_owner(self, namespace: str, config_map: str, owner: OwnerRef) -> None:
+        self._api.set_owner(namespace, config_map, owner)
+
+    def create_job(self, body: Mapping[str, Any]) -> bool:
+        return self._api.create_job(body)
+
+    def get_job(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return self._api.get_job(namespace, name)
+
+    def list_job_pods(self, namespace: str, job_name: str) -> list[dict[str, Any]]:
+        return self._api.list_job_pods(namespace, job_name)
+
+    def read_config_map_data(self, namespace: str, name: str) -> dict[str, str] | None:
+        return self._api.read_config_map_data(namespace, name)
+
+    def read_config_map_key(self, namespace: str, name: str, key: str) -> str | None:
+        return self._api.read_config_map_key(namespace, name, key)
+
+    def read_secret_key(self, namespace: str, name: str, key: str) -> str | None:
+        return self._api.read_secret_key(namespace, name, key)
+
+    def service_account_exists(self, namespace: str, name: str) -> bool:
+        return self._api.service_account_exists(namespace, name)
+
+    def service_account_may(
+        self,
+        namespace: str,
+        account: str,
+        *,
+        verb: str,
+        group: str,
+        resource: str,
+        name: str | None = None,
+    ) -> bool:
+        return self._api.service_account_may(
+            namespace, account, verb=verb, group=group, resource=resource, name=name
+        )
+
+    def delete_job(self, namespace: str, name: str) -> bool:
+        return self._api.delete_job(namespace, name)
+
+    def delete_config_map(self, namespace: str, name: str) -> bool:
+        return self._api.delete_config_map(namespace, name)
+
+    def create_event(self, body: Mapping[str, Any]) -> None:
+        self._api.create_event(body)
+
+    def get_cluster_object(
+        self, group: str, version: str, plural: str, name: str
+    ) -> dict[str, Any] | None:
+        return self._api.get_cluster_object(group, version, plural, name)
+
+    def list_cluster_objects(self, group: str, version: str, plural: str) -> list[dict[str, Any]]:
+        return self._api.list_cluster_objects(group, version, plural)
+
+    def get_object(
+        self, group: str, version: str, plural: str, namespace: str | None, name: str
+    ) -> dict[str, Any] | None:
+        return self._api.get_object(group, version, plural, namespace, name)
+
+    def get_namespaced_object(
+        self, group: str, version: str, namespace: str, plural: str, name: str
+    ) -> dict[str, Any] | None:
+        return self._api.get_namespaced_object(group, version, namespace, plural, name)
+
+    def resource_served(self, group: str, version: str, plural: str) -> bool:
+        return self._api.resource_served(group, version, plural)
+
+    def list_nodes(self) -> list[dict[str, Any]]:
+        return self._api.list_nodes()
+
+    def server_version(self) -> dict[str, Any]:
+        return self._api.server_version()
+
+    def apply_rbac_object(self, body: Mapping[str, Any]) -> None:
+        self._api.apply_rbac_object(body)
+
+    def mint_service_account_token(
+        self, namespace: str, name: str, *, expiration_seconds: int
+    ) -> str:
+        return self._api.mint_service_account_token(
+            namespace, name, expiration_seconds=expiration_seconds
+        )
 
     def _remember_run(self, namespace: str, run: dict[str, Any]) -> None:
         name = run["metadata"]["name"]

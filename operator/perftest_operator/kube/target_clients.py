@@ -22,11 +22,9 @@ import kubernetes
 
 from perftest_operator.api.errors import TargetSecretMissing
 from perftest_operator.api.spec import SecretKeyRef
-from perftest_operator.kube.api import KubeApi
+from perftest_operator.kube.api import ClusterApi
+from perftest_operator.kube.protocol import KubeApi
 from perftest_operator.target.kubeconfig import TargetConnection, parse_target_kubeconfig
-
-# (connect, read) seconds for each call to a target: an unreachable target fails fast.
-TARGET_REQUEST_TIMEOUT = (5.0, 30.0)
 
 
 def _private_file(directory: Path, name: str, content: bytes) -> str:
@@ -65,18 +63,22 @@ def build_target_configuration(
 @dataclass
 class _CachedTarget:
     digest: str
-    api: KubeApi
+    api: ClusterApi
     directory: Path
 
 
 class TargetClients:
-    """One KubeApi per kubeconfig Secret, rebuilt when the Secret's kubeconfig changes."""
+    """One ClusterApi per kubeconfig Secret, rebuilt when the Secret's kubeconfig changes.
+
+    Each call to a target has the client's request timeout (kube.client.REQUEST_TIMEOUT): an
+    unreachable target fails fast.
+    """
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str, str, str], _CachedTarget] = {}
         self._lock = threading.Lock()  # kopf runs sync handlers in a thread pool
 
-    def api_for(self, hub: KubeApi, namespace: str, ref: SecretKeyRef) -> KubeApi:
+    def api_for(self, hub: KubeApi, namespace: str, ref: SecretKeyRef) -> ClusterApi:
         """The client of the target whose kubeconfig is in `ref` (in `namespace` on the hub).
 
         Raises TargetSecretMissing when the Secret or its key does not exist, and
@@ -100,10 +102,7 @@ class TargetClients:
             except BaseException:
                 shutil.rmtree(directory, ignore_errors=True)
                 raise
-            api = KubeApi(
-                kubernetes.client.ApiClient(configuration),
-                request_timeout=TARGET_REQUEST_TIMEOUT,
-            )
+            api = ClusterApi(kubernetes.client.ApiClient(configuration))
             self._cache[key] = _CachedTarget(digest=digest, api=api, directory=directory)
             if cached is not None:
                 self._discard(cached)

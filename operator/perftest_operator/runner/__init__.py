@@ -1,5 +1,6 @@
 """Runs of kube-burner: command lines, ConfigMap and Job manifests, Job outcomes (pure modules)."""
 
+from perftest_operator.api.owner import OwnerRef
 from perftest_operator.runner.manifests import build_config_map, build_job
 from perftest_operator.runner.names import label_value, run_resource_name
 from perftest_operator.runner.outcome import (
@@ -9,7 +10,7 @@ from perftest_operator.runner.outcome import (
     exit_code_reason,
     read_job_outcome,
 )
-from perftest_operator.runner.refs import OwnerRef, RunRef
+from perftest_operator.runner.refs import RunRef
 
 __all__ = [
     "JobOutcome",

@@ -16,6 +16,7 @@ from typing import Any
 
 from perftest_operator.api.durations import format_duration
 from perftest_operator.api.errors import SpecError
+from perftest_operator.api.owner import OwnerRef
 from perftest_operator.api.spec import PerfTestSpec
 from perftest_operator.runner.command import (
     CONFIG_MOUNT_PATH,
@@ -26,7 +27,7 @@ from perftest_operator.runner.command import (
     run_command,
 )
 from perftest_operator.runner.names import label_value, run_resource_name
-from perftest_operator.runner.refs import OwnerRef, RunRef
+from perftest_operator.runner.refs import RunRef
 
 __all__ = [
     "KUBE_BURNER_CONTAINER",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import pathlib
-from typing import Any, cast
+from typing import Any
 
 import pytest
+from fake_kube import FakeKube
 
 from perftest_operator.api.errors import PrometheusUnusable, SpecError
 from perftest_operator.api.policy import RunPolicy
@@ -27,8 +28,9 @@ CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 INGRESS = "-----BEGIN CERTIFICATE-----\nINGRESS\n-----END CERTIFICATE-----\n"
 
 
-class FakeApi:
-    """Answers the reads KubeApi makes for Prometheus credentials from dicts, recording mints."""
+class FakeApi(FakeKube):
+    """A cluster holding the Secrets, ConfigMaps and thanos-querier Route the Prometheus
+    credentials are read from, given by (namespace, name, key); `minted` records mints."""
 
     def __init__(
         self,
@@ -37,32 +39,22 @@ class FakeApi:
         route: dict[str, Any] | None = None,
         config_maps: dict[tuple[str, str, str], str] | None = None,
     ) -> None:
-        self.secrets = secrets or {}
-        self.route = route
-        self.config_maps = config_maps or {}
-        self.minted: list[tuple[str, str, int]] = []
-
-    def read_secret_key(self, namespace: str, name: str, key: str) -> str | None:
-        return self.secrets.get((namespace, name, key))
-
-    def read_config_map_key(self, namespace: str, name: str, key: str) -> str | None:
-        return self.config_maps.get((namespace, name, key))
-
-    def get_namespaced_object(self, *path: str) -> dict[str, Any] | None:
-        wanted = ("route.openshift.io", "v1", "openshift-monitoring", "routes", "thanos-querier")
-        return self.route if path == wanted else None
-
-    def mint_service_account_token(
-        self, namespace: str, name: str, *, expiration_seconds: int
-    ) -> str:
-        self.minted.append((namespace, name, expiration_seconds))
-        return f"minted-for-{namespace}-{name}"
+        super().__init__()
+        for (namespace, name, key), value in (secrets or {}).items():
+            self.secrets.setdefault((namespace, name), {})[key] = value
+        for (namespace, name, key), value in (config_maps or {}).items():
+            found = self.kinds["ConfigMap"].get((namespace, name))
+            data = {**((found or {}).get("data") or {}), key: value}
+            self.stored(
+                "ConfigMap", {"metadata": {"namespace": namespace, "name": name}, "data": data}
+            )
+        if route is not None:
+            where = ("route.openshift.io", "routes", "openshift-monitoring", "thanos-querier")
+            self.objects[where] = route
 
 
 def context(hub: FakeApi, **settings: Any) -> Context:
-    return Context(
-        api=cast(Any, hub), settings=Settings(**{"policy": RunPolicy(local_runs=True), **settings})
-    )
+    return Context(api=hub, settings=Settings(**{"policy": RunPolicy(local_runs=True), **settings}))
 
 
 def spec(url: str | None = "https://thanos:9091", **prometheus: Any) -> Any:
@@ -81,11 +73,11 @@ def kubernetes_profile() -> Any:
 
 
 def hub_target(hub: FakeApi, profile: Any = None) -> RunTarget:
-    return RunTarget(api=cast(Any, hub), remote=False, profile=profile, namespace="perf")
+    return RunTarget(api=hub, remote=False, profile=profile, namespace="perf")
 
 
 def remote_target(api: FakeApi, profile: Any) -> RunTarget:
-    return RunTarget(api=cast(Any, api), remote=True, profile=profile, namespace="bench")
+    return RunTarget(api=api, remote=True, profile=profile, namespace="bench")
 
 
 def test_token_from_secret_is_stripped() -> None:

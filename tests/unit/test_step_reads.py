@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 import pytest
+from fake_kube import FakeKube
 
 from perftest_operator.api.errors import Conflict
 from perftest_operator.kube.cached import StepReads
@@ -21,62 +21,29 @@ def perfrun(name: str, phase: str = "Running", version: str = "1") -> dict[str, 
     }
 
 
-class CountingHub:
-    """The hub as the API server would answer, counting what is asked of it."""
+class CountingHub(FakeKube):
+    """The hub as the API server would answer, counting what is asked of it (`calls`)."""
 
     def __init__(self) -> None:
-        self.calls: collections.Counter[str] = collections.Counter()
-        self.test: dict[str, Any] = {
-            "metadata": {"name": "nightly", "namespace": "team-a", "resourceVersion": "7"},
-            "status": {},
-        }
-        self.runs = {name: perfrun(name) for name in ("nightly-1", "nightly-2")}
+        super().__init__()
+        meta = {"name": "nightly", "namespace": "team-a", "resourceVersion": "7"}
+        self.stored("PerfTest", {"metadata": meta, "status": {}})
+        for name in ("nightly-1", "nightly-2"):
+            self.stored("PerfRun", perfrun(name))
         self.conflict_next_write = False
-
-    def get_perftest(self, namespace: str, name: str) -> dict[str, Any]:
-        self.calls["get_perftest"] += 1
-        return {**self.test}
-
-    def list_perfruns(self, namespace: str, test: str) -> list[dict[str, Any]]:
-        self.calls["list_perfruns"] += 1
-        return [dict(run) for run in self.runs.values()]
 
     def replace_perftest_status(
         self, test: Mapping[str, Any], status: Mapping[str, Any]
     ) -> dict[str, Any]:
-        self.calls["replace_perftest_status"] += 1
         if self.conflict_next_write:
             self.conflict_next_write = False
-            self.test["metadata"]["resourceVersion"] = "8"
-            raise Conflict("changed")
-        self.test = {**self.test, "status": dict(status)}
-        return dict(self.test)
-
-    def patch_perfrun_status(
-        self, namespace: str, name: str, status: Mapping[str, Any], **_: Any
-    ) -> dict[str, Any]:
-        self.calls["patch_perfrun_status"] += 1
-        run = self.runs[name]
-        self.runs[name] = {**run, "status": {**run["status"], **status}}
-        return dict(self.runs[name])
-
-    def create_perfrun(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
-        self.calls["create_perfrun"] += 1
-        self.runs[body["metadata"]["name"]] = dict(body)
-        return dict(body), True
-
-    def delete_perfrun(self, namespace: str, name: str) -> bool:
-        self.calls["delete_perfrun"] += 1
-        return self.runs.pop(name, None) is not None
-
-    def get_job(self, namespace: str, name: str) -> dict[str, Any]:
-        self.calls["get_job"] += 1
-        return {"metadata": {"name": name}}
+            self.touch("PerfTest", "team-a", "nightly")  # someone else wrote it first
+        return super().replace_perftest_status(test, status)
 
 
 def step() -> tuple[CountingHub, KubeApi]:
     hub = CountingHub()
-    return hub, cast(KubeApi, StepReads(cast(KubeApi, hub)))
+    return hub, StepReads(hub)
 
 
 def test_the_test_and_its_history_are_read_once_per_step() -> None:

@@ -4,9 +4,10 @@ step run twice; another writer's status wins."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
-from perftest_operator.api.errors import Conflict
+from fake_kube import FakeKube
+
 from perftest_operator.api.policy import RunPolicy
 from perftest_operator.api.settings import Settings
 from perftest_operator.controller.context import Context
@@ -15,30 +16,36 @@ from perftest_operator.controller.perfruns import write_step
 STORED = {"phase": "Collecting", "startTime": "2026-11-28T10:00:00Z"}
 
 
-class Hub:
+class Hub(FakeKube):
     """One PerfRun whose resourceVersion moves under the step, as kopf's patches move it."""
 
     def __init__(self, status: dict[str, Any], version: str = "5") -> None:
-        self.status, self.version = status, version
+        super().__init__()
+        meta = {"name": "nightly-7", "namespace": "team-a", "resourceVersion": version}
+        self.stored("PerfRun", {"metadata": meta, "status": status})
         self.patches: list[tuple[Mapping[str, Any], str | None]] = []
 
-    def get_perfrun(self, namespace: str, name: str) -> dict[str, Any]:
-        meta = {"name": name, "namespace": namespace, "resourceVersion": self.version}
-        return {"metadata": meta, "status": dict(self.status)}
+    @property
+    def status(self) -> dict[str, Any]:
+        status: dict[str, Any] = self.kinds["PerfRun"][("team-a", "nightly-7")]["status"]
+        return status
 
     def patch_perfrun_status(
-        self, namespace: str, name: str, status: Mapping[str, Any], *, resource_version: str | None
+        self,
+        namespace: str,
+        name: str,
+        status: Mapping[str, Any],
+        *,
+        resource_version: str | None = None,
     ) -> dict[str, Any]:
         self.patches.append((status, resource_version))
-        if resource_version != self.version:
-            raise Conflict("changed")
-        self.status = {**self.status, **status}
-        self.version = str(int(self.version) + 1)
-        return self.get_perfrun(namespace, name)
+        return super().patch_perfrun_status(
+            namespace, name, status, resource_version=resource_version
+        )
 
 
 def context(hub: Hub) -> Context:
-    return Context(api=cast(Any, hub), settings=Settings(policy=RunPolicy(local_runs=True)))
+    return Context(api=hub, settings=Settings(policy=RunPolicy(local_runs=True)))
 
 
 def test_a_write_refused_for_a_metadata_change_is_sent_again_with_the_same_result() -> None:

@@ -9,19 +9,19 @@ run's bearer token really goes out in the query. The tests play the Job controll
 from __future__ import annotations
 
 import base64
-import copy
 import datetime
 import http.server
 import json
 import threading
 import urllib.parse
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
 import pytest
+from fake_kube import FakeKube
 
 from perftest_operator.api.conditions import TRUE, format_time, set_condition
-from perftest_operator.api.perfrun import FINISHED_LABEL, Trigger, build_perfrun
+from perftest_operator.api.perfrun import Trigger, build_perfrun
 from perftest_operator.api.policy import RunPolicy
 from perftest_operator.api.settings import Settings
 from perftest_operator.api.status import Reason, RunCondition, RunPhase
@@ -37,133 +37,34 @@ KUBECONFIG_TOKEN = "kubeconfig-token-51d2e8-do-not-show"
 T0 = datetime.datetime(2025, 1, 1, 3, 0, tzinfo=datetime.UTC)
 
 
-class FakeHub:
-    """The operator's own cluster in dicts: what KubeApi answers for one PerfRun's steps."""
+class FakeHub(FakeKube):
+    """The operator's own cluster: an OpenShift cluster of worker nodes (kube-burner-ocp's
+    workloads need one), the Job account as shipped; the tests play the Job controller."""
 
     def __init__(self) -> None:
-        self.perftests: dict[str, dict[str, Any]] = {}
-        self.perfruns: dict[str, dict[str, Any]] = {}
-        self.secrets: dict[tuple[str, str], dict[str, str]] = {}
-        self.jobs: dict[tuple[str, str], dict[str, Any]] = {}
-        self.config_maps: dict[tuple[str, str], dict[str, Any]] = {}
-        self.events: list[dict[str, Any]] = []
-        self._uid = 0
+        super().__init__()
+        self.service_accounts.add((NAMESPACE, "perftest-kube-burner"))  # as shipped
+        self.allowed_accounts.add((NAMESPACE, "perftest-kube-burner"))  # bound as shipped
+        self.nodes.append(WORKER)
+        infrastructure = {
+            "metadata": {"name": "cluster"},
+            "status": {"platformStatus": {"type": "AWS"}},
+        }
+        self.objects[("config.openshift.io", "infrastructures", "", "cluster")] = infrastructure
 
-    def _next_uid(self) -> str:
-        self._uid += 1
-        return f"00000000-0000-0000-0000-{self._uid:012d}"
+    @property
+    def perftests(self) -> dict[str, dict[str, Any]]:
+        """The PerfTests of NAMESPACE by name (the stored objects themselves)."""
+        return {name: obj for (ns, name), obj in self.kinds["PerfTest"].items() if ns == NAMESPACE}
 
-    # PerfTests and PerfRuns
-    def get_perftest(self, namespace: str, name: str) -> dict[str, Any] | None:
-        found = self.perftests.get(name)
-        return copy.deepcopy(found) if found and namespace == NAMESPACE else None
-
-    def get_perfrun(self, namespace: str, name: str) -> dict[str, Any] | None:
-        found = self.perfruns.get(name)
-        return copy.deepcopy(found) if found and namespace == NAMESPACE else None
-
-    def list_perfruns(self, namespace: str, test: str) -> list[dict[str, Any]]:
-        return [
-            copy.deepcopy(run)
-            for run in self.perfruns.values()
-            if run["spec"]["testName"] == test and namespace == NAMESPACE
-        ]
-
-    def list_unfinished_perfruns(self, namespace: str, test: str) -> list[dict[str, Any]]:
-        return [
-            run
-            for run in self.list_perfruns(namespace, test)
-            if (run["metadata"].get("labels") or {}).get(FINISHED_LABEL) != "true"
-        ]
-
-    def list_perfrun_metadata(self, namespace: str, test: str) -> list[dict[str, Any]]:
-        return [{"metadata": run["metadata"]} for run in self.list_perfruns(namespace, test)]
-
-    def create_perfrun(self, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        name = body["metadata"]["name"]
-        if name in self.perfruns:
-            return copy.deepcopy(self.perfruns[name]), False
-        run = copy.deepcopy(body)
-        run["metadata"]["uid"] = self._next_uid()
-        self.perfruns[name] = run
-        return copy.deepcopy(run), True
-
-    def replace_perftest_status(self, test: Any, status: Any) -> dict[str, Any]:
-        stored = self.perftests[test["metadata"]["name"]]
-        stored["status"] = copy.deepcopy(dict(status))
-        return copy.deepcopy(stored)
-
-    def patch_perfrun_status(
-        self, namespace: str, name: str, status: Any, *, resource_version: str | None = None
-    ) -> dict[str, Any]:
-        run = self.perfruns[name]
-        merged = {**(run.get("status") or {}), **copy.deepcopy(dict(status))}
-        run["status"] = {key: value for key, value in merged.items() if value is not None}
-        return copy.deepcopy(run)
-
-    def delete_perfrun(self, namespace: str, name: str) -> bool:
-        return self.perfruns.pop(name, None) is not None
-
-    # the run's objects
-    def ensure_namespace(self, name: str) -> None:
-        pass
-
-    def create_config_map(self, body: Any) -> bool:
-        key = (body["metadata"]["namespace"], body["metadata"]["name"])
-        created = key not in self.config_maps
-        self.config_maps.setdefault(key, copy.deepcopy(dict(body)))
-        return created
-
-    def create_job(self, body: Any) -> bool:
-        key = (body["metadata"]["namespace"], body["metadata"]["name"])
-        if key in self.jobs:
-            return False
-        job = copy.deepcopy(dict(body))
-        job["metadata"]["uid"] = self._next_uid()
-        self.jobs[key] = job
-        return True
-
-    def get_job(self, namespace: str, name: str) -> dict[str, Any] | None:
-        found = self.jobs.get((namespace, name))
-        return copy.deepcopy(found) if found else None
-
-    def list_job_pods(self, namespace: str, job_name: str) -> list[dict[str, Any]]:
-        return []
-
-    def read_config_map_key(self, namespace: str, name: str, key: str) -> str | None:
-        return None
-
-    def read_secret_key(self, namespace: str, name: str, key: str) -> str | None:
-        return self.secrets.get((namespace, name), {}).get(key)
-
-    def service_account_exists(self, namespace: str, name: str) -> bool:
-        return namespace == NAMESPACE and name == "perftest-kube-burner"  # as shipped
-
-    def service_account_may(self, namespace: str, account: str, **_: Any) -> bool:
-        return self.service_account_exists(namespace, account)  # bound as shipped
-
-    # what the cluster is
-    def server_version(self) -> dict[str, Any]:
-        return {"major": "1", "minor": "32", "gitVersion": "v1.32.3"}
-
-    def get_cluster_object(self, *args: str) -> dict[str, Any] | None:
-        # An OpenShift cluster (kube-burner-ocp's workloads need one) of worker nodes.
-        if args[2:] == ("infrastructures", "cluster"):
-            return {"metadata": {"name": "cluster"}, "status": {"platformStatus": {"type": "AWS"}}}
-        return None
-
-    def list_nodes(self) -> list[dict[str, Any]]:
-        return [WORKER]
-
-    def list_cluster_objects(self, *_: str) -> list[dict[str, Any]]:
-        return []
-
-    def create_event(self, body: Any) -> None:
-        self.events.append(copy.deepcopy(dict(body)))
+    @property
+    def perfruns(self) -> dict[str, dict[str, Any]]:
+        """The PerfRuns of NAMESPACE by name (the stored objects themselves)."""
+        return {name: obj for (ns, name), obj in self.kinds["PerfRun"].items() if ns == NAMESPACE}
 
     # the tests play the Job controller
     def finish_jobs(self, *, succeeded: bool) -> None:
-        for job in self.jobs.values():
+        for job in self.kinds["Job"].values():
             if job.get("status"):
                 continue
             start, end = T0, T0 + datetime.timedelta(minutes=20)
@@ -275,7 +176,7 @@ def hub_with(*tests: dict[str, Any]) -> FakeHub:
     hub = FakeHub()
     hub.secrets[(NAMESPACE, "prom")] = {"token": TOKEN}
     for test in tests:
-        hub.perftests[test["metadata"]["name"]] = copy.deepcopy(test)
+        hub.stored("PerfTest", test)
     return hub
 
 
@@ -285,7 +186,7 @@ def context(hub: FakeHub) -> Context:
         collect_backoff_max_seconds=0.001,
         policy=RunPolicy(local_runs=True),
     )
-    return Context(api=cast(Any, hub), settings=settings, telemetry=OperatorMetrics())
+    return Context(api=hub, settings=settings, telemetry=OperatorMetrics())
 
 
 def new_run(hub: FakeHub, test: str, number: int) -> str:

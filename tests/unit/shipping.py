@@ -13,7 +13,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
-from test_crds import schema_errors, schema_of, unknown_fields
+from crd_schema import schema_errors, schema_of, unknown_fields
 
 from perftest_operator import GROUP
 

@@ -271,7 +271,7 @@ def test_subprocess_story_exits_2_and_bad_input_exits_1(story: pathlib.Path) -> 
 
 
 def test_a_labelled_corpus_of_every_kind_in_one_invocation(tmp_path: pathlib.Path) -> None:
-    """One file per kind of the held-out generator (as `make bench` reads a corpus folder): one
+    """One file per kind of the held-out generator, as in a change-point corpus folder: one
     report, files in the order given, every run a row, cuts inside the series, the exit code
     from the regressions found, and the plain steps found where they are."""
     series = [labelled_series(seed, kind) for seed, kind in enumerate(KIND_COUNTS, start=7)]

@@ -2,7 +2,8 @@
 
 What an API server does with a CRD's schema, as far as the tests need it: jsonschema for the
 OpenAPI part, the uniqueness of list-type map and set items, defaulting top-down, pruning of
-undeclared fields, and the rules that make a schema structural. CEL rules are not run here.
+undeclared fields, the rules that make a schema structural, and the CEL rules (cel_errors,
+apart from schema_errors: the emulator does not run them, a real API server does).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import celpy
 import jsonschema
 import yaml
 
@@ -289,3 +291,35 @@ def root_metadata_violations(schema: Mapping[str, Any]) -> list[str]:
         if name not in ("name", "generateName"):
             problems.append(f"metadata.{name}: only name and generateName may be restricted")
     return problems
+
+
+@functools.cache
+def _cel_program(rule: str) -> Any:
+    environment = celpy.Environment()
+    return environment.program(environment.compile(rule))
+
+
+def cel_errors(node: Mapping[str, Any], value: Any, path: str = "") -> list[tuple[str, str]]:
+    """(dotted path, message) of every x-kubernetes-validations rule that does not hold, each
+    evaluated where it is declared with `self` the value there, as the API server does after the
+    OpenAPI schema (kubernetes/kubernetes staging/src/k8s.io/apiextensions-apiserver/pkg/
+    apiserver/schema/cel/validation.go, called from .../pkg/registry/customresource/
+    strategy.go). Evaluated by cel-python (as tests/unit/test_confinement.py does), which has
+    the standard macros these rules use, not Kubernetes' CEL libraries.
+    """
+    found: list[tuple[str, str]] = []
+    for rule in node.get("x-kubernetes-validations") or []:
+        result = _cel_program(rule["rule"]).evaluate({"self": celpy.json_to_cel(value)})
+        if result is not True and not (isinstance(result, celpy.celtypes.BoolType) and result):
+            found.append((path, str(rule["message"])))
+    if isinstance(value, dict):
+        properties: Mapping[str, Any] = node.get("properties") or {}
+        extra = node.get("additionalProperties")
+        for name, item in value.items():
+            child = properties.get(name, extra if isinstance(extra, Mapping) else None)
+            if child is not None:
+                found += cel_errors(child, item, f"{path}.{name}" if path else name)
+    elif isinstance(value, list) and isinstance(node.get("items"), Mapping):
+        for i, item in enumerate(value):
+            found += cel_errors(node["items"], item, f"{path}.{i}" if path else str(i))
+    return sorted(found)

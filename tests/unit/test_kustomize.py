@@ -11,7 +11,15 @@ from typing import Any
 
 import pytest
 import yaml
-from crd_schema import PLURALS, apply_defaults, load_crd, schema_errors, schema_of, unknown_fields
+from crd_schema import (
+    PLURALS,
+    apply_defaults,
+    cel_errors,
+    load_crd,
+    schema_errors,
+    schema_of,
+    unknown_fields,
+)
 from kopf._cogs.structs import references as kopf_references
 from shipping import MANIFESTS, REPO, by_kind, invalid_objects, kustomize, the_one
 
@@ -531,6 +539,7 @@ def test_sample_is_valid_for_the_api_server_and_the_operator(
     assert unknown_fields(doc, schema) == []
     stored = apply_defaults(doc, schema)  # as the API server stores it
     assert schema_errors(schema, stored) == []
+    assert cel_errors(schema, stored) == []
     assert parse_perftest_spec(stored["spec"]) == parse_perftest_spec(doc["spec"])
 
 

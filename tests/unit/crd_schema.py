@@ -101,7 +101,25 @@ def accepts(node: Mapping[str, Any], value: Any) -> bool:
     return not schema_errors(node, value)
 
 
-def list_type_errors(node: Mapping[str, Any], value: Any, path: str = "") -> list[tuple[str, str]]:
+def described_values(
+    node: Mapping[str, Any], value: Any, path: str = ""
+) -> Iterator[tuple[str, Mapping[str, Any], Any]]:
+    """(dotted path, schema node, value) of `value` and of every value inside it that the
+    schema describes (declared properties, additionalProperties, array items)."""
+    yield path, node, value
+    if isinstance(value, dict):
+        properties: Mapping[str, Any] = node.get("properties") or {}
+        extra = node.get("additionalProperties")
+        for name, item in value.items():
+            child = properties.get(name, extra if isinstance(extra, Mapping) else None)
+            if child is not None:
+                yield from described_values(child, item, f"{path}.{name}" if path else name)
+    elif isinstance(value, list) and isinstance(node.get("items"), Mapping):
+        for i, item in enumerate(value):
+            yield from described_values(node["items"], item, f"{path}.{i}" if path else str(i))
+
+
+def list_type_errors(node: Mapping[str, Any], value: Any) -> list[tuple[str, str]]:
     """Items of a list-type map with a key already seen, of a list-type set seen whole before.
 
     As the API server checks them after the OpenAPI schema, on create and update of a custom
@@ -111,33 +129,25 @@ def list_type_errors(node: Mapping[str, Any], value: Any, path: str = "") -> lis
     .../pkg/registry/customresource/strategy.go. jsonschema knows no x-kubernetes-* keywords.
     """
     found: list[tuple[str, str]] = []
-    if isinstance(value, dict):
-        properties: Mapping[str, Any] = node.get("properties") or {}
-        extra = node.get("additionalProperties")
-        for name, item in value.items():
-            child = properties.get(name, extra if isinstance(extra, Mapping) else None)
-            if child is not None:
-                found += list_type_errors(child, item, f"{path}.{name}" if path else name)
-    elif isinstance(value, list):
-        list_type = node.get("x-kubernetes-list-type")
-        keys: list[Any] = []
+    for path, list_node, items in described_values(node, value):
+        list_type = list_node.get("x-kubernetes-list-type")
+        if not isinstance(items, list):
+            continue
+        keys: list[str] = []
         if list_type == "set":
-            keys = [json.dumps(item, sort_keys=True) for item in value]
-        elif list_type == "map" and all(isinstance(item, dict | None) for item in value):
+            keys = [json.dumps(item, sort_keys=True) for item in items]
+        elif list_type == "map" and all(isinstance(item, dict | None) for item in items):
             # (an item that is not an object: the schema's type error, no uniqueness check)
-            names = node.get("x-kubernetes-list-map-keys") or []
+            names = list_node.get("x-kubernetes-list-map-keys") or []
             keys = [
                 json.dumps({k: item[k] for k in names if k in (item or {})}, sort_keys=True)
-                for item in value
+                for item in items
             ]
         seen: dict[str, int] = {}
         for i, key in enumerate(keys):
             seen[key] = seen.get(key, 0) + 1
             if seen[key] == 2:
                 found.append((f"{path}.{i}" if path else str(i), f"Duplicate value: {key}"))
-        if isinstance(node.get("items"), Mapping):
-            for i, item in enumerate(value):
-                found += list_type_errors(node["items"], item, f"{path}.{i}" if path else str(i))
     return found
 
 
@@ -299,7 +309,7 @@ def _cel_program(rule: str) -> Any:
     return environment.program(environment.compile(rule))
 
 
-def cel_errors(node: Mapping[str, Any], value: Any, path: str = "") -> list[tuple[str, str]]:
+def cel_errors(node: Mapping[str, Any], value: Any) -> list[tuple[str, str]]:
     """(dotted path, message) of every x-kubernetes-validations rule that does not hold, each
     evaluated where it is declared with `self` the value there, as the API server does after the
     OpenAPI schema (kubernetes/kubernetes staging/src/k8s.io/apiextensions-apiserver/pkg/
@@ -307,19 +317,15 @@ def cel_errors(node: Mapping[str, Any], value: Any, path: str = "") -> list[tupl
     strategy.go). Evaluated by cel-python (as tests/unit/test_confinement.py does), which has
     the standard macros these rules use, not Kubernetes' CEL libraries.
     """
-    found: list[tuple[str, str]] = []
-    for rule in node.get("x-kubernetes-validations") or []:
-        result = _cel_program(rule["rule"]).evaluate({"self": celpy.json_to_cel(value)})
-        if result is not True and not (isinstance(result, celpy.celtypes.BoolType) and result):
-            found.append((path, str(rule["message"])))
-    if isinstance(value, dict):
-        properties: Mapping[str, Any] = node.get("properties") or {}
-        extra = node.get("additionalProperties")
-        for name, item in value.items():
-            child = properties.get(name, extra if isinstance(extra, Mapping) else None)
-            if child is not None:
-                found += cel_errors(child, item, f"{path}.{name}" if path else name)
-    elif isinstance(value, list) and isinstance(node.get("items"), Mapping):
-        for i, item in enumerate(value):
-            found += cel_errors(node["items"], item, f"{path}.{i}" if path else str(i))
-    return sorted(found)
+    return sorted(
+        (path, str(rule["message"]))
+        for path, rule_node, here in described_values(node, value)
+        for rule in rule_node.get("x-kubernetes-validations") or []
+        if not _holds(rule["rule"], here)
+    )
+
+
+def _holds(rule: str, value: Any) -> bool:
+    """A rule holds when it evaluates to true; false or an evaluation error refuse the value."""
+    result = _cel_program(rule).evaluate({"self": celpy.json_to_cel(value)})
+    return isinstance(result, celpy.celtypes.BoolType) and bool(result)

@@ -18,13 +18,8 @@ import collections
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
-
-# The held-out kinds live with the tests that score the detector on them.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "unit"))
-
 from changepoint_kinds import grown_step_report, held_out_set
 
 from perftest_operator.analysis import detect_change_points

@@ -13,7 +13,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
-from test_crds import schema_errors, schema_of, unknown_fields
+from crd_schema import cel_errors, schema_errors, schema_of, unknown_fields
 
 from perftest_operator import GROUP
 
@@ -171,9 +171,10 @@ def _dropped(original: Any, kept: Any, path: str = "") -> list[str]:
 
 def invalid_objects(objects: Iterable[Mapping[str, Any]]) -> list[str]:
     """Why objects are invalid: Kubernetes kinds by kubernetes-validate --strict (every version in
-    KUBERNETES_VERSIONS), our custom resources by their CRD's schema (jsonschema, unknown fields
-    refused as the API server would prune them), prometheus-operator's (ServiceMonitor) by the
-    models generated from its CRDs. Any other kind is reported: no schema to check."""
+    KUBERNETES_VERSIONS), our custom resources by their CRD's schema (jsonschema, list-type
+    uniqueness, CEL rules, unknown fields refused as the API server would prune them),
+    prometheus-operator's (ServiceMonitor) by the models generated from its CRDs. Any other kind
+    is reported: no schema to check."""
     problems = []
     for doc in objects:
         what = f"{doc.get('kind')}/{(doc.get('metadata') or {}).get('name')}"
@@ -186,6 +187,7 @@ def invalid_objects(objects: Iterable[Mapping[str, Any]]) -> list[str]:
                 f"{what}: {path}: {message}" for path, message in schema_errors(schema, doc)
             ]
             problems += [f"{what}: unknown field {field}" for field in unknown_fields(doc, schema)]
+            problems += [f"{what}: {path}: {message}" for path, message in cel_errors(schema, doc)]
             continue
         for version in KUBERNETES_VERSIONS:
             try:

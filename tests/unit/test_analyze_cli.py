@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
+from bench.changepoint_kinds import KIND_COUNTS, labelled_series
 from localstack.story import MUTATING_LATENCY, READ_ONLY_LATENCY
 from perftest_operator.analysis import detect_change_points
 from perftest_operator.api.kpi import DEFAULT_THRESHOLD_PERCENT, Direction
 from perftest_operator.cli import main
 
-CORPUS = pathlib.Path("/work/shared/cpd-corpus/dev")
 STORY_FIRST_BAD = 7
 STEP = [1.0] * 10 + [2.0] * 10  # noise-free: the change point is index 10, +100 %
 BAND = "·" * len("readOnlyAPICallsLatency")
@@ -270,18 +270,24 @@ def test_subprocess_story_exits_2_and_bad_input_exits_1(story: pathlib.Path) -> 
     assert missing.stderr.strip() == f"perftest: {story.parent / 'nope.csv'}: no such file"
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared change-point corpus is not here")
-def test_the_whole_dev_corpus_in_one_invocation() -> None:
-    files = sorted(str(path) for path in CORPUS.glob("*.csv"))
+def test_a_labelled_corpus_of_every_kind_in_one_invocation(tmp_path: pathlib.Path) -> None:
+    """One file per kind of the held-out generator, as in a change-point corpus folder: one
+    report, files in the order given, every run a row, cuts inside the series, the exit code
+    from the regressions found, and the plain steps found where they are."""
+    series = [labelled_series(seed, kind) for seed, kind in enumerate(KIND_COUNTS, start=7)]
+    files = [str(_write(tmp_path / f"{one.name}.csv", {"value": one.values})) for one in series]
     result = _run(*files, "--format", "json")
     assert result.returncode in (0, 2), result.stderr
     report = json.loads(result.stdout)
     assert [f["file"] for f in report["files"]] == files
-    for entry, file in zip(report["files"], files, strict=True):
-        rows = len(pathlib.Path(file).read_text().splitlines()) - 1
+    for entry, one in zip(report["files"], series, strict=True):
         (metric,) = entry["metrics"]
-        assert metric["metric"] == "value" and metric["n"] == rows
-        assert all(0 < cp["index"] < rows for cp in metric["changePoints"])
+        assert metric["metric"] == "value" and metric["n"] == one.values.size
+        indices = [cp["index"] for cp in metric["changePoints"]]
+        assert all(0 < index < one.values.size for index in indices), one.name
+        if one.kind == "step":
+            (change,) = one.changes
+            assert any(abs(index - change) <= 2 for index in indices), (one.name, indices)
     regressions = any(
         cp["regression"] for f in report["files"] for cp in f["metrics"][0]["changePoints"]
     )

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 import yaml
+from crd_schema import drop_nulls
 from shipping import MANIFESTS, tool
-from test_crds import NOW, a_perftest, drop_nulls, run_conditions, story_verdict, verdict_of
+from stories import NOW, a_perftest, run_conditions, story_verdict, verdict_of
 
 from perftest_operator.api.conditions import FALSE, TRUE, UNKNOWN
 from perftest_operator.api.perfrun import Trigger, build_perfrun

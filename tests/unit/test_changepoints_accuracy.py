@@ -6,14 +6,14 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
-from changepoint_kinds import (
+
+from bench.changepoint_kinds import (
     answers_while_growing,
     grown_step_report,
     held_out_set,
     score,
     ten_percent_step,
 )
-
 from perftest_operator.analysis import detect_change_points
 from perftest_operator.analysis.placement import median_split, moved_runs_fit
 from perftest_operator.analysis.tail import noise_spread, robust_spread

@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 import pytest
-from changepoint_kinds import labelled_series
 
+from bench.changepoint_kinds import labelled_series
 from perftest_operator.analysis import detect_change_points
 from perftest_operator.analysis.modes import (
     MIX_TOLERANCE,

@@ -6,15 +6,15 @@ import math
 
 import numpy as np
 import pytest
-from changepoint_kinds import labelled_series
 
+from bench.changepoint_kinds import labelled_series
 from perftest_operator.analysis import detect_change_points, ranktest
 from perftest_operator.analysis.ranktest import (
-    KUIPER_CORRECTION,
+    ANALYTIC_MIN_LENGTH,
     analytic_scan_p_value,
     binomial_tails,
     centred_ranks,
-    kuiper_p_value,
+    interior_of_ranks,
     split_of_scores,
 )
 from perftest_operator.api.kpi import Direction
@@ -46,19 +46,35 @@ def test_the_analytic_scan_p_value_is_close_to_permutations_and_never_much_too_s
     assert 0.85 * level <= p_value <= 2.5 * level
 
 
-@pytest.mark.parametrize("length", [25, 80, 300])
-def test_the_kuiper_p_value_of_the_rank_cusum_range_matches_permutations(length: int) -> None:
-    centered = np.arange(1, length + 1) - (length + 1) / 2.0
-    walks = np.cumsum(
-        np.random.default_rng(length).permuted(np.broadcast_to(centered, (20_000, length)), axis=1),
-        axis=1,
-    )
-    ranges = np.maximum(walks.max(axis=1), 0.0) - np.minimum(walks.min(axis=1), 0.0)
-    observed = float(np.quantile(ranges, 0.99))
-    spread = np.sqrt(np.sum(centered**2) / (length - 1))
-    scaled = observed / (spread * np.sqrt(length)) * (1.0 + KUIPER_CORRECTION / np.sqrt(length))
+def _never_permute() -> np.random.Generator:
+    raise AssertionError("permuted: the analytic p-value was not used")
 
-    assert 0.0085 <= kuiper_p_value(scaled) <= 0.03
+
+@pytest.mark.parametrize("length", [ANALYTIC_MIN_LENGTH, 80, 300])
+@pytest.mark.parametrize("level", [0.05, 0.01])
+def test_the_analytic_interior_p_value_is_the_share_of_orderings_with_a_larger_range(
+    length: int, level: float
+) -> None:
+    """interior_of_ranks' own p-value (Kuiper, analytic at these lengths) of the ordering whose
+    rank CUSUM range is the permutations' (1 - level) quantile: about `level`."""
+    centered = np.arange(1, length + 1) - (length + 1) / 2.0
+    orders = np.random.default_rng(length).permuted(
+        np.broadcast_to(centered, (20_000, length)), axis=1
+    )
+    walks = np.concatenate((np.zeros((orders.shape[0], 1)), np.cumsum(orders, axis=1)), axis=1)
+    ranges = walks.max(axis=1) - walks.min(axis=1)
+    quantile = float(np.quantile(ranges, 1.0 - level))
+    low = np.minimum(walks.argmin(axis=1), walks.argmax(axis=1))
+    high = np.maximum(walks.argmin(axis=1), walks.argmax(axis=1))
+    reported = (low >= 1) & (high > low) & (high < length)  # an interior part, min_size 1
+    nearest = int(np.argmin(np.where(reported, np.abs(ranges - quantile), np.inf)))
+
+    interior = interior_of_ranks(orders[nearest], min_size=1, alpha=level, rng=_never_permute)
+
+    assert interior is not None
+    assert abs(ranges[nearest] - quantile) <= 0.01 * quantile
+    # conservative (Monte Carlo error allowed), yet within a factor 2 of the true level
+    assert 0.85 * level <= interior.p_value <= 2.0 * level
 
 
 @pytest.mark.parametrize(

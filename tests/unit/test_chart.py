@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from crd_schema import load_crd
 from shipping import (
     CHART,
     KOPF_PEERING_CRDS,
@@ -22,7 +23,6 @@ from shipping import (
     kustomize,
     the_one,
 )
-from test_crds import load_crd
 
 from perftest_operator import GROUP
 from perftest_operator.api.policy import RunPolicy

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 from typing import Any
 
+from containerfiles import copied_sources, final_stage, ignore_patterns, ignored, instructions
 from shipping import CHART, MANIFESTS, REPO, kustomize, the_one
 
 from perftest_operator.cli import build_parser
-
-CONTAINERFILE = REPO / "Containerfile"
-
-
-def instructions(containerfile: Path = CONTAINERFILE) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) of a Containerfile, continuation lines joined, comments dropped."""
-    text = re.sub(r"\\\n", " ", containerfile.read_text(encoding="utf-8"))
-    result = []
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            keyword, _, rest = line.partition(" ")
-            result.append((keyword.upper(), rest.strip()))
-    return result
-
-
-def final_stage(containerfile: Path = CONTAINERFILE) -> list[tuple[str, str]]:
-    steps = instructions(containerfile)
-    last_from = max(i for i, (keyword, _) in enumerate(steps) if keyword == "FROM")
-    return steps[last_from:]
 
 
 def test_final_stage_runs_perftest_run_as_a_non_root_user() -> None:
@@ -67,36 +46,9 @@ def test_image_is_slim_and_installs_the_package_from_the_repository() -> None:
     assert python["requires-python"] == ">=3.11"
 
 
-def ignored(path: str, patterns: list[str]) -> bool:
-    """Whether the build context leaves `path` out (.containerignore: the last pattern that
-    matches the path or one of its folders wins)."""
-    parts = path.strip("/").split("/")
-    candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    result = False
-    for pattern in patterns:
-        negated = pattern.startswith("!")
-        body = pattern.lstrip("!").rstrip("/")
-        for candidate in candidates:
-            if fnmatch.fnmatch(candidate, body) or fnmatch.fnmatch(
-                candidate, body.removeprefix("**/")
-            ):
-                result = not negated
-                break
-    return result
-
-
 def test_build_context_holds_what_the_copies_and_the_package_need() -> None:
-    patterns = [
-        line.strip()
-        for line in (REPO / ".containerignore").read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    sources = [
-        source
-        for keyword, rest in instructions()
-        if keyword == "COPY" and not rest.startswith("--from")
-        for source in rest.split()[:-1]
-    ]
+    patterns = ignore_patterns()
+    sources = copied_sources()
     assert sources == ["pyproject.toml", "README.md", "operator"]
     assert [s for s in sources if ignored(s, patterns)] == []
     # pyproject's readme is part of the build; the tests and the virtual environment are not.

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import re
+import tomllib
 import urllib.parse
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from crd_schema import (
+    PLURALS,
+    apply_defaults,
+    cel_errors,
+    load_crd,
+    schema_errors,
+    schema_of,
+    unknown_fields,
+)
 from kopf._cogs.structs import references as kopf_references
-from shipping import MANIFESTS, by_kind, invalid_objects, kustomize, the_one
-from test_crds import apply_defaults, schema_errors, schema_of, unknown_fields
+from shipping import MANIFESTS, REPO, by_kind, invalid_objects, kustomize, the_one
 
-from perftest_operator.api.settings import load_settings
+from localstack.pod_security import check_pod
+from perftest_operator import API_VERSION, GROUP
+from perftest_operator.api.settings import PREFIX, load_settings
 from perftest_operator.api.spec import Platform, PrometheusSettings, parse_perftest_spec
 from perftest_operator.cli import build_parser, main
 from perftest_operator.contract.load import load_contract
@@ -103,6 +115,53 @@ def test_only_namespaced_kinds_get_the_namespace(name: str) -> None:
             assert namespace is None, doc["kind"]
 
 
+# Bound in perftest-runs by default: not the workloads that read every Secret (runner.rbac).
+SAMPLE_WORKLOADS = ("node-density", "node-density-cni", "node-density-heavy", "custom")
+
+
+def test_base_renders_every_piece_once() -> None:
+    assert sorted((doc["kind"], doc["metadata"]["name"]) for doc in kustomize(BASE)) == sorted(
+        [
+            ("Namespace", NAMESPACE),
+            ("CustomResourceDefinition", f"perftests.{GROUP}"),
+            ("CustomResourceDefinition", f"perfruns.{GROUP}"),
+            ("ServiceAccount", "perftest-operator"),
+            ("ClusterRole", "perftest-operator"),
+            ("ClusterRoleBinding", "perftest-operator"),
+            ("Deployment", "perftest-operator"),
+            ("Service", "perftest-operator-metrics"),
+            ("PodDisruptionBudget", "perftest-operator"),
+            # kopf peering (manifests/base/kopf-peering-crds.yaml, peering.yaml, clusterrole-peering.yaml)
+            ("CustomResourceDefinition", "clusterkopfpeerings.kopf.dev"),
+            ("CustomResourceDefinition", "kopfpeerings.kopf.dev"),
+            ("ClusterKopfPeering", "perftest-operator"),
+            ("ClusterRole", "perftest-operator-peering"),
+            ("ClusterRoleBinding", "perftest-operator-peering"),
+            # The hub Jobs' account in the run namespace perftest-runs, bound to the samples'
+            # workloads' roles; every workload's role (manifests/kube-burner)
+            ("Namespace", RUN_NAMESPACE),
+            ("ServiceAccount", "perftest-kube-burner"),
+            # ... and what confines that account to the namespaces kube-burner creates
+            ("ValidatingAdmissionPolicy", "perftest-kube-burner-confinement"),
+            ("ValidatingAdmissionPolicyBinding", "perftest-kube-burner-confinement"),
+            *[
+                ("ClusterRoleBinding", f"perftest-kube-burner-{workload}-{RUN_NAMESPACE}")
+                for workload in SAMPLE_WORKLOADS
+            ],
+            *[
+                ("ClusterRole", role["metadata"]["name"])
+                for role in shipped_cluster_roles(load_contract())
+            ],
+        ]
+    )
+
+
+def test_base_ships_the_crds_unchanged() -> None:
+    objects = kustomize(BASE)
+    for plural in PLURALS:
+        assert the_one(objects, "CustomResourceDefinition", f"{plural}.{GROUP}") == load_crd(plural)
+
+
 # --- high availability: two replicas, kopf peering ------------------------------------------------
 
 
@@ -124,9 +183,10 @@ def test_two_replicas_roll_one_at_a_time_and_never_both_away() -> None:
         "type": "RollingUpdate",
         "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
     }
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert deployment["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
     budget = the_one(objects, "PodDisruptionBudget")
     assert budget["spec"]["maxUnavailable"] == 1
-    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert budget["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
     term = operator_pod(objects)["affinity"]["podAntiAffinity"][
         "preferredDuringSchedulingIgnoredDuringExecution"
@@ -169,13 +229,67 @@ def test_the_peering_role_grants_what_kopf_peering_does_and_no_more() -> None:
             "verbs": ["get", "patch"],
         },
     ]
-    binding = the_one(objects, "ClusterRoleBinding", "perftest-operator-peering")
-    account = the_one(objects, "ServiceAccount", "perftest-operator")
-    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+
+
+@pytest.mark.parametrize("role", ["perftest-operator", "perftest-operator-peering"])
+def test_each_operator_role_is_bound_to_the_deployments_account(role: str) -> None:
+    """What the role grants: tests/unit/test_rbac_matches_code.py (derived from the code)."""
+    objects = kustomize(BASE)
+    binding = the_one(objects, "ClusterRoleBinding", role)
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": the_one(objects, "ClusterRole", role)["metadata"]["name"],
+    }
+    account = operator_pod(objects)["serviceAccountName"]
+    assert the_one(objects, "ServiceAccount", account)["metadata"]["namespace"] == NAMESPACE
     assert binding["subjects"] == [
-        {"kind": "ServiceAccount", "name": "perftest-operator", "namespace": NAMESPACE}
+        {"kind": "ServiceAccount", "name": account, "namespace": NAMESPACE}
     ]
-    assert operator_pod(objects)["serviceAccountName"] == account["metadata"]["name"]
+
+
+def test_the_operator_runs_the_installed_perftest_command_with_the_dev_image() -> None:
+    objects = kustomize(BASE)
+    (container,) = operator_pod(objects)["containers"]
+    assert container["image"] == "perftest-operator:dev"
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert container["command"][0] in pyproject["project"]["scripts"]
+    args = run_args(objects)
+    assert args.command == "run"
+    assert args.liveness == "http://0.0.0.0:8080/healthz"  # reachable by the kubelet
+
+
+def test_deployment_settings_are_ones_the_operator_reads() -> None:
+    (container,) = operator_pod(kustomize(BASE))["containers"]
+    env = {item["name"]: item["value"] for item in container["env"]}
+    assert env and all(name.startswith(PREFIX) for name in env)
+
+    class RecordingEnv(dict[str, str]):
+        """An environment that remembers which variables were asked for."""
+
+        def __init__(self, values: Mapping[str, str]) -> None:
+            super().__init__(values)
+            self.asked: set[str] = set()
+
+        def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+            self.asked.add(key)
+            return super().get(key, default)
+
+    recorded = RecordingEnv(env)
+    load_settings(recorded)
+    assert sorted(set(env) - recorded.asked) == []
+
+
+def test_deployment_meets_the_restricted_pod_security_standard_of_its_namespace() -> None:
+    objects = kustomize(BASE)
+    namespace = the_one(objects, "Namespace", NAMESPACE)
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    template = the_one(objects, "Deployment")["spec"]["template"]
+    # As the emulator admits pods (hack/localstack/pod_security.py, tests/unit/test_pod_security.py)
+    assert check_pod(template["spec"], template["metadata"], "restricted") == []
+    # Beyond the standard: nothing in the image is writable.
+    for container in template["spec"]["containers"]:
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
 
 
 def test_probes_and_graceful_shutdown() -> None:
@@ -384,13 +498,19 @@ SAMPLES = MANIFESTS / "samples"
 
 
 def sample_perftests() -> list[tuple[str, dict[str, Any]]]:
-    """Every PerfTest under samples/, in subfolders too."""
+    """Every document under samples/, in subfolders too, but for a kustomization: PerfTests all."""
     found = []
     for path in sorted(SAMPLES.rglob("*.yaml")):
-        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
-            if doc and doc.get("kind") == "PerfTest":
-                found.append((str(path.relative_to(SAMPLES)), doc))
+        if path.name != "kustomization.yaml":
+            for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+                if doc:
+                    found.append((str(path.relative_to(SAMPLES)), doc))
     return found
+
+
+def test_there_is_a_sample_for_cluster_density_and_node_density() -> None:
+    workloads = {doc["spec"]["workload"].get("name") for _, doc in sample_perftests()}
+    assert {"cluster-density-v2", "node-density"} <= workloads
 
 
 def test_there_is_a_sample_for_every_platform() -> None:
@@ -413,12 +533,14 @@ def test_every_platform_has_a_sample_file_of_its_own() -> None:
 def test_sample_is_valid_for_the_api_server_and_the_operator(
     file: str, doc: dict[str, Any]
 ) -> None:
+    assert (doc["apiVersion"], doc["kind"]) == (API_VERSION, "PerfTest")
     schema = schema_of("perftests")
     assert schema_errors(schema, doc) == []
     assert unknown_fields(doc, schema) == []
-    assert parse_perftest_spec(apply_defaults(doc, schema)["spec"]) == parse_perftest_spec(
-        doc["spec"]
-    )
+    stored = apply_defaults(doc, schema)  # as the API server stores it
+    assert schema_errors(schema, stored) == []
+    assert cel_errors(schema, stored) == []
+    assert parse_perftest_spec(stored["spec"]) == parse_perftest_spec(doc["spec"])
 
 
 def test_custom_workload_sample_ships_the_config_its_perftest_names() -> None:

@@ -24,7 +24,6 @@ from typing import Any
 
 import kubernetes
 import yaml
-from test_crds import granted
 
 import perftest_operator
 from perftest_operator import GROUP
@@ -73,6 +72,17 @@ REMOTE_ONLY = {
 NON_RESOURCE_CALLS = {("version", "get_code")}
 
 Permission = tuple[str, str, str]  # (apiGroup, resource, verb)
+
+
+def granted(rules: list[dict[str, Any]]) -> set[Permission]:
+    """Every (apiGroup, resource, verb) a role's rules name."""
+    return {
+        (group, resource, verb)
+        for rule in rules
+        for group in rule.get("apiGroups", [])
+        for resource in rule.get("resources", [])
+        for verb in rule.get("verbs", [])
+    }
 
 
 # --- the Kubernetes client: what request a client method makes ---------------------------------
@@ -392,9 +402,28 @@ def test_every_api_call_is_accounted_for() -> None:
                 assert receiver != "ctx.api", f"{module_name}: {receiver}.{node.attr}"
 
 
+def the_role_rules() -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = yaml.safe_load(ROLE.read_text(encoding="utf-8"))["rules"]
+    return rules
+
+
 def test_the_cluster_role_grants_what_the_code_calls_and_no_more() -> None:
-    role = yaml.safe_load(ROLE.read_text(encoding="utf-8"))
-    in_role = granted(role["rules"])
+    in_role = granted(the_role_rules())
     needed = hub_permissions()
     assert sorted(needed - in_role) == [], "the role lacks these"
     assert sorted(in_role - needed) == [], "the role grants these, the code never asks for them"
+
+
+def test_the_cluster_role_names_every_resource_and_verb_and_no_object_or_path() -> None:
+    """A wildcard would grant what the code never asks for; resourceNames would refuse what it
+    asks for (PerfTests and runs of any name); nonResourceURLs are not API resources."""
+    rules = the_role_rules()
+    assert all(rule.keys() == {"apiGroups", "resources", "verbs"} for rule in rules)
+    assert all("*" not in permission for permission in granted(rules))
+
+
+def test_the_operator_never_lists_or_watches_secrets() -> None:
+    """It reads the one key a PerfTest names (a kubeconfig, a token); a list or watch would give
+    its account every Secret of every namespace. Derived: a new call that lists them fails here."""
+    for permissions in (granted(the_role_rules()), hub_permissions()):
+        assert {verb for _, resource, verb in permissions if resource == "secrets"} == {"get"}

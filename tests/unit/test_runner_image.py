@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from containerfiles import copied_sources, final_stage, ignore_patterns, ignored, instructions
 from shipping import REPO
-from test_containerfile import final_stage, ignored, instructions
 
 from perftest_operator.contract.load import PINNED_VERSION, load_contract
 from perftest_operator.runner.command import ENTRYPOINT
@@ -61,17 +61,8 @@ def test_the_runner_runs_the_entry_point_as_a_non_root_user() -> None:
 
 
 def test_the_build_context_holds_what_the_runner_copies() -> None:
-    patterns = [
-        line.strip()
-        for line in (REPO / ".containerignore").read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    sources = [
-        source
-        for keyword, rest in instructions(RUNNER)
-        if keyword == "COPY" and not rest.startswith("--from")
-        for source in rest.split()[:-1]
-    ]
+    patterns = ignore_patterns()
+    sources = copied_sources(RUNNER)
     assert sources
     for source in sources:
         assert (REPO / source).exists(), source

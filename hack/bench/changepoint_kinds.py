@@ -5,6 +5,8 @@ A held-out check for the change-point detector: the same kinds as the developmen
 quantised, quantised-step), drawn from their own generator so that tuning on the corpus files
 can be checked on series the detector was never tuned on. Levels, noise, lengths and step
 sizes follow the ranges of CPT KPIs (latencies from 50 ms to 1.5 s, throughputs, counts).
+The bench scripts here import it as `changepoint_kinds`, the tests (hack/ on their path) as
+`bench.changepoint_kinds`.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from localstack.operator_process import OperatorProcess  # noqa: E402
 from localstack.prometheus import replayed_prometheus  # noqa: E402
 from localstack.story import READ_ONLY_LATENCY, replay_script, story_runs  # noqa: E402
 from perftest_operator.contract.load import load_contract  # noqa: E402
-from perftest_operator.runner.rbac import SERVICE_ACCOUNT  # noqa: E402
+from perftest_operator.runner.rbac import SERVICE_ACCOUNT, cluster_role_name  # noqa: E402
 
 NAMESPACE = "perftest-demo"
 # Where the sample's Jobs run (its spec.target.namespace), as manifests/kube-burner ships it.
@@ -103,6 +103,17 @@ def main() -> int:
                 "Installing the account the hub's kube-burner Jobs run as (run namespace perftest-runs)"
             )
             kubectl(kubeconfig, "apply", "-k", str(REPO / "manifests" / "kube-burner"))
+            # The sample runs cluster-density-v2, whose role reads every Secret: an admin binds
+            # it only where PERFTEST_SECRET_READING_WORKLOADS is on (docs/security.md), as here.
+            role = cluster_role_name("cluster-density-v2")
+            kubectl(
+                kubeconfig,
+                "create",
+                "clusterrolebinding",
+                f"{role}-{RUN_NAMESPACE}",
+                f"--clusterrole={role}",
+                f"--serviceaccount={RUN_NAMESPACE}:{SERVICE_ACCOUNT}",
+            )
 
             say(
                 f"Starting Prometheus with {len(runs)} nightly runs of kube-apiserver latency history"

@@ -1,0 +1,112 @@
+"""A custom workload's ConfigMap is read when the run's Job is built, and never again: the run
+carries its own copy (the run's ConfigMap, which the Job mounts), so the user's may go once the
+Job has started.
+
+The controller on the in-memory hub of test_telemetry_hooks, driven through advance_run.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator
+from typing import Any, cast
+
+import pytest
+from test_telemetry_hooks import (
+    KPI,
+    NAMESPACE,
+    FakeHub,
+    FakePrometheus,
+    hub_with,
+    new_run,
+    perftest,
+)
+
+from perftest_operator.api.policy import RunPolicy
+from perftest_operator.api.settings import Settings
+from perftest_operator.api.status import Reason, RunPhase
+from perftest_operator.controller.context import Context
+from perftest_operator.controller.perfruns import advance_run
+
+BURNER_CONFIG = "jobs:\n  - name: custom\n    jobIterations: 1\n"
+
+
+class HubWithConfigMaps(FakeHub):
+    """The fake hub with the user's ConfigMaps (what a custom workload names), counting reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.user_config_maps: dict[tuple[str, str], dict[str, str]] = {}
+        self.config_map_reads: list[str] = []
+
+    def read_config_map_data(self, namespace: str, name: str) -> dict[str, str] | None:
+        self.config_map_reads.append(name)
+        found = self.user_config_maps.get((namespace, name))
+        return copy.deepcopy(found) if found is not None else None
+
+
+@pytest.fixture
+def prometheus() -> Iterator[FakePrometheus]:
+    server = FakePrometheus()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def custom_hub(url: str) -> HubWithConfigMaps:
+    test = perftest("custom", url)
+    test["spec"]["workload"] = {"configMapRef": {"name": "burner", "key": "config.yml"}}
+    hub = HubWithConfigMaps()
+    base = hub_with(test)
+    hub.perftests, hub.secrets = base.perftests, base.secrets
+    hub.user_config_maps[(NAMESPACE, "burner")] = {"config.yml": BURNER_CONFIG}
+    return hub
+
+
+def context(hub: FakeHub) -> Context:
+    policy = RunPolicy(local_runs=True, custom_config_namespaces=(NAMESPACE,))
+    return Context(api=cast(Any, hub), settings=Settings(policy=policy))
+
+
+@pytest.mark.xfail(
+    strict=True, reason="collect_metrics and analyse read the user's ConfigMap again (review 2.2)"
+)
+def test_the_users_config_map_deleted_after_the_job_started_does_not_fail_the_run(
+    prometheus: FakePrometheus,
+) -> None:
+    hub = custom_hub(prometheus.url)
+    ctx = context(hub)
+    prometheus.value = 0.5
+    name = new_run(hub, "custom", 1)
+    assert advance_run(ctx, NAMESPACE, name) is RunPhase.RUNNING
+    (copied,) = hub.config_maps.values()  # the run's own ConfigMap, which the Job mounts
+    assert copied["data"]["config.yml"] == BURNER_CONFIG
+    del hub.user_config_maps[(NAMESPACE, "burner")]
+    hub.finish_jobs(succeeded=True)
+    phase = advance_run(ctx, NAMESPACE, name)
+    status = hub.perfruns[name]["status"]
+    assert phase is RunPhase.SUCCEEDED, (status["reason"], status["message"])
+    assert hub.perfruns[name]["status"]["values"] == {KPI: 0.5}
+    assert hub.config_map_reads == ["burner"]  # once: by the step that built the Job
+
+
+def test_a_custom_config_map_missing_when_the_run_starts_fails_it_as_invalid_spec(
+    prometheus: FakePrometheus,
+) -> None:
+    hub = custom_hub(prometheus.url)
+    del hub.user_config_maps[(NAMESPACE, "burner")]
+    name = new_run(hub, "custom", 1)
+    assert advance_run(context(hub), NAMESPACE, name) is RunPhase.FAILED
+    status = hub.perfruns[name]["status"]
+    assert status["reason"] == Reason.INVALID_SPEC.value
+    assert status["message"] == (
+        "spec.workload.configMapRef: ConfigMap burner with key config.yml not found in "
+        f"namespace {NAMESPACE}"
+    )
+    assert not hub.jobs

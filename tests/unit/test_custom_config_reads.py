@@ -74,9 +74,6 @@ def context(hub: FakeHub) -> Context:
     return Context(api=cast(Any, hub), settings=Settings(policy=policy))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="collect_metrics and analyse read the user's ConfigMap again (review 2.2)"
-)
 def test_the_users_config_map_deleted_after_the_job_started_does_not_fail_the_run(
     prometheus: FakePrometheus,
 ) -> None:

@@ -62,7 +62,12 @@ from perftest_operator.controller.followups import (
     settle_confirmation,
     start_confirmation,
 )
-from perftest_operator.controller.perftests import load_test_spec, not_ready, sync_test_status
+from perftest_operator.controller.perftests import (
+    not_ready,
+    parse_test_spec,
+    read_custom_config,
+    sync_test_status,
+)
 from perftest_operator.controller.prometheus import RunTarget, prometheus_client
 from perftest_operator.controller.pruning import prune_history
 from perftest_operator.controller.stop import job_secret_ref
@@ -140,13 +145,12 @@ def _fail_before_job(
 
 def _load_test(
     ctx: Context, run: Mapping[str, Any], *, starting: bool = False
-) -> tuple[dict[str, Any], PerfTestSpec, dict[str, str] | None]:
-    """The run's PerfTest, its typed spec and custom config files; SpecError when unusable."""
+) -> tuple[dict[str, Any], PerfTestSpec]:
+    """The run's PerfTest and its typed spec; SpecError when unusable."""
     test = ctx.api.get_perftest(run["metadata"]["namespace"], run["spec"]["testName"])
     if test is None:
         raise PerfTestNotFound(run["spec"]["testName"])
-    spec, custom_config = load_test_spec(ctx, test, starting=starting)
-    return test, spec, custom_config
+    return test, parse_test_spec(ctx, test, starting=starting)
 
 
 def _reason(exc: SpecError) -> str:
@@ -211,7 +215,9 @@ def start_job(
     meta = run["metadata"]
     test_name = run["spec"]["testName"]
     try:
-        test, spec, custom_files = _load_test(ctx, run, starting=True)
+        test, spec = _load_test(ctx, run, starting=True)
+        # The only read of a custom workload's files: the run's ConfigMap keeps its own copy.
+        custom_files = read_custom_config(ctx, meta["namespace"], spec)
         secret_ref = spec.target.kubeconfig_secret_ref
         api = target_api(ctx, meta["namespace"], secret_ref)
         facts = read_target(api, spec)
@@ -350,7 +356,7 @@ def follow_job(
     )
     _announce_failure(ctx, run, f"{outcome.reason}: {outcome.message}")
     try:
-        test, spec, _ = _load_test(ctx, run)
+        test, spec = _load_test(ctx, run)
     except SpecError:
         return change  # no PerfTest to say how often to retry
     retry = retry_failed_run(ctx, test, spec, run)
@@ -452,7 +458,7 @@ def collect_metrics(
     measured_missing: list[str] = []  # final: the summary will not change
     skipped: list[dict[str, str]] = []
     try:
-        _, spec, _ = _load_test(ctx, run)
+        _, spec = _load_test(ctx, run)
         # kube-burner's own measurements come from the run's summary: no query, no retry.
         summary = summary_from_document(status.get("kubeBurner"))
         target = _run_target(ctx, run, status)
@@ -626,7 +632,7 @@ def analyse(ctx: Context, run: Mapping[str, Any], status: dict[str, Any]) -> dic
     meta = run["metadata"]
     name = str(meta["name"])
     try:
-        test, spec, _ = _load_test(ctx, run)
+        test, spec = _load_test(ctx, run)
     except SpecError as exc:
         return _permanent_collection_failure(ctx, run, status, _reason(exc), str(exc))
     runs = [
@@ -863,7 +869,7 @@ def write_step(
 
 def _prune(ctx: Context, run: Mapping[str, Any]) -> None:
     try:
-        test, spec, _ = _load_test(ctx, run)
+        test, spec = _load_test(ctx, run)
     except SpecError:
         return
     prune_history(ctx, test, spec)

@@ -59,8 +59,19 @@ STATUS_WRITE_ATTEMPTS = 5
 def load_test_spec(
     ctx: Context, test: Mapping[str, Any], *, starting: bool = False
 ) -> tuple[PerfTestSpec, dict[str, str] | None]:
-    """The typed spec and, for a custom workload, its ConfigMap's files (the kube-burner config
-    under the key the spec names, and the templates beside it); SpecError if unusable.
+    """The typed spec and, for a custom workload, its ConfigMap's files; SpecError if unusable.
+
+    The PerfTest's side (its check, its triggers): a missing ConfigMap keeps a run from
+    starting. A run reads the files once, when its Job is built (`read_custom_config`).
+    """
+    spec = parse_test_spec(ctx, test, starting=starting)
+    return spec, read_custom_config(ctx, str(test["metadata"]["namespace"]), spec)
+
+
+def parse_test_spec(
+    ctx: Context, test: Mapping[str, Any], *, starting: bool = False
+) -> PerfTestSpec:
+    """The typed spec, checked against the workload's contract; SpecError if unusable.
 
     ``starting``: the spec is checked for a Job to come (the PerfTest's readiness, a run's first
     step), so the admin's policy applies (NotAllowed, api.policy); reading a finished run's
@@ -68,26 +79,31 @@ def load_test_spec(
     """
     spec = parse_perftest_spec(test.get("spec") or {})
     check_workload(spec.workload)  # what the contract of its kube-burner-ocp version refuses
-    namespace = test["metadata"]["namespace"]
     if starting:
         settings = ctx.settings
         check_policy(
             spec,
-            namespace,
+            test["metadata"]["namespace"],
             settings.policy,
             runner_image=settings.runner_image,
             reads_secrets=workload_reads_secrets(contract_of(spec.workload), spec.workload.name),
         )
+    return spec
+
+
+def read_custom_config(ctx: Context, namespace: str, spec: PerfTestSpec) -> dict[str, str] | None:
+    """A custom workload's ConfigMap files (the kube-burner config under the key the spec names,
+    and the templates beside it); None for a named workload; SpecError when it is not there."""
     ref = spec.workload.config_map_ref
     if ref is None:
-        return spec, None
+        return None
     files = ctx.api.read_config_map_data(namespace, ref.name)
     if files is None or ref.key not in files:
         raise SpecError(
             "spec.workload.configMapRef",
             f"ConfigMap {ref.name} with key {ref.key} not found in namespace {namespace}",
         )
-    return spec, files
+    return files
 
 
 def sync_test_status(

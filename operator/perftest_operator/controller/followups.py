@@ -16,13 +16,13 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from perftest_operator.analysis.verdict import MetricChangePoint, Verdict, describe_change_point
+from perftest_operator.analysis.verdict import MetricChangePoint, Verdict
 from perftest_operator.api.perfrun import ConfirmationState, Trigger, trigger_id
 from perftest_operator.api.spec import PerfTestSpec
-from perftest_operator.api.status import Reason
+from perftest_operator.controller import announce
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.perftests import start_run
-from perftest_operator.events import NORMAL, WARNING, post_event
+from perftest_operator.events import post_event
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +59,8 @@ def retry_failed_run(
         finishing=str(run["metadata"]["name"]),
     )
     if name is not None:
-        message = f"{run['metadata']['name']} failed: retry {attempt} of {spec.retries} is {name}"
-        post_event(ctx.api, test, NORMAL, Reason.RETRYING.value, message, once=f"{first}/{attempt}")
+        event = announce.retrying(str(run["metadata"]["name"]), attempt, spec.retries, name, first)
+        post_event(ctx.api, test, event)
     return name
 
 
@@ -126,27 +126,8 @@ def settle_confirmation(
     holding = [p for p in verdict.change_points if p.regression and p.run == suspect]
     if holding:
         for point in holding:
-            text = (
-                f"{describe_change_point(point)}, confirmed by {len(done)} run(s), "
-                f"confidence {point.confidence:.2f}"
-            )
             ctx.telemetry.regression_detected(test, point.metric)
-            post_event(
-                ctx.api,
-                test,
-                WARNING,
-                Reason.REGRESSION_DETECTED.value,
-                text,
-                once=f"{point.metric}/{point.run}",
-            )
+            post_event(ctx.api, test, announce.regression_confirmed(point, len(done)))
         return suspect, {"state": CONFIRMED, "runs": done, "metrics": metrics}
-    post_event(
-        ctx.api,
-        test,
-        NORMAL,
-        Reason.REGRESSION_NOT_CONFIRMED.value,
-        f"the change at {suspect} did not hold in {len(done)} confirmation run(s): "
-        f"{suspect} is recorded as an outlier and left out of the history",
-        once=suspect,
-    )
+    post_event(ctx.api, test, announce.regression_not_confirmed(suspect, len(done)))
     return suspect, {"state": NOT_CONFIRMED, "runs": done, "metrics": metrics}

@@ -32,6 +32,7 @@ from perftest_operator.api.status import (
     newest_first,
     not_ready_reason,
 )
+from perftest_operator.controller import announce
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.prerequisite_checks import check_prerequisites
 from perftest_operator.controller.prometheus import RunTarget, check_prometheus, resolve_endpoint
@@ -44,7 +45,7 @@ from perftest_operator.controller.target_access import (
     read_target,
     target_api,
 )
-from perftest_operator.events import NORMAL, WARNING, post_event
+from perftest_operator.events import post_event
 from perftest_operator.kube.api import Conflict
 from perftest_operator.runner.command import check_workload, contract_of
 from perftest_operator.runner.rbac import workload_reads_secrets
@@ -63,32 +64,33 @@ def load_test_spec(
 
     The PerfTest's side (its check, its triggers): a missing ConfigMap keeps a run from
     starting. A run reads the files once, when its Job is built (`read_custom_config`).
+    ``starting``: see `check_start_policy`.
     """
-    spec = parse_test_spec(ctx, test, starting=starting)
-    return spec, read_custom_config(ctx, str(test["metadata"]["namespace"]), spec)
+    spec = parse_test_spec(test)
+    namespace = str(test["metadata"]["namespace"])
+    if starting:
+        check_start_policy(ctx, namespace, spec)
+    return spec, read_custom_config(ctx, namespace, spec)
 
 
-def parse_test_spec(
-    ctx: Context, test: Mapping[str, Any], *, starting: bool = False
-) -> PerfTestSpec:
-    """The typed spec, checked against the workload's contract; SpecError if unusable.
-
-    ``starting``: the spec is checked for a Job to come (the PerfTest's readiness, a run's first
-    step), so the admin's policy applies (NotAllowed, api.policy); reading a finished run's
-    metrics or history does not depend on it.
-    """
+def parse_test_spec(test: Mapping[str, Any]) -> PerfTestSpec:
+    """The typed spec, checked against the workload's contract; SpecError if unusable."""
     spec = parse_perftest_spec(test.get("spec") or {})
     check_workload(spec.workload)  # what the contract of its kube-burner-ocp version refuses
-    if starting:
-        settings = ctx.settings
-        check_policy(
-            spec,
-            test["metadata"]["namespace"],
-            settings.policy,
-            runner_image=settings.runner_image,
-            reads_secrets=workload_reads_secrets(contract_of(spec.workload), spec.workload.name),
-        )
     return spec
+
+
+def check_start_policy(ctx: Context, namespace: str, spec: PerfTestSpec) -> None:
+    """The admin's policy (NotAllowed, api.policy), for a Job to come: the PerfTest's readiness
+    and a run's first step check it; reading a finished run's metrics or history does not."""
+    settings = ctx.settings
+    check_policy(
+        spec,
+        namespace,
+        settings.policy,
+        runner_image=settings.runner_image,
+        reads_secrets=workload_reads_secrets(contract_of(spec.workload), spec.workload.name),
+    )
 
 
 def read_custom_config(ctx: Context, namespace: str, spec: PerfTestSpec) -> dict[str, str] | None:
@@ -244,7 +246,7 @@ def reconcile_test(ctx: Context, test: Mapping[str, Any], trigger: Trigger | Non
         message = str(exc)
         # A retry finds the same problem: one Warning, not one per attempt.
         if _ready_reason(test) != reason.value:
-            post_event(ctx.api, test, WARNING, reason.value, message)
+            post_event(ctx.api, test, announce.not_ready(reason.value, message))
         sync_test_status(ctx, namespace, name, ready=(FALSE, reason.value, message))
         return retry
     ready = (TRUE, Reason.SPEC_VALID.value, f"the spec is valid; {where}")
@@ -326,13 +328,7 @@ def start_run(
         if (run["metadata"].get("labels") or {}).get(TRIGGER_LABEL) == label:
             return str(run["metadata"]["name"])  # this trigger was handled before a restart
     if spec.suspend:
-        post_event(
-            ctx.api,
-            test,
-            NORMAL,
-            Reason.RUN_SKIPPED.value,
-            f"{trigger.value}: the PerfTest is suspended",
-        )
+        post_event(ctx.api, test, announce.run_skipped_suspended(trigger.value))
         return None
     active = [
         r
@@ -342,22 +338,14 @@ def start_run(
     ]
     if active and spec.concurrency_policy is ConcurrencyPolicy.FORBID:
         # Two benchmarks at once would pollute each other's metrics.
-        post_event(
-            ctx.api,
-            test,
-            NORMAL,
-            Reason.RUN_SKIPPED.value,
-            f"{trigger.value}: not started because PerfRun {active[0]['metadata']['name']} "
-            "is still active (concurrencyPolicy Forbid)",
-        )
+        active_name = str(active[0]["metadata"]["name"])
+        post_event(ctx.api, test, announce.run_skipped_active(trigger.value, active_name))
         return None
     if skip_unchanged and spec.trigger.skip_unchanged:
         runs = ctx.api.list_perfruns(meta["namespace"], meta["name"])
         unchanged = _unchanged_since_last_success(ctx, test, spec, runs)
         if unchanged is not None:
-            post_event(
-                ctx.api, test, NORMAL, Reason.RUN_SKIPPED.value, f"{trigger.value}: {unchanged}"
-            )
+            post_event(ctx.api, test, announce.run_skipped_unchanged(trigger.value, unchanged))
             return None
     body = build_perfrun(
         test,

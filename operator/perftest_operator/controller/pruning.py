@@ -8,10 +8,10 @@ from typing import Any
 
 from perftest_operator.api.errors import SpecError, TargetUnreachable
 from perftest_operator.api.spec import PerfTestSpec
-from perftest_operator.api.status import Reason
+from perftest_operator.controller import announce
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.stop import delete_run_objects
-from perftest_operator.events import NORMAL, post_event
+from perftest_operator.events import post_event
 from perftest_operator.history.retention import runs_to_prune
 
 logger = logging.getLogger(__name__)
@@ -39,12 +39,5 @@ def prune_history(ctx: Context, test: Mapping[str, Any], spec: PerfTestSpec) -> 
         ctx.api.delete_perfrun(meta["namespace"], name)
         pruned.append(name)
     if pruned:
-        post_event(
-            ctx.api,
-            test,
-            NORMAL,
-            Reason.PRUNED.value,
-            f"{len(pruned)} old PerfRun(s) removed (history.keep {spec.history.keep}): "
-            + ", ".join(pruned),
-        )
+        post_event(ctx.api, test, announce.pruned(pruned, spec.history.keep))
     return pruned

@@ -11,9 +11,10 @@ from perftest_operator.api.conditions import FALSE, set_condition
 from perftest_operator.api.errors import SpecError, TargetUnreachable
 from perftest_operator.api.spec import SecretKeyRef
 from perftest_operator.api.status import Reason, RunCondition, RunPhase
+from perftest_operator.controller import announce
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.target_access import reaching_target, target_api
-from perftest_operator.events import WARNING, post_event
+from perftest_operator.events import post_event
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def stop_run(ctx: Context, run: Mapping[str, Any], message: str) -> None:
             "phase": RunPhase.FAILED.value,
         },
     )
-    post_event(ctx.api, run, WARNING, Reason.REPLACED.value, message, once=meta["name"])
+    post_event(ctx.api, run, announce.replaced(meta["name"], message))
     try:
         delete_run_objects(ctx, run)
     except (SpecError, TargetUnreachable) as exc:

@@ -7,6 +7,7 @@ from typing import Any
 
 from perftest_operator.analysis.verdict import VerdictResult
 from perftest_operator.api.conditions import set_condition
+from perftest_operator.api.perfrun import PerfRun, parse_perfrun
 from perftest_operator.api.spec import parse_analysis, parse_metrics
 from perftest_operator.history.evaluation import around_change, evaluate, is_outlier, outliers
 
@@ -15,22 +16,24 @@ METRICS = parse_metrics([{"name": "latency", "query": "max(x)", "aggregation": "
 ANALYSIS = parse_analysis({})
 
 
-def perfrun(number: int, value: float, **status: Any) -> dict[str, Any]:
+def perfrun(number: int, value: float, **status: Any) -> PerfRun:
     conditions = set_condition(
         [], "MetricsCollected", "True", "Collected", "ok", generation=1, now=NOW
     )
-    return {
-        "metadata": {"name": f"t-{number}", "labels": {"perftest.dev/run-number": str(number)}},
-        "status": {
-            "conditions": conditions,
-            "startTime": f"2025-01-{number:02d}T02:00:00Z",
-            "values": {"latency": value},
-            **status,
-        },
-    }
+    return parse_perfrun(
+        {
+            "metadata": {"name": f"t-{number}", "labels": {"perftest.dev/run-number": str(number)}},
+            "status": {
+                "conditions": conditions,
+                "startTime": f"2025-01-{number:02d}T02:00:00Z",
+                "values": {"latency": value},
+                **status,
+            },
+        }
+    )
 
 
-def history(bad: dict[str, Any]) -> list[dict[str, Any]]:
+def history(bad: PerfRun) -> list[PerfRun]:
     good = [0.98, 0.97, 0.99, 0.98, 0.96, 0.99, 0.98, 0.97]
     return [perfrun(n, v) for n, v in enumerate(good, start=1)] + [bad]
 
@@ -65,7 +68,7 @@ def test_an_outlier_without_its_metrics_is_an_outlier_of_every_metric() -> None:
 
 def test_the_runs_around_a_change_are_the_last_good_one_and_the_first_bad_one() -> None:
     runs = history(perfrun(9, 3.98, target={"version": "4.16.4"}))
-    runs[7]["status"]["target"] = {"version": "4.16.3"}
+    runs[7] = perfrun(8, 0.97, target={"version": "4.16.3"})
     _, points = evaluate(runs, METRICS, ANALYSIS, "t-9", None)
     around = around_change(runs, points, "t-9")
     assert around is not None

@@ -9,6 +9,8 @@ from typing import Any
 from perftest_operator.api.conditions import FALSE, TRUE, format_time
 from perftest_operator.api.durations import format_duration
 from perftest_operator.api.errors import SpecError, TargetUnreachable
+from perftest_operator.api.fields import mapping
+from perftest_operator.api.perfrun import PerfRun
 from perftest_operator.api.status import Reason, RunCondition
 from perftest_operator.burnerjob.summary import summary_document
 from perftest_operator.controller import announce
@@ -22,46 +24,45 @@ from perftest_operator.controller.run_step import (
     tell_run_and_test,
     waiting_for_target,
 )
-from perftest_operator.controller.stop import job_secret_ref
 from perftest_operator.controller.target_access import reaching_target, target_api
 from perftest_operator.runner.outcome import JobOutcome, JobState, OutcomeReason, read_job_outcome
 
 
-def follow_job(
-    ctx: Context, run: Mapping[str, Any], status: dict[str, Any], tests: TestOfRun
-) -> dict[str, Any] | None:
+def follow_job(ctx: Context, run: PerfRun, tests: TestOfRun) -> dict[str, Any] | None:
     """Running: look at the Job; when it has finished, freeze the window and map the exit code."""
-    name = run["metadata"]["name"]
-    job_ref = status["job"]
+    name = run.name
+    job_ref = run.job
+    if job_ref is None:  # Running: status.job is there (api.status.derive_run_phase)
+        raise ValueError(f"PerfRun {run.namespace}/{name} is Running without status.job")
     try:
-        api = target_api(ctx, run["metadata"]["namespace"], job_secret_ref(job_ref))
+        api = target_api(ctx, run.namespace, job_ref.kubeconfig_secret_ref)
         with reaching_target():
-            job = api.get_job(job_ref["namespace"], job_ref["name"])
-            pods = [] if job is None else api.list_job_pods(job_ref["namespace"], job_ref["name"])
+            job = api.get_job(job_ref.namespace, job_ref.name)
+            pods = [] if job is None else api.list_job_pods(job_ref.namespace, job_ref.name)
     except SpecError as exc:
         # The Secret went away or broke mid-run: the Job cannot be followed any more.
         tell_run_and_test(ctx, run, tests, announce.run_failed(name, str(exc), spec_reason(exc)))
-        return fail_before_job(run, status, spec_reason(exc), str(exc))
+        return fail_before_job(run, spec_reason(exc), str(exc))
     except TargetUnreachable as exc:
-        return waiting_for_target(ctx, run, status, exc)
+        return waiting_for_target(ctx, run, exc)
     if job is None:
-        message = f"Job {job_ref['namespace']}/{job_ref['name']} disappeared before it finished"
+        message = f"Job {job_ref.namespace}/{job_ref.name} disappeared before it finished"
         tell_run_and_test(ctx, run, tests, announce.run_failed(name, message))
-        return fail_before_job(run, status, Reason.JOB_MISSING.value, message)
+        return fail_before_job(run, Reason.JOB_MISSING, message)
     outcome = read_job_outcome(job, pods)
     if not outcome.finished:
-        if status.get("reason") == Reason.TARGET_UNREACHABLE.value:
-            return {"reason": Reason.JOB_RUNNING.value, "message": "the target answers again"}
+        if run.reason == Reason.TARGET_UNREACHABLE:
+            return {"reason": Reason.JOB_RUNNING, "message": "the target answers again"}
         return None
     change: dict[str, Any] = {"reason": outcome.reason, "message": outcome.message}
-    change.update(_window_fields(outcome, job_ref))
+    change.update(_window_fields(outcome, mapping(run.status.get("job"))))
     if outcome.exit_code is not None:
         change["exitCode"] = outcome.exit_code
     if outcome.summary is not None:
         change["kubeBurner"] = summary_document(outcome.summary)
     if outcome.state is JobState.SUCCEEDED:
         change["conditions"] = condition(
-            run, status, RunCondition.JOB_COMPLETED, TRUE, outcome.reason, outcome.message
+            run, RunCondition.JOB_COMPLETED, TRUE, outcome.reason, outcome.message
         )
         if outcome.reason != OutcomeReason.SUCCEEDED.value:
             # Measured and kept in the history, but said out loud: a measurement over its
@@ -70,7 +71,7 @@ def follow_job(
             tell_run_and_test(ctx, run, tests, warning)
         return change
     change["conditions"] = condition(
-        run, status, RunCondition.JOB_COMPLETED, FALSE, outcome.reason, outcome.message
+        run, RunCondition.JOB_COMPLETED, FALSE, outcome.reason, outcome.message
     )
     tell_run_and_test(ctx, run, tests, announce.run_failed(name, outcome.message, outcome.reason))
     try:

@@ -5,7 +5,6 @@ target does not answer (I/O orchestration)."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
 from typing import Any
 
 from perftest_operator.api.conditions import FALSE, TRUE, format_time, parse_time
@@ -19,6 +18,7 @@ from perftest_operator.api.errors import (
     SpecError,
     TargetUnreachable,
 )
+from perftest_operator.api.perfrun import PerfRun
 from perftest_operator.api.status import Reason, RunCondition
 from perftest_operator.burnerjob.summary import summary_from_document
 from perftest_operator.controller import announce
@@ -31,7 +31,6 @@ from perftest_operator.controller.run_step import (
     permanent_collection_failure,
     spec_reason,
 )
-from perftest_operator.controller.stop import job_secret_ref
 from perftest_operator.controller.target_access import target_api
 from perftest_operator.events import post_event
 from perftest_operator.metrics.measurements import measurement_value
@@ -45,62 +44,47 @@ from perftest_operator.target.profiles import (
 )
 
 
-def run_target(ctx: Context, run: Mapping[str, Any], status: Mapping[str, Any]) -> RunTarget:
+def run_target(ctx: Context, run: PerfRun) -> RunTarget:
     """The target a run's Job ran on, as recorded in its status when the Job started."""
-    job_ref = status.get("job") or {}
-    secret_ref = job_secret_ref(job_ref)
-    detected = platform_from_summary(status.get("target"))
+    secret_ref = None if run.job is None else run.job.kubeconfig_secret_ref
+    detected = platform_from_summary(run.status.get("target"))
     return RunTarget(
-        api=target_api(ctx, run["metadata"]["namespace"], secret_ref),
+        api=target_api(ctx, run.namespace, secret_ref),
         remote=secret_ref is not None,
         profile=None if detected is None else profile_for(detected),
-        namespace=str(job_ref.get("namespace") or run["metadata"]["namespace"]),
+        namespace=run.namespace if run.job is None else run.job.namespace,
     )
 
 
-def retry_later(
-    ctx: Context, run: Mapping[str, Any], status: Mapping[str, Any], reason: str, message: str
-) -> dict[str, Any]:
+def retry_later(ctx: Context, run: PerfRun, reason: str, message: str) -> dict[str, Any]:
     """Collect again after a back-off (doubling up to its maximum); the first retry is told."""
-    attempts = int(status.get("collectAttempts") or 0) + 1
+    attempts = run.collect_attempts + 1
     delay = min(
         ctx.settings.collect_backoff_seconds * 2 ** (attempts - 1),
         ctx.settings.collect_backoff_max_seconds,
     )
     if attempts == 1:
-        post_event(ctx.api, run, announce.collection_retried(reason, message))
+        post_event(ctx.api, run.obj, announce.collection_retried(reason, message))
     return {
         "collectAttempts": attempts,
         "nextCollectTime": format_time(now() + datetime.timedelta(seconds=delay)),
         "reason": reason,
         "message": f"{message} (attempt {attempts}, next in {format_duration(delay)})",
-        "conditions": condition(
-            run, status, RunCondition.METRICS_COLLECTED, FALSE, reason, message
-        ),
+        "conditions": condition(run, RunCondition.METRICS_COLLECTED, FALSE, reason, message),
     }
 
 
-def collect_metrics(
-    ctx: Context, run: Mapping[str, Any], status: dict[str, Any], tests: TestOfRun
-) -> dict[str, Any] | None:
+def collect_metrics(ctx: Context, run: PerfRun, tests: TestOfRun) -> dict[str, Any] | None:
     """Collecting: one range query per distinct KPI query over exactly the run's window."""
-    next_time = status.get("nextCollectTime")
-    if next_time and parse_time(next_time) > now():
+    if run.next_collect_time and parse_time(run.next_collect_time) > now():
         return None
-    meta = run["metadata"]
     try:
         window = RunWindow(
-            start=parse_time(status.get("startTime") or ""),
-            end=parse_time(status.get("completionTime") or ""),
+            start=parse_time(run.start_time or ""), end=parse_time(run.completion_time or "")
         )
     except ValueError as exc:
         return permanent_collection_failure(
-            ctx,
-            run,
-            status,
-            tests,
-            Reason.NO_METRICS.value,
-            f"the Job's run window is unusable: {exc}",
+            ctx, run, tests, Reason.NO_METRICS, f"the Job's run window is unusable: {exc}"
         )
     values: dict[str, float] = {}
     missing: list[str] = []
@@ -109,8 +93,8 @@ def collect_metrics(
     try:
         _, spec = tests.load()
         # kube-burner's own measurements come from the run's summary: no query, no retry.
-        summary = summary_from_document(status.get("kubeBurner"))
-        target = run_target(ctx, run, status)
+        summary = summary_from_document(run.kube_burner)
+        target = run_target(ctx, run)
         metrics = run_metrics(spec, target.profile)
         for metric in metrics:
             if metric.kube_burner is not None:
@@ -132,7 +116,7 @@ def collect_metrics(
             else:
                 wanted.append(metric)
         if wanted:
-            with prometheus_client(ctx, meta["namespace"], spec, target) as client:
+            with prometheus_client(ctx, run.namespace, spec, target) as client:
                 read = collect_run_metrics(client, wanted, window, spec.prometheus.step_seconds)
             for name, result in read.items():
                 if isinstance(result, MetricMissing):
@@ -140,36 +124,33 @@ def collect_metrics(
                 else:
                     values[name] = result.value
     except SpecError as exc:
-        return permanent_collection_failure(ctx, run, status, tests, spec_reason(exc), str(exc))
+        return permanent_collection_failure(ctx, run, tests, spec_reason(exc), str(exc))
     except PrometheusUnusable as exc:
         # A Secret or token that went away after the Job started: the benchmark is not lost,
         # the run waits (with back-off) until it is back.
-        return retry_later(ctx, run, status, Reason.PROMETHEUS_UNUSABLE.value, str(exc))
+        return retry_later(ctx, run, Reason.PROMETHEUS_UNUSABLE, str(exc))
     except PrometheusUnavailable as exc:
-        ctx.telemetry.prometheus_query_failed(meta["namespace"], run["spec"]["testName"])
+        ctx.telemetry.prometheus_query_failed(run.namespace, run.test_name)
         reason = (
             Reason.PROMETHEUS_UNAUTHORIZED
             if isinstance(exc, PrometheusUnauthorized)
             else Reason.PROMETHEUS_UNAVAILABLE
         )
-        return retry_later(ctx, run, status, reason.value, str(exc))
+        return retry_later(ctx, run, reason, str(exc))
     except TargetUnreachable as exc:
-        return retry_later(ctx, run, status, Reason.TARGET_UNREACHABLE.value, str(exc))
+        return retry_later(ctx, run, Reason.TARGET_UNREACHABLE, str(exc))
     except QueryError as exc:
-        ctx.telemetry.prometheus_query_failed(meta["namespace"], run["spec"]["testName"])
-        return permanent_collection_failure(
-            ctx, run, status, tests, Reason.INVALID_QUERY.value, str(exc)
-        )
-    if skipped and not status.get("skippedMetrics"):
-        post_event(ctx.api, run, announce.metrics_skipped([item["reason"] for item in skipped]))
-    attempts = int(status.get("collectAttempts") or 0) + 1
+        ctx.telemetry.prometheus_query_failed(run.namespace, run.test_name)
+        return permanent_collection_failure(ctx, run, tests, Reason.INVALID_QUERY, str(exc))
+    if skipped and not run.skipped_metrics:
+        post_event(ctx.api, run.obj, announce.metrics_skipped([item["reason"] for item in skipped]))
+    attempts = run.collect_attempts + 1
     if missing and attempts < ctx.settings.missing_metric_attempts:
         # Prometheus may not have ingested the end of the window yet: wait before calling it missing.
         return retry_later(
             ctx,
             run,
-            status,
-            Reason.METRIC_MISSING.value,
+            Reason.METRIC_MISSING,
             "; ".join(no_series_note(by_name[name], target.profile) for name in missing),
         )
     missing += measured_missing
@@ -178,14 +159,11 @@ def collect_metrics(
         return permanent_collection_failure(
             ctx,
             run,
-            status,
             tests,
-            Reason.NO_METRICS.value,
+            Reason.NO_METRICS,
             f"no metric had samples in the run window ({', '.join(absent)})",
         )
-    message = (
-        f"{len(values)} metric(s) read for {status['startTime']} .. {status['completionTime']}"
-    )
+    message = f"{len(values)} metric(s) read for {run.start_time} .. {run.completion_time}"
     if missing:
         message += f"; missing: {', '.join(missing)}"
         queried_missing = [by_name[name] for name in missing if name in by_name]
@@ -203,9 +181,9 @@ def collect_metrics(
         "skippedMetrics": skipped,
         "collectAttempts": attempts,
         "nextCollectTime": None,
-        "reason": Reason.COLLECTED.value,
+        "reason": Reason.COLLECTED,
         "message": message,
         "conditions": condition(
-            run, status, RunCondition.METRICS_COLLECTED, TRUE, Reason.COLLECTED.value, message
+            run, RunCondition.METRICS_COLLECTED, TRUE, Reason.COLLECTED, message
         ),
     }

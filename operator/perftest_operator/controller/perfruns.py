@@ -25,7 +25,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from perftest_operator.api.errors import SpecError
-from perftest_operator.api.status import TERMINAL_RUN_PHASES, RunPhase, derive_run_phase
+from perftest_operator.api.perfrun import parse_perfrun
+from perftest_operator.api.status import RunPhase, derive_run_phase
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.job_follow import follow_job
 from perftest_operator.controller.job_start import start_job
@@ -63,18 +64,19 @@ def advance_run(ctx: Context, namespace: str, name: str) -> RunPhase | None:
 
 
 def _advance_run(ctx: Context, namespace: str, name: str) -> RunPhase | None:
-    run = ctx.api.get_perfrun(namespace, name)
-    if run is None:
+    found = ctx.api.get_perfrun(namespace, name)
+    if found is None:
         return None
-    stored: dict[str, Any] = dict(run.get("status") or {})  # as the API server holds it
-    status = dict(stored)
+    run = parse_perfrun(found)
+    stored = dict(run.status)  # as the API server holds it
+    status = dict(stored)  # with the steps' changes
     phase = derive_run_phase(status)
     moved = False
     reruns = 0
-    version = run["metadata"].get("resourceVersion")
+    version = run.resource_version
     tests = TestOfRun(ctx, run)  # read and parsed once for all the steps of this call
     while phase in STEPS:
-        change = STEPS[phase](ctx, run, status, tests)
+        change = STEPS[phase](ctx, run.with_status(status), tests)
         if change is None:
             break
         status.update(change)
@@ -87,22 +89,23 @@ def _advance_run(ctx: Context, namespace: str, name: str) -> RunPhase | None:
                 break
             # Another writer (a Replace, a second replica) moved the run: start from its status.
             logger.info("PerfRun %s/%s changed during a step; looking again", namespace, name)
-            run, stored = fresh, dict(fresh.get("status") or {})
+            run = parse_perfrun(fresh)
+            stored = dict(run.status)
             status, phase = dict(stored), derive_run_phase(stored)
-            version = run["metadata"].get("resourceVersion")
+            version = run.resource_version
             continue
-        stored = dict(written.get("status") or {})
-        version = written.get("metadata", {}).get("resourceVersion")
+        written_run = parse_perfrun(written)
+        stored, version = dict(written_run.status), written_run.resource_version
         moved = True
         new_phase = derive_run_phase(status)
         if new_phase == phase:
             break  # waiting (a retry is scheduled)
         phase = new_phase
-    if moved and phase.value in TERMINAL_RUN_PHASES:
-        ctx.telemetry.run_finished(namespace, run["spec"]["testName"], phase, status)
+    if moved and phase.is_terminal:
+        ctx.telemetry.run_finished(namespace, run.test_name, phase, status)
         _prune(ctx, tests)
     if moved:
-        sync_test_status(ctx, namespace, run["spec"]["testName"])
+        sync_test_status(ctx, namespace, run.test_name)
     return phase
 
 
@@ -129,9 +132,10 @@ def write_step(
             fresh = ctx.api.get_perfrun(namespace, name)
             if fresh is None:
                 return None, None
-            if (fresh.get("status") or {}) != stored:
+            fresh_run = parse_perfrun(fresh)
+            if fresh_run.status != stored:
                 return None, fresh
-            version = fresh["metadata"].get("resourceVersion")
+            version = fresh_run.resource_version
     return None, None
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from perftest_operator import FINALIZER
 from perftest_operator.api.conditions import FALSE, TRUE, find_condition
 from perftest_operator.api.errors import SpecError, TargetUnreachable
+from perftest_operator.api.fields import dig, generation, labels, mapping
 from perftest_operator.api.fingerprint import spec_fingerprint
 from perftest_operator.api.perfrun import (
     RUN_NOW_ANNOTATION,
@@ -17,13 +18,13 @@ from perftest_operator.api.perfrun import (
     Trigger,
     build_perfrun,
     next_run_number,
+    parse_perfrun,
     trigger_id,
 )
 from perftest_operator.api.policy import check_policy
 from perftest_operator.api.spec import ConcurrencyPolicy, PerfTestSpec, parse_perftest_spec
 from perftest_operator.api.status import (
     READINESS_FAILURES,
-    TERMINAL_RUN_PHASES,
     PerfTestCondition,
     Reason,
     RunPhase,
@@ -75,7 +76,7 @@ def load_test_spec(
 
 def parse_test_spec(test: Mapping[str, Any]) -> PerfTestSpec:
     """The typed spec, checked against the workload's contract; SpecError if unusable."""
-    spec = parse_perftest_spec(test.get("spec") or {})
+    spec = parse_perftest_spec(mapping(test.get("spec")))
     check_workload(spec.workload)  # what the contract of its kube-burner-ocp version refuses
     return spec
 
@@ -188,9 +189,7 @@ def _check_target(ctx: Context, namespace: str, spec: PerfTestSpec) -> str:
 
 
 def _ready_condition(test: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    return find_condition(
-        (test.get("status") or {}).get("conditions"), PerfTestCondition.READY.value
-    )
+    return find_condition(dig(test, "status", "conditions"), PerfTestCondition.READY.value)
 
 
 def _ready_for_this_generation(test: Mapping[str, Any]) -> bool:
@@ -198,7 +197,7 @@ def _ready_for_this_generation(test: Mapping[str, Any]) -> bool:
     return (
         condition is not None
         and condition.get("status") == TRUE
-        and condition.get("observedGeneration") == (test.get("metadata") or {}).get("generation")
+        and condition.get("observedGeneration") == dig(test, "metadata", "generation")
     )
 
 
@@ -249,7 +248,7 @@ def reconcile_test(ctx: Context, test: Mapping[str, Any], trigger: Trigger | Non
             post_event(ctx.api, test, announce.not_ready(reason.value, message))
         sync_test_status(ctx, namespace, name, ready=(FALSE, reason.value, message))
         return retry
-    ready = (TRUE, Reason.SPEC_VALID.value, f"the spec is valid; {where}")
+    ready = (TRUE, Reason.SPEC_VALID, f"the spec is valid; {where}")
     if trigger is not None:
         if not_ready(test) is not None:
             # Ready first: the new run's first step reads it, and would wait a tick on the
@@ -269,26 +268,24 @@ def _unchanged_since_last_success(
     and the spec's fingerprint.
     """
     succeeded = [
-        r
-        for r in newest_first(runs)
-        if derive_run_phase(r.get("status") or {}) is RunPhase.SUCCEEDED
+        run
+        for run in map(parse_perfrun, newest_first(runs))
+        if derive_run_phase(run.status) is RunPhase.SUCCEEDED
     ]
     if not succeeded:
         return None
     last = succeeded[0]
-    recorded = last.get("status") or {}
-    if recorded.get("specFingerprint") != spec_fingerprint(test.get("spec") or {}):
+    if last.status.get("specFingerprint") != spec_fingerprint(mapping(test.get("spec"))):
         return None
     try:
         api = target_api(ctx, test["metadata"]["namespace"], spec.target.kubeconfig_secret_ref)
         now = read_target(api, spec).describe()
     except (SpecError, TargetUnreachable):
         return None  # cannot tell: run, and let the run report the target
-    if what_changed(recorded.get("target") or {}, now):
+    if what_changed(last.target, now):
         return None
     return (
-        f"version {now.get('version')}, node metadata and spec unchanged since "
-        f"PerfRun {last['metadata']['name']}"
+        f"version {now.get('version')}, node metadata and spec unchanged since PerfRun {last.name}"
     )
 
 
@@ -319,27 +316,26 @@ def start_run(
     if spec is None:
         spec, _ = load_test_spec(ctx, test)
     if label is None:
-        run_now = (meta.get("annotations") or {}).get(RUN_NOW_ANNOTATION)
-        label = trigger_id(trigger, generation=int(meta.get("generation") or 1), run_now=run_now)
+        run_now = dig(test, "metadata", "annotations", RUN_NOW_ANNOTATION)
+        label = trigger_id(trigger, generation=generation(test), run_now=run_now)
     # Names and labels of the whole history, whole objects of the unfinished runs only: the
     # history of a long-lived test is large, and starting a run needs none of its results.
     known = ctx.api.list_perfrun_metadata(meta["namespace"], meta["name"])
     for run in known:
-        if (run["metadata"].get("labels") or {}).get(TRIGGER_LABEL) == label:
+        if labels(run).get(TRIGGER_LABEL) == label:
             return str(run["metadata"]["name"])  # this trigger was handled before a restart
     if spec.suspend:
         post_event(ctx.api, test, announce.run_skipped_suspended(trigger.value))
         return None
+    unfinished = map(
+        parse_perfrun, ctx.api.list_unfinished_perfruns(meta["namespace"], meta["name"])
+    )
     active = [
-        r
-        for r in ctx.api.list_unfinished_perfruns(meta["namespace"], meta["name"])
-        if derive_run_phase(r.get("status") or {}).value not in TERMINAL_RUN_PHASES
-        and r["metadata"]["name"] != finishing
+        r for r in unfinished if not derive_run_phase(r.status).is_terminal and r.name != finishing
     ]
     if active and spec.concurrency_policy is ConcurrencyPolicy.FORBID:
         # Two benchmarks at once would pollute each other's metrics.
-        active_name = str(active[0]["metadata"]["name"])
-        post_event(ctx.api, test, announce.run_skipped_active(trigger.value, active_name))
+        post_event(ctx.api, test, announce.run_skipped_active(trigger.value, active[0].name))
         return None
     if skip_unchanged and spec.trigger.skip_unchanged:
         runs = ctx.api.list_perfruns(meta["namespace"], meta["name"])

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from perftest_operator.api.errors import SpecError, TargetUnreachable
+from perftest_operator.api.perfrun import parse_perfrun
 from perftest_operator.api.spec import PerfTestSpec
 from perftest_operator.controller import announce
 from perftest_operator.controller.context import Context
@@ -27,8 +28,9 @@ def prune_history(ctx: Context, test: Mapping[str, Any], spec: PerfTestSpec) -> 
     meta = test["metadata"]
     runs = ctx.api.list_perfruns(meta["namespace"], meta["name"])
     pruned: list[str] = []
-    for run in runs_to_prune(runs, spec.history.keep):
-        name = str(run["metadata"]["name"])
+    for old in runs_to_prune(runs, spec.history.keep):
+        run = parse_perfrun(old)
+        name = run.name
         try:
             delete_run_objects(ctx, run)
         except TargetUnreachable as exc:

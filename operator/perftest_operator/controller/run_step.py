@@ -4,11 +4,12 @@ on the run and its PerfTest, and the ways a step stops short (I/O orchestration)
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from perftest_operator.api.conditions import FALSE, set_condition
 from perftest_operator.api.errors import PerfTestNotFound, SpecError, TargetUnreachable
+from perftest_operator.api.perfrun import PerfRun
 from perftest_operator.api.spec import PerfTestSpec
 from perftest_operator.api.status import Reason, RunCondition, spec_error_reason
 from perftest_operator.controller import announce
@@ -25,10 +26,10 @@ class TestOfRun:
     """The run's PerfTest and its typed spec, read and parsed at most once per step, and only
     when the step needs them (a Running run's tick does not, unless its Job failed)."""
 
-    def __init__(self, ctx: Context, run: Mapping[str, Any]) -> None:
+    def __init__(self, ctx: Context, run: PerfRun) -> None:
         self._ctx = ctx
-        self._namespace = str(run["metadata"]["namespace"])
-        self._name = str(run["spec"]["testName"])
+        self._namespace = run.namespace
+        self._name = run.test_name
         self._read = False
         self._test: dict[str, Any] | None = None
         self._loaded: tuple[dict[str, Any], PerfTestSpec] | SpecError | None = None
@@ -60,83 +61,56 @@ class TestOfRun:
         return test, spec
 
 
-Step = Callable[[Context, Mapping[str, Any], dict[str, Any], TestOfRun], dict[str, Any] | None]
-
-
-def generation(run: Mapping[str, Any]) -> int:
-    return int(run["metadata"].get("generation") or 1)
+# A step: the change to the run's status (None: nothing to write yet, e.g. the Job still runs).
+Step = Callable[[Context, PerfRun, TestOfRun], dict[str, Any] | None]
 
 
 def condition(
-    run: Mapping[str, Any],
-    status: Mapping[str, Any],
-    type_: RunCondition,
-    value: str,
-    reason: str,
-    message: str,
+    run: PerfRun, type_: RunCondition, value: str, reason: str, message: str
 ) -> list[dict[str, Any]]:
     """The run's conditions with `type_` set, for this generation of the run, now."""
     return set_condition(
-        status.get("conditions"),
-        type_.value,
-        value,
-        reason,
-        message,
-        generation=generation(run),
-        now=now(),
+        run.conditions, type_.value, value, reason, message, generation=run.generation, now=now()
     )
 
 
-def spec_reason(exc: SpecError) -> str:
-    return spec_error_reason(exc).value
+def spec_reason(exc: SpecError) -> Reason:
+    return spec_error_reason(exc)
 
 
-def fail_before_job(
-    run: Mapping[str, Any], status: Mapping[str, Any], reason: str, message: str
-) -> dict[str, Any]:
+def fail_before_job(run: PerfRun, reason: str, message: str) -> dict[str, Any]:
     """The change that fails the run with JobCompleted=False (no Job, or none to follow)."""
     return {
         "reason": reason,
         "message": message,
-        "conditions": condition(run, status, RunCondition.JOB_COMPLETED, FALSE, reason, message),
+        "conditions": condition(run, RunCondition.JOB_COMPLETED, FALSE, reason, message),
     }
 
 
 def permanent_collection_failure(
-    ctx: Context,
-    run: Mapping[str, Any],
-    status: Mapping[str, Any],
-    test: TestOfRun,
-    reason: str,
-    message: str,
+    ctx: Context, run: PerfRun, test: TestOfRun, reason: str, message: str
 ) -> dict[str, Any]:
     """The change that fails the run with MetricsCollected=False (announced as RunFailed)."""
-    tell_run_and_test(ctx, run, test, announce.run_failed(run["metadata"]["name"], message, reason))
+    tell_run_and_test(ctx, run, test, announce.run_failed(run.name, message, reason))
     return {
         "reason": reason,
         "message": message,
         "nextCollectTime": None,
-        "conditions": condition(
-            run, status, RunCondition.METRICS_COLLECTED, FALSE, reason, message
-        ),
+        "conditions": condition(run, RunCondition.METRICS_COLLECTED, FALSE, reason, message),
     }
 
 
-def waiting_for_target(
-    ctx: Context, run: Mapping[str, Any], status: Mapping[str, Any], exc: TargetUnreachable
-) -> dict[str, Any]:
+def waiting_for_target(ctx: Context, run: PerfRun, exc: TargetUnreachable) -> dict[str, Any]:
     """Keep the phase and say why: a target that does not answer may be back on the next tick."""
     event = announce.target_unreachable(exc)
-    if status.get("reason") != Reason.TARGET_UNREACHABLE.value:
-        post_event(ctx.api, run, event)
-    return {"reason": Reason.TARGET_UNREACHABLE.value, "message": event.message}
+    if run.reason != Reason.TARGET_UNREACHABLE:
+        post_event(ctx.api, run.obj, event)
+    return {"reason": Reason.TARGET_UNREACHABLE, "message": event.message}
 
 
-def tell_run_and_test(
-    ctx: Context, run: Mapping[str, Any], test: TestOfRun, event: EventText
-) -> None:
+def tell_run_and_test(ctx: Context, run: PerfRun, test: TestOfRun, event: EventText) -> None:
     """Post the Event on the run, and on its PerfTest with the run's name first."""
-    post_event(ctx.api, run, event)
+    post_event(ctx.api, run.obj, event)
     test_object = test.object()
     if test_object is not None:
-        post_event(ctx.api, test_object, announce.on_test(run["metadata"]["name"], event))
+        post_event(ctx.api, test_object, announce.on_test(run.name, event))

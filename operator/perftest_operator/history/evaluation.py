@@ -14,20 +14,20 @@ from perftest_operator.analysis.verdict import (
 )
 from perftest_operator.api.errors import AnalysisError
 from perftest_operator.api.kpi import MetricSpec
-from perftest_operator.api.perfrun import ConfirmationState
+from perftest_operator.api.perfrun import ConfirmationState, PerfRun
 from perftest_operator.api.spec import AnalysisSettings
 from perftest_operator.history.collected_runs import history_points
 from perftest_operator.history.withdrawn import reported_change_points
 
 
-def is_outlier(run: Mapping[str, Any]) -> bool:
+def is_outlier(run: PerfRun) -> bool:
     """A run whose regression did not hold in its confirmation runs: out of every history."""
-    confirmation = (run.get("status") or {}).get("confirmation") or {}
-    return confirmation.get("state") == ConfirmationState.NOT_CONFIRMED.value
+    confirmation = run.confirmation
+    return confirmation is not None and confirmation.state == ConfirmationState.NOT_CONFIRMED
 
 
 def evaluate(
-    runs: Sequence[Mapping[str, Any]],
+    runs: Sequence[PerfRun],
     metrics: Sequence[MetricSpec],
     analysis: AnalysisSettings,
     newest: str,
@@ -44,23 +44,22 @@ def evaluate(
         return inconclusive(newest, str(exc), evaluated_runs=len(history)), history
 
 
-def outliers(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+def outliers(runs: Sequence[PerfRun]) -> list[dict[str, str]]:
     """status.verdict.outliers: each metric of each outlier run ("*": all of them)."""
     return [
         {
             "metric": metric,
-            "run": str(r["metadata"]["name"]),
-            "reason": "not confirmed by "
-            f"{len((r['status'].get('confirmation') or {}).get('runs') or [])} run(s)",
+            "run": r.name,
+            "reason": f"not confirmed by {len(r.confirmation.runs)} run(s)",
         }
         for r in runs
-        if is_outlier(r)
-        for metric in (r["status"].get("confirmation") or {}).get("metrics") or ["*"]
+        if r.confirmation is not None and is_outlier(r)
+        for metric in r.confirmation.metrics or ("*",)
     ]
 
 
 def around_change(
-    runs: Sequence[Mapping[str, Any]], history: Sequence[RunPoint], first_bad: str
+    runs: Sequence[PerfRun], history: Sequence[RunPoint], first_bad: str
 ) -> tuple[Mapping[str, Any], Mapping[str, Any]] | None:
     """The statuses of the last good run and of `first_bad`, to tell what changed between them
     (target.metadata.describe_changes); None when `first_bad` has no run before it."""
@@ -68,5 +67,5 @@ def around_change(
     if first_bad not in order or order.index(first_bad) == 0:
         return None
     last_good = order[order.index(first_bad) - 1]
-    by_name = {str(r["metadata"]["name"]): r.get("status") or {} for r in runs}
-    return by_name.get(last_good) or {}, by_name.get(first_bad) or {}
+    by_name = {r.name: r.status for r in runs}
+    return by_name.get(last_good, {}), by_name.get(first_bad, {})

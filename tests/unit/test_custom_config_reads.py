@@ -1,6 +1,6 @@
-"""A custom workload's ConfigMap is read when the run's Job is built, and never again: the run
-carries its own copy (the run's ConfigMap, which the Job mounts), so the user's may go once the
-Job has started.
+"""What a run's steps read of its PerfTest: a custom workload's ConfigMap when the run's Job is
+built, and never again (the run's ConfigMap, which the Job mounts, holds its own copy, so the
+user's may go once the Job has started); the spec once per advance, whatever the steps.
 
 The controller on the in-memory hub of test_telemetry_hooks, driven through advance_run.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
 import pytest
@@ -26,6 +26,7 @@ from test_telemetry_hooks import (
 from perftest_operator.api.policy import RunPolicy
 from perftest_operator.api.settings import Settings
 from perftest_operator.api.status import Reason, RunPhase
+from perftest_operator.controller import run_step
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.perfruns import advance_run
 
@@ -107,3 +108,24 @@ def test_a_custom_config_map_missing_when_the_run_starts_fails_it_as_invalid_spe
         f"namespace {NAMESPACE}"
     )
     assert not hub.jobs
+
+
+def test_one_advance_parses_the_perftest_once_for_all_its_steps(
+    prometheus: FakePrometheus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = custom_hub(prometheus.url)
+    ctx = context(hub)
+    name = new_run(hub, "custom", 1)
+    assert advance_run(ctx, NAMESPACE, name) is RunPhase.RUNNING
+    hub.finish_jobs(succeeded=True)
+    parsed: list[str] = []
+    original = run_step.parse_test_spec
+
+    def counting(test: Mapping[str, Any]) -> Any:
+        parsed.append(test["metadata"]["name"])
+        return original(test)
+
+    monkeypatch.setattr(run_step, "parse_test_spec", counting)
+    # Running -> Collecting -> Analyzing -> Succeeded, then the history is pruned: one parse.
+    assert advance_run(ctx, NAMESPACE, name) is RunPhase.SUCCEEDED
+    assert parsed == ["custom"]

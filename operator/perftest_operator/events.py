@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import enum
 import hashlib
 import logging
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from perftest_operator.api.conditions import format_time
@@ -18,6 +20,23 @@ WARNING = "Warning"
 MAX_MESSAGE = 1024
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EventText:
+    """What an Event says (type, reason, message; the wording lives in controller.announce),
+    and `once`: what it is about, when it must be posted once only (see `event_name`)."""
+
+    type: str
+    reason: str  # a plain str in the Event, also when given as an api.status.Reason
+    message: str
+    once: str | None = None
+
+    def __post_init__(self) -> None:
+        reason = self.reason
+        object.__setattr__(
+            self, "reason", reason.value if isinstance(reason, enum.Enum) else reason
+        )
 
 
 def event_name(involved: Mapping[str, Any], reason: str, once: str | None) -> str:
@@ -74,22 +93,20 @@ def build_event(
     }
 
 
-def post_event(
-    api: KubeApi,
-    involved: Mapping[str, Any],
-    type_: str,
-    reason: str,
-    message: str,
-    *,
-    once: str | None = None,
-) -> None:
+def post_event(api: KubeApi, involved: Mapping[str, Any], event: EventText) -> None:
     """Post an Event; a failure to post is logged, never fatal to the run.
 
-    With `once` (what the Event is about, e.g. a run or a metric at a run), posting it again
-    — a step repeated after a restart — does nothing.
+    With `event.once` (what the Event is about, e.g. a run or a metric at a run), posting it
+    again — a step repeated after a restart — does nothing.
     """
+    once = event.once
     body = build_event(
-        involved, type_, reason, message, now=datetime.datetime.now(datetime.UTC), once=once
+        involved,
+        event.type,
+        event.reason,
+        event.message,
+        now=datetime.datetime.now(datetime.UTC),
+        once=once,
     )
     try:
         api.create_event(body)
@@ -99,7 +116,7 @@ def post_event(
 
         logger.warning(
             "could not post event %s on %s: %s",
-            reason,
+            event.reason,
             involved["metadata"]["name"],
             type(exc).__name__,
         )

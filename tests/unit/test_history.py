@@ -6,23 +6,26 @@ import datetime
 from typing import Any
 
 from perftest_operator.api.conditions import set_condition
+from perftest_operator.api.perfrun import PerfRun, parse_perfrun
 from perftest_operator.history.collected_runs import history_points
 
 NOW = datetime.datetime(2025, 1, 20, tzinfo=datetime.UTC)
 
 
 def perfrun(
-    name: str, number: int, start: str, collected: bool, values: dict[str, Any]
-) -> dict[str, Any]:
+    name: str, number: int, start: str, collected: bool, values: dict[str, Any], **meta: str
+) -> PerfRun:
     conditions = set_condition([], "JobCompleted", "True", "Succeeded", "ok", generation=1, now=NOW)
     if collected:
         conditions = set_condition(
             conditions, "MetricsCollected", "True", "Collected", "ok", generation=1, now=NOW
         )
-    return {
-        "metadata": {"name": name, "labels": {"perftest.dev/run-number": str(number)}},
-        "status": {"conditions": conditions, "startTime": start, "values": values},
-    }
+    return parse_perfrun(
+        {
+            "metadata": {"name": name, "labels": {"perftest.dev/run-number": str(number)}, **meta},
+            "status": {"conditions": conditions, "startTime": start, "values": values},
+        }
+    )
 
 
 def test_only_collected_runs_in_window_order_with_finite_values() -> None:
@@ -39,7 +42,6 @@ def test_only_collected_runs_in_window_order_with_finite_values() -> None:
 
 
 def test_each_point_carries_its_perfruns_uid_for_acknowledgements_by_uuid() -> None:
-    with_uid = perfrun("t-1", 1, "2025-01-01T02:00:00Z", True, {"x": 1.0})
-    with_uid["metadata"]["uid"] = "0b7c6d1e-11"
+    with_uid = perfrun("t-1", 1, "2025-01-01T02:00:00Z", True, {"x": 1.0}, uid="0b7c6d1e-11")
     without_uid = perfrun("t-2", 2, "2025-01-02T02:00:00Z", True, {"x": 1.0})
     assert [p.uid for p in history_points([with_uid, without_uid])] == ["0b7c6d1e-11", None]

@@ -9,13 +9,18 @@ import zoneinfo
 import pytest
 
 from perftest_operator.api.perfrun import (
+    RUN_NUMBER_LABEL,
+    Confirmation,
+    JobRef,
     Trigger,
     build_perfrun,
     next_run_number,
+    parse_perfrun,
     perfrun_name,
     trigger_from_diff,
     trigger_id,
 )
+from perftest_operator.api.spec import SecretKeyRef
 
 TEST = {"metadata": {"name": "api-latency", "namespace": "perf", "uid": "u-1", "generation": 3}}
 
@@ -208,3 +213,55 @@ def test_a_perfrun_is_created_with_the_finalizer_it_is_given_only() -> None:
     plain = build_perfrun(TEST, 4, Trigger.RUN_NOW, "run-now-abc")
     assert "finalizers" not in plain["metadata"]
     assert {**plain["metadata"], "finalizers": ["perftest.dev/finalizer"]} == run["metadata"]
+
+
+def test_the_typed_view_of_a_perfrun_reads_what_the_controller_needs() -> None:
+    obj = {
+        "metadata": {
+            "name": "nightly-3",
+            "namespace": "perf",
+            "uid": "u-3",
+            "generation": 2,
+            "resourceVersion": "41",
+            "labels": {RUN_NUMBER_LABEL: "3"},
+        },
+        "spec": {"testName": "nightly", "retryOf": "nightly-2", "confirms": "nightly-1"},
+        "status": {
+            "reason": "JobRunning",
+            "startTime": "2025-01-01T03:00:00Z",
+            "values": {"latency": 0.98},
+            "collectAttempts": 2,
+            "job": {
+                "name": "nightly-3",
+                "namespace": "bench",
+                "kubeconfigSecretRef": {"name": "prod", "key": "kubeconfig"},
+            },
+            "configMap": "nightly-3",
+            "confirmation": {"state": "NotConfirmed", "runs": ["nightly-4"], "metrics": ["x"]},
+        },
+    }
+    run = parse_perfrun(obj)
+    assert (run.namespace, run.name, run.uid, run.generation) == ("perf", "nightly-3", "u-3", 2)
+    assert (run.test_name, run.number, run.resource_version) == ("nightly", 3, "41")
+    assert (run.retry_of, run.confirms, run.reason) == ("nightly-2", "nightly-1", "JobRunning")
+    assert (run.start_time, run.completion_time) == ("2025-01-01T03:00:00Z", None)
+    assert run.values == {"latency": 0.98} and run.collect_attempts == 2
+    assert run.job == JobRef("nightly-3", "bench", SecretKeyRef(name="prod", key="kubeconfig"))
+    assert run.config_map == "nightly-3"
+    assert run.confirmation == Confirmation("NotConfirmed", ("nightly-4",), ("x",))
+    assert run.obj is obj
+
+
+def test_a_new_perfrun_reads_as_absent_fields_not_errors() -> None:
+    run = parse_perfrun({"metadata": {"name": "n-1", "labels": {RUN_NUMBER_LABEL: "x"}}})
+    assert (run.generation, run.number, run.job, run.confirmation) == (1, None, None, None)
+    assert (run.conditions, run.values, run.collect_attempts, run.verdict) == ((), {}, 0, None)
+    odd = parse_perfrun({"metadata": {"name": "n-1"}, "status": {"job": "gone", "values": [1]}})
+    assert (odd.job, odd.values) == (None, {})
+
+
+def test_a_run_with_a_new_status_is_read_again() -> None:
+    run = parse_perfrun({"metadata": {"name": "n-1"}, "status": {"reason": "JobRunning"}})
+    moved = run.with_status({"reason": "Collected", "job": {"name": "n-1", "namespace": "b"}})
+    assert (moved.reason, moved.job) == ("Collected", JobRef("n-1", "b"))
+    assert run.reason == "JobRunning"  # the view is frozen

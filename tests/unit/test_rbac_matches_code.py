@@ -53,7 +53,7 @@ CONTRACT_READS = {"get_object"}
 # never by the hub's role, which applies only to the operator's pod.
 REMOTE_ONLY = {
     # kube-burner's ServiceAccount, ClusterRole and binding, created on a remote target only
-    # (controller/perfruns.py _prepare_target, `if remote`). On the operator's own cluster an admin
+    # (controller/job_start.py, prepare_target `if remote`). On the operator's own cluster an admin
     # binds manifests/kube-burner/clusterrole.yaml: the operator never grants RBAC there.
     "apply_rbac_object": "kube-burner's RBAC on a remote target",
     # TokenSource.JOB_ACCOUNT (target/endpoints.py): a token minted for the Job's ServiceAccount
@@ -62,7 +62,7 @@ REMOTE_ONLY = {
     # The URL of thanos-querier's Route (PrometheusEndpoint.url None: from outside the
     # cluster only); in its pod on the hub the operator uses the in-cluster Service URL.
     "get_namespaced_object": "thanos-querier Route of a remote target or from outside the hub",
-    # A remote target's ConfigMap is owned by its Job (controller/perfruns.py _owned_by_job, `if
+    # A remote target's ConfigMap is owned by its Job (controller/job_start.py _owned_by_job, `if
     # remote`); on the hub the PerfRun owns it from creation.
     "set_owner": "ConfigMap ownership on a remote target",
 }

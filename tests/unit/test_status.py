@@ -10,6 +10,7 @@ import pytest
 from perftest_operator.api.conditions import set_condition
 from perftest_operator.api.status import (
     PerfTestPhase,
+    Reason,
     RunPhase,
     build_test_status,
     derive_run_phase,
@@ -180,3 +181,14 @@ def test_platform_is_the_declared_one_or_for_auto_the_newest_detected_one() -> N
     assert build_test_status(auto, [], ready=None, now=NOW)["platform"] == "Auto"
     assert build_test_status(auto, [older, newer], ready=None, now=NOW)["platform"] == "AWS"
     assert build_test_status(TEST, [older], ready=None, now=NOW)["platform"] == "BareMetal"
+
+
+def test_only_succeeded_and_failed_runs_are_terminal() -> None:
+    assert {phase for phase in RunPhase if phase.is_terminal} == {
+        RunPhase.SUCCEEDED,
+        RunPhase.FAILED,
+    }
+
+
+def test_a_reason_is_its_string() -> None:
+    assert str(Reason.RUN_FAILED) == f"{Reason.RUN_FAILED}" == "RunFailed"

@@ -37,3 +37,8 @@ def text(value: Any) -> str | None:
 def labels(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     """The labels of an object (empty when it has none)."""
     return mapping(dig(obj, "metadata", "labels"))
+
+
+def generation(obj: Mapping[str, Any]) -> int:
+    """metadata.generation of a PerfTest or PerfRun; 1 (a new object's) when it is not there."""
+    return int(dig(obj, "metadata", "generation") or 1)

@@ -6,10 +6,12 @@ import datetime
 import enum
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from perftest_operator import API_VERSION, GROUP
-from perftest_operator.api.fields import dig
+from perftest_operator.api.fields import dig, generation, labels, mapping, sequence, text
+from perftest_operator.api.spec import SecretKeyRef
 
 TEST_LABEL = f"{GROUP}/test"
 RUN_NUMBER_LABEL = f"{GROUP}/run-number"
@@ -111,7 +113,7 @@ def next_run_number(runs: Sequence[Mapping[str, Any]]) -> int:
     numbers = [
         int(value)
         for run in runs
-        for value in [((run.get("metadata") or {}).get("labels") or {}).get(RUN_NUMBER_LABEL, "")]
+        for value in [labels(run).get(RUN_NUMBER_LABEL, "")]
         if str(value).isdigit()
     ]
     return max(numbers, default=0) + 1
@@ -161,7 +163,7 @@ def build_perfrun(
     spec: dict[str, Any] = {
         "testName": meta["name"],
         "trigger": trigger.value,
-        "testGeneration": int(meta.get("generation") or 1),
+        "testGeneration": generation(test),
     }
     if retry_of is not None:
         spec["retryOf"] = retry_of
@@ -203,14 +205,128 @@ def finished_run_metadata(run: Mapping[str, Any], finalizer: str) -> dict[str, A
     kopf's finalizer goes in the same write: once the label takes the run out of the watch,
     kopf would never see it again to remove its finalizer, and a later deletion would hang.
     """
-    meta = run.get("metadata") or {}
-    if (meta.get("labels") or {}).get(FINISHED_LABEL) == "true":
+    meta = mapping(run.get("metadata"))
+    if labels(run).get(FINISHED_LABEL) == "true":
         return None
     patch: dict[str, Any] = {
         "labels": {FINISHED_LABEL: "true"},
         "resourceVersion": meta.get("resourceVersion"),
     }
-    finalizers = list(meta.get("finalizers") or [])
+    finalizers = list(sequence(meta.get("finalizers")))
     if finalizer in finalizers:
         patch["finalizers"] = [f for f in finalizers if f != finalizer]
     return patch
+
+
+@dataclass(frozen=True)
+class JobRef:
+    """status.job: where the run's Job is (`kubeconfig_secret_ref` None: on the hub)."""
+
+    name: str
+    namespace: str
+    kubeconfig_secret_ref: SecretKeyRef | None = None
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """status.confirmation of a run whose change point is being confirmed (ConfirmationState)."""
+
+    state: str
+    runs: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PerfRun:
+    """A PerfRun as the controller and the history read it: parsed once by `parse_perfrun`,
+    as `PerfTestSpec` is for a PerfTest's spec. A field the object lacks (or holds with the wrong
+    type) reads as absent. `obj` is the object itself (for Events and the API), `status` its
+    status as the API server holds it (a step adds its changes to it: `with_status`).
+    """
+
+    namespace: str
+    name: str
+    uid: str | None
+    generation: int
+    resource_version: str | None
+    test_name: str
+    number: int | None  # the run-number label
+    retry_of: str | None  # spec.retryOf
+    confirms: str | None  # spec.confirms
+    conditions: tuple[Mapping[str, Any], ...]
+    reason: str | None
+    start_time: str | None  # the run's window (kube-burner's measured phase, else the Job's)
+    completion_time: str | None
+    values: Mapping[str, Any]  # KPI name -> value, as collected
+    skipped_metrics: tuple[Any, ...]
+    collect_attempts: int
+    next_collect_time: str | None
+    kube_burner: Any  # status.kubeBurner: the summary document of the Job
+    job: JobRef | None
+    config_map: str | None
+    target: Mapping[str, Any]  # what the target was when the Job started
+    confirmation: Confirmation | None
+    verdict: Mapping[str, Any] | None
+    status: Mapping[str, Any]
+    obj: Mapping[str, Any]
+
+    def with_status(self, status: Mapping[str, Any]) -> PerfRun:
+        """This run with `status` in place of its own."""
+        return parse_perfrun({**self.obj, "status": status})
+
+
+def _job_ref(raw: Any) -> JobRef | None:
+    name, namespace = text(dig(raw, "name")), text(dig(raw, "namespace"))
+    if name is None or namespace is None:
+        return None
+    secret = mapping(dig(raw, "kubeconfigSecretRef"))
+    secret_ref = SecretKeyRef(name=str(secret["name"]), key=str(secret["key"])) if secret else None
+    return JobRef(name=name, namespace=namespace, kubeconfig_secret_ref=secret_ref)
+
+
+def _confirmation(raw: Any) -> Confirmation | None:
+    confirmation = mapping(raw)
+    state = text(confirmation.get("state"))
+    if state is None:
+        return None
+    return Confirmation(
+        state=state,
+        runs=tuple(str(run) for run in sequence(confirmation.get("runs"))),
+        metrics=tuple(str(metric) for metric in sequence(confirmation.get("metrics"))),
+    )
+
+
+def parse_perfrun(obj: Mapping[str, Any]) -> PerfRun:
+    """The typed view of a PerfRun object (pure; never raises on a field it lacks)."""
+    meta = mapping(obj.get("metadata"))
+    spec = mapping(obj.get("spec"))
+    status = mapping(obj.get("status"))
+    number = str(mapping(meta.get("labels")).get(RUN_NUMBER_LABEL, ""))
+    verdict = status.get("verdict")
+    return PerfRun(
+        namespace=str(meta.get("namespace") or ""),
+        name=str(meta.get("name") or ""),
+        uid=text(meta.get("uid")),
+        generation=generation(obj),
+        resource_version=text(meta.get("resourceVersion")),
+        test_name=str(spec.get("testName") or ""),
+        number=int(number) if number.isdigit() else None,
+        retry_of=text(spec.get("retryOf")),
+        confirms=text(spec.get("confirms")),
+        conditions=tuple(mapping(c) for c in sequence(status.get("conditions"))),
+        reason=text(status.get("reason")),
+        start_time=text(status.get("startTime")),
+        completion_time=text(status.get("completionTime")),
+        values=mapping(status.get("values")),
+        skipped_metrics=tuple(sequence(status.get("skippedMetrics"))),
+        collect_attempts=int(status.get("collectAttempts") or 0),
+        next_collect_time=text(status.get("nextCollectTime")),
+        kube_burner=status.get("kubeBurner"),
+        job=_job_ref(status.get("job")),
+        config_map=text(status.get("configMap")),
+        target=mapping(status.get("target")),
+        confirmation=_confirmation(status.get("confirmation")),
+        verdict=verdict if isinstance(verdict, Mapping) else None,
+        status=status,
+        obj=obj,
+    )

@@ -31,7 +31,8 @@ from perftest_operator.api.errors import (
     TargetUnreachable,
     WorkloadNotForPlatform,
 )
-from perftest_operator.api.perfrun import RUN_NUMBER_LABEL
+from perftest_operator.api.fields import dig, labels, mapping, sequence
+from perftest_operator.api.perfrun import RUN_NUMBER_LABEL, PerfRun, parse_perfrun
 
 
 class PerfTestCondition(str, enum.Enum):
@@ -84,12 +85,14 @@ class RunPhase(str, enum.Enum):
     SUCCEEDED = "Succeeded"
     FAILED = "Failed"
 
+    @property
+    def is_terminal(self) -> bool:
+        """Succeeded or Failed: no step moves the run any more."""
+        return self in (RunPhase.SUCCEEDED, RunPhase.FAILED)
 
-TERMINAL_RUN_PHASES = frozenset({RunPhase.SUCCEEDED.value, RunPhase.FAILED.value})
 
-
-class Reason(str, enum.Enum):
-    """Reasons used in conditions and as Event reasons."""
+class Reason(enum.StrEnum):
+    """Reasons used in conditions and as Event reasons (the string itself: a StrEnum)."""
 
     SPEC_VALID = "SpecValid"
     INVALID_SPEC = "InvalidSpec"
@@ -197,19 +200,19 @@ def not_ready_reason(exc: PerfTestError) -> tuple[Reason, bool]:
 # MetricsCollected=False with one of these reasons fails the run; the others are retried.
 PERMANENT_COLLECTION_FAILURES = frozenset(
     {
-        Reason.INVALID_QUERY.value,
-        Reason.NO_METRICS.value,
-        Reason.INVALID_SPEC.value,
-        Reason.TEST_NOT_FOUND.value,
-        Reason.TARGET_SECRET_MISSING.value,
-        Reason.TARGET_CONFIG_INVALID.value,
+        Reason.INVALID_QUERY,
+        Reason.NO_METRICS,
+        Reason.INVALID_SPEC,
+        Reason.TEST_NOT_FOUND,
+        Reason.TARGET_SECRET_MISSING,
+        Reason.TARGET_CONFIG_INVALID,
     }
 )
 
 
 def derive_run_phase(status: Mapping[str, Any]) -> RunPhase:
     """The phase of a PerfRun, derived from its conditions (never stored on its own)."""
-    conditions = status.get("conditions") or []
+    conditions = sequence(status.get("conditions"))
     if is_true(conditions, RunCondition.ANALYZED.value):
         return RunPhase.SUCCEEDED
     job = find_condition(conditions, RunCondition.JOB_COMPLETED.value)
@@ -233,7 +236,7 @@ def derive_run_phase(status: Mapping[str, Any]) -> RunPhase:
 
 def derive_test_phase(status: Mapping[str, Any], *, suspended: bool) -> PerfTestPhase:
     """The phase of a PerfTest, derived from its conditions and its last run."""
-    conditions = status.get("conditions") or []
+    conditions = sequence(status.get("conditions"))
     ready = find_condition(conditions, PerfTestCondition.READY.value)
     if ready is not None and ready.get("status") == FALSE:
         return PerfTestPhase.INVALID
@@ -243,10 +246,10 @@ def derive_test_phase(status: Mapping[str, Any], *, suspended: bool) -> PerfTest
         return PerfTestPhase.RUNNING
     if is_true(conditions, PerfTestCondition.REGRESSED.value):
         return PerfTestPhase.REGRESSED
-    last_run = status.get("lastRun") or {}
+    last_run = mapping(status.get("lastRun"))
     if last_run.get("phase") == RunPhase.FAILED.value:
         return PerfTestPhase.FAILED
-    result = (status.get("verdict") or {}).get("result")
+    result = dig(status, "verdict", "result")
     if result in ("Pass", "Improvement"):
         return PerfTestPhase.PASSED
     if last_run:
@@ -258,13 +261,11 @@ def newest_first(runs: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """PerfRuns ordered newest first by run number, then creation time, then name."""
 
     def key(run: Mapping[str, Any]) -> tuple[int, str, str]:
-        meta = run.get("metadata") or {}
-        labels = meta.get("labels") or {}
-        number = labels.get(RUN_NUMBER_LABEL, "0")
+        number = labels(run).get(RUN_NUMBER_LABEL, "0")
         return (
             int(number) if str(number).isdigit() else 0,
-            str(meta.get("creationTimestamp") or ""),
-            str(meta.get("name") or ""),
+            str(dig(run, "metadata", "creationTimestamp") or ""),
+            str(dig(run, "metadata", "name") or ""),
         )
 
     return sorted(runs, key=key, reverse=True)
@@ -285,10 +286,9 @@ def build_test_status(
 
     A purely computational function with no side effects.
     """
-    meta = test.get("metadata") or {}
-    generation = int(meta.get("generation") or 0)
-    old = test.get("status") or {}
-    conditions: list[dict[str, Any]] = [dict(c) for c in old.get("conditions") or []]
+    generation = int(dig(test, "metadata", "generation") or 0)
+    old = mapping(test.get("status"))
+    conditions: list[dict[str, Any]] = [dict(c) for c in sequence(old.get("conditions"))]
     observed = old.get("observedGeneration")
     if ready is not None:
         conditions = set_condition(
@@ -296,55 +296,38 @@ def build_test_status(
         )
         observed = generation
 
-    ordered = newest_first(runs)
-    active = [
-        r
-        for r in ordered
-        if derive_run_phase(r.get("status") or {}).value not in TERMINAL_RUN_PHASES
-    ]
+    ordered = [parse_perfrun(run) for run in newest_first(runs)]
+    phases = [derive_run_phase(run.status) for run in ordered]
+    active = [run for run, phase in zip(ordered, phases, strict=True) if not phase.is_terminal]
     if active:
-        name = active[0]["metadata"]["name"]
         running = (
             TRUE,
-            Reason.RUN_ACTIVE.value,
-            f"PerfRun {name} is {derive_run_phase(active[0].get('status') or {}).value}",
+            Reason.RUN_ACTIVE,
+            f"PerfRun {active[0].name} is {derive_run_phase(active[0].status).value}",
         )
     else:
-        running = (FALSE, Reason.NO_ACTIVE_RUN.value, "no PerfRun is active")
+        running = (FALSE, Reason.NO_ACTIVE_RUN, "no PerfRun is active")
     conditions = set_condition(
         conditions, PerfTestCondition.RUNNING.value, *running, generation=generation, now=now
     )
 
-    finished = [
-        r for r in ordered if derive_run_phase(r.get("status") or {}).value in TERMINAL_RUN_PHASES
-    ]
+    finished = [run for run, phase in zip(ordered, phases, strict=True) if phase.is_terminal]
     last_run = _last_run_summary(finished[0]) if finished else None
-    analysed = [
-        r
-        for r in ordered
-        if is_true((r.get("status") or {}).get("conditions"), RunCondition.ANALYZED.value)
-    ]
-    verdict = dict((analysed[0].get("status") or {}).get("verdict") or {}) if analysed else None
-    result = (verdict or {}).get("result")
+    analysed = [run for run in ordered if is_true(run.conditions, RunCondition.ANALYZED.value)]
+    verdict = dict(analysed[0].verdict or {}) if analysed else None
+    result = dig(verdict, "result")
+    message = dig(verdict, "message")
+    regressed: tuple[str, str, str]
     if result == "Regression":
-        regressed = (
-            TRUE,
-            Reason.REGRESSION_DETECTED.value,
-            (verdict or {}).get("message") or "regression",
-        )
+        regressed = (TRUE, Reason.REGRESSION_DETECTED, message or "regression")
     elif result in ("Pass", "Improvement"):
-        regressed = (FALSE, str(result), (verdict or {}).get("message") or "no regression")
+        regressed = (FALSE, str(result), message or "no regression")
     else:
-        regressed = (
-            UNKNOWN,
-            str(result or Reason.NO_VERDICT.value),
-            (verdict or {}).get("message") or "no verdict yet",
-        )
+        regressed = (UNKNOWN, str(result or Reason.NO_VERDICT), message or "no verdict yet")
     conditions = set_condition(
         conditions, PerfTestCondition.REGRESSED.value, *regressed, generation=generation, now=now
     )
 
-    phases = [derive_run_phase(r.get("status") or {}) for r in ordered]
     status: dict[str, Any] = {
         "observedGeneration": observed,
         "conditions": conditions,
@@ -361,31 +344,30 @@ def build_test_status(
     for key in SCHEDULER_STATUS_KEYS:
         if old.get(key) is not None:
             status[key] = old[key]
-    suspended = bool((test.get("spec") or {}).get("suspend", False))
+    suspended = bool(dig(test, "spec", "suspend"))
     status["phase"] = derive_test_phase(status, suspended=suspended).value
     return status
 
 
-def _platform(test: Mapping[str, Any], newest_first_runs: Sequence[Mapping[str, Any]]) -> str:
+def _platform(test: Mapping[str, Any], newest_first_runs: Sequence[PerfRun]) -> str:
     """The spec's platform when it names one; for Auto, the one detected at the newest run."""
-    declared = str(((test.get("spec") or {}).get("target") or {}).get("platform") or "Auto")
+    declared = str(dig(test, "spec", "target", "platform") or "Auto")
     if declared != "Auto":
         return declared
     for run in newest_first_runs:
-        detected = ((run.get("status") or {}).get("target") or {}).get("platform")
+        detected = run.target.get("platform")
         if detected:
             return str(detected)
     return declared
 
 
-def _last_run_summary(run: Mapping[str, Any]) -> dict[str, Any]:
-    status = run.get("status") or {}
+def _last_run_summary(run: PerfRun) -> dict[str, Any]:
     summary = {
-        "name": run["metadata"]["name"],
-        "phase": derive_run_phase(status).value,
-        "reason": status.get("reason"),
-        "startTime": status.get("startTime"),
-        "completionTime": status.get("completionTime"),
-        "values": status.get("values"),
+        "name": run.name,
+        "phase": derive_run_phase(run.status).value,
+        "reason": run.status.get("reason"),
+        "startTime": run.status.get("startTime"),
+        "completionTime": run.status.get("completionTime"),
+        "values": run.status.get("values"),
     }
     return {key: value for key, value in summary.items() if value is not None}

@@ -16,13 +16,20 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from perftest_operator.analysis.verdict import MetricChangePoint, Verdict, describe_change_point
-from perftest_operator.api.perfrun import ConfirmationState, Trigger, trigger_id
+from perftest_operator.analysis.verdict import MetricChangePoint, Verdict
+from perftest_operator.api.fields import generation
+from perftest_operator.api.perfrun import (
+    ConfirmationState,
+    PerfRun,
+    Trigger,
+    parse_perfrun,
+    trigger_id,
+)
 from perftest_operator.api.spec import PerfTestSpec
-from perftest_operator.api.status import Reason
+from perftest_operator.controller import announce
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.perftests import start_run
-from perftest_operator.events import NORMAL, WARNING, post_event
+from perftest_operator.events import post_event
 
 logger = logging.getLogger(__name__)
 
@@ -31,23 +38,19 @@ CONFIRMED = ConfirmationState.CONFIRMED.value
 NOT_CONFIRMED = ConfirmationState.NOT_CONFIRMED.value
 
 
-def _generation(test: Mapping[str, Any]) -> int:
-    return int(test["metadata"].get("generation") or 1)
-
-
 def retry_failed_run(
-    ctx: Context, test: Mapping[str, Any], spec: PerfTestSpec, run: Mapping[str, Any]
+    ctx: Context, test: Mapping[str, Any], spec: PerfTestSpec, run: PerfRun
 ) -> str | None:
     """Start the next retry of a run whose Job failed, if `spec.retries` allows; its name."""
     if spec.retries <= 0:
         return None
-    first = str(run["spec"].get("retryOf") or run["metadata"]["name"])
-    runs = ctx.api.list_perfruns(test["metadata"]["namespace"], test["metadata"]["name"])
-    attempt = 1 + sum(1 for r in runs if (r.get("spec") or {}).get("retryOf") == first)
+    first = run.retry_of or run.name
+    runs = [parse_perfrun(r) for r in ctx.api.list_perfruns(run.namespace, run.test_name)]
+    attempt = 1 + sum(1 for r in runs if r.retry_of == first)
     if attempt > spec.retries:
         return None
     label = trigger_id(
-        Trigger.RETRY, generation=_generation(test), run_now=None, retry_of=first, attempt=attempt
+        Trigger.RETRY, generation=generation(test), run_now=None, retry_of=first, attempt=attempt
     )
     name = start_run(
         ctx,
@@ -56,11 +59,11 @@ def retry_failed_run(
         label,
         spec=spec,
         retry_of=first,
-        finishing=str(run["metadata"]["name"]),
+        finishing=run.name,
     )
     if name is not None:
-        message = f"{run['metadata']['name']} failed: retry {attempt} of {spec.retries} is {name}"
-        post_event(ctx.api, test, NORMAL, Reason.RETRYING.value, message, once=f"{first}/{attempt}")
+        event = announce.retrying(run.name, attempt, spec.retries, name, first)
+        post_event(ctx.api, test, event)
     return name
 
 
@@ -84,7 +87,7 @@ def start_confirmation(
     """Start confirmation run number `attempt` of the suspect run, after the `finishing` one."""
     label = trigger_id(
         Trigger.CONFIRM,
-        generation=_generation(test),
+        generation=generation(test),
         run_now=None,
         confirms=suspect,
         attempt=attempt,
@@ -98,55 +101,31 @@ def settle_confirmation(
     ctx: Context,
     test: Mapping[str, Any],
     spec: PerfTestSpec,
-    run: Mapping[str, Any],
+    run: PerfRun,
     verdict: Verdict,
-    runs: Sequence[Mapping[str, Any]],
+    runs: Sequence[PerfRun],
 ) -> tuple[str, dict[str, Any]] | None:
     """After a confirmation run's verdict: start the next one, or decide.
 
     Returns (suspect run name, its new status.confirmation) once decided or advanced, else None.
     The suspect's `confirmation.metrics` (the KPIs that changed at it) are kept.
     """
-    suspect = str(run["spec"]["confirms"])
-    recorded = next(
-        (
-            (r.get("status") or {}).get("confirmation") or {}
-            for r in runs
-            if r["metadata"]["name"] == suspect
-        ),
-        {},
-    )
-    metrics = list(recorded.get("metrics") or [])
-    done = [r["metadata"]["name"] for r in runs if (r.get("spec") or {}).get("confirms") == suspect]
-    if run["metadata"]["name"] not in done:
-        done.append(run["metadata"]["name"])
+    suspect = run.confirms
+    if suspect is None:
+        return None  # not a confirmation run
+    recorded = next((r.confirmation for r in runs if r.name == suspect), None)
+    metrics = [] if recorded is None else list(recorded.metrics)
+    done = [r.name for r in runs if r.confirms == suspect]
+    if run.name not in done:
+        done.append(run.name)
     if len(done) < spec.analysis.confirm_runs:
-        start_confirmation(ctx, test, spec, suspect, len(done) + 1, run["metadata"]["name"])
+        start_confirmation(ctx, test, spec, suspect, len(done) + 1, run.name)
         return suspect, {"state": PENDING, "runs": done, "metrics": metrics}
     holding = [p for p in verdict.change_points if p.regression and p.run == suspect]
     if holding:
         for point in holding:
-            text = (
-                f"{describe_change_point(point)}, confirmed by {len(done)} run(s), "
-                f"confidence {point.confidence:.2f}"
-            )
             ctx.telemetry.regression_detected(test, point.metric)
-            post_event(
-                ctx.api,
-                test,
-                WARNING,
-                Reason.REGRESSION_DETECTED.value,
-                text,
-                once=f"{point.metric}/{point.run}",
-            )
+            post_event(ctx.api, test, announce.regression_confirmed(point, len(done)))
         return suspect, {"state": CONFIRMED, "runs": done, "metrics": metrics}
-    post_event(
-        ctx.api,
-        test,
-        NORMAL,
-        Reason.REGRESSION_NOT_CONFIRMED.value,
-        f"the change at {suspect} did not hold in {len(done)} confirmation run(s): "
-        f"{suspect} is recorded as an outlier and left out of the history",
-        once=suspect,
-    )
+    post_event(ctx.api, test, announce.regression_not_confirmed(suspect, len(done)))
     return suspect, {"state": NOT_CONFIRMED, "runs": done, "metrics": metrics}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from perftest_operator.api.fields import dig, mapping
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.perfruns import advance_run
 from perftest_operator.runner.manifests import RUN_NAME_ANNOTATION, RUN_NAMESPACE_ANNOTATION
@@ -14,7 +15,7 @@ from perftest_operator.runner.outcome import read_job_outcome
 def run_of_finished_job(job: Mapping[str, Any]) -> tuple[str, str] | None:
     """(namespace, name) of the PerfRun whose Job has finished; None while it runs, or for a
     Job without the annotations (made by an older operator: the run's timer still follows it)."""
-    annotations = (job.get("metadata") or {}).get("annotations") or {}
+    annotations = mapping(dig(job, "metadata", "annotations"))
     namespace = annotations.get(RUN_NAMESPACE_ANNOTATION)
     name = annotations.get(RUN_NAME_ANNOTATION)
     if not namespace or not name:

@@ -10,6 +10,7 @@ from typing import Any
 from perftest_operator import FINALIZER
 from perftest_operator.api.conditions import FALSE, TRUE, find_condition
 from perftest_operator.api.errors import Conflict, SpecError, TargetUnreachable
+from perftest_operator.api.fields import dig, generation, labels, mapping
 from perftest_operator.api.fingerprint import spec_fingerprint
 from perftest_operator.api.perfrun import (
     RUN_NOW_ANNOTATION,
@@ -17,13 +18,13 @@ from perftest_operator.api.perfrun import (
     Trigger,
     build_perfrun,
     next_run_number,
+    parse_perfrun,
     trigger_id,
 )
 from perftest_operator.api.policy import check_policy
 from perftest_operator.api.spec import ConcurrencyPolicy, PerfTestSpec, parse_perftest_spec
 from perftest_operator.api.status import (
     READINESS_FAILURES,
-    TERMINAL_RUN_PHASES,
     PerfTestCondition,
     Reason,
     RunPhase,
@@ -32,6 +33,7 @@ from perftest_operator.api.status import (
     newest_first,
     not_ready_reason,
 )
+from perftest_operator.controller import announce
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.prerequisite_checks import check_prerequisites
 from perftest_operator.controller.prometheus import RunTarget, check_prometheus, resolve_endpoint
@@ -44,7 +46,7 @@ from perftest_operator.controller.target_access import (
     read_target,
     target_api,
 )
-from perftest_operator.events import NORMAL, WARNING, post_event
+from perftest_operator.events import post_event
 from perftest_operator.runner.command import check_workload, contract_of
 from perftest_operator.runner.rbac import workload_reads_secrets
 from perftest_operator.target.metadata import what_changed
@@ -58,35 +60,52 @@ STATUS_WRITE_ATTEMPTS = 5
 def load_test_spec(
     ctx: Context, test: Mapping[str, Any], *, starting: bool = False
 ) -> tuple[PerfTestSpec, dict[str, str] | None]:
-    """The typed spec and, for a custom workload, its ConfigMap's files (the kube-burner config
-    under the key the spec names, and the templates beside it); SpecError if unusable.
+    """The typed spec and, for a custom workload, its ConfigMap's files; SpecError if unusable.
 
-    ``starting``: the spec is checked for a Job to come (the PerfTest's readiness, a run's first
-    step), so the admin's policy applies (NotAllowed, api.policy); reading a finished run's
-    metrics or history does not depend on it.
+    The PerfTest's side (its check, its triggers): a missing ConfigMap keeps a run from
+    starting. A run reads the files once, when its Job is built (`read_custom_config`).
+    ``starting``: see `check_start_policy`.
     """
-    spec = parse_perftest_spec(test.get("spec") or {})
-    check_workload(spec.workload)  # what the contract of its kube-burner-ocp version refuses
-    namespace = test["metadata"]["namespace"]
+    spec = parse_test_spec(test)
+    namespace = str(test["metadata"]["namespace"])
     if starting:
-        settings = ctx.settings
-        check_policy(
-            spec,
-            namespace,
-            settings.policy,
-            runner_image=settings.runner_image,
-            reads_secrets=workload_reads_secrets(contract_of(spec.workload), spec.workload.name),
-        )
+        check_start_policy(ctx, namespace, spec)
+    return spec, read_custom_config(ctx, namespace, spec)
+
+
+def parse_test_spec(test: Mapping[str, Any]) -> PerfTestSpec:
+    """The typed spec, checked against the workload's contract; SpecError if unusable."""
+    spec = parse_perftest_spec(mapping(test.get("spec")))
+    check_workload(spec.workload)  # what the contract of its kube-burner-ocp version refuses
+    return spec
+
+
+def check_start_policy(ctx: Context, namespace: str, spec: PerfTestSpec) -> None:
+    """The admin's policy (NotAllowed, api.policy), for a Job to come: the PerfTest's readiness
+    and a run's first step check it; reading a finished run's metrics or history does not."""
+    settings = ctx.settings
+    check_policy(
+        spec,
+        namespace,
+        settings.policy,
+        runner_image=settings.runner_image,
+        reads_secrets=workload_reads_secrets(contract_of(spec.workload), spec.workload.name),
+    )
+
+
+def read_custom_config(ctx: Context, namespace: str, spec: PerfTestSpec) -> dict[str, str] | None:
+    """A custom workload's ConfigMap files (the kube-burner config under the key the spec names,
+    and the templates beside it); None for a named workload; SpecError when it is not there."""
     ref = spec.workload.config_map_ref
     if ref is None:
-        return spec, None
+        return None
     files = ctx.api.read_config_map_data(namespace, ref.name)
     if files is None or ref.key not in files:
         raise SpecError(
             "spec.workload.configMapRef",
             f"ConfigMap {ref.name} with key {ref.key} not found in namespace {namespace}",
         )
-    return spec, files
+    return files
 
 
 def sync_test_status(
@@ -169,9 +188,7 @@ def _check_target(ctx: Context, namespace: str, spec: PerfTestSpec) -> str:
 
 
 def _ready_condition(test: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    return find_condition(
-        (test.get("status") or {}).get("conditions"), PerfTestCondition.READY.value
-    )
+    return find_condition(dig(test, "status", "conditions"), PerfTestCondition.READY.value)
 
 
 def _ready_for_this_generation(test: Mapping[str, Any]) -> bool:
@@ -179,7 +196,7 @@ def _ready_for_this_generation(test: Mapping[str, Any]) -> bool:
     return (
         condition is not None
         and condition.get("status") == TRUE
-        and condition.get("observedGeneration") == (test.get("metadata") or {}).get("generation")
+        and condition.get("observedGeneration") == dig(test, "metadata", "generation")
     )
 
 
@@ -227,10 +244,10 @@ def reconcile_test(ctx: Context, test: Mapping[str, Any], trigger: Trigger | Non
         message = str(exc)
         # A retry finds the same problem: one Warning, not one per attempt.
         if _ready_reason(test) != reason.value:
-            post_event(ctx.api, test, WARNING, reason.value, message)
+            post_event(ctx.api, test, announce.not_ready(reason.value, message))
         sync_test_status(ctx, namespace, name, ready=(FALSE, reason.value, message))
         return retry
-    ready = (TRUE, Reason.SPEC_VALID.value, f"the spec is valid; {where}")
+    ready = (TRUE, Reason.SPEC_VALID, f"the spec is valid; {where}")
     if trigger is not None:
         if not_ready(test) is not None:
             # Ready first: the new run's first step reads it, and would wait a tick on the
@@ -250,26 +267,24 @@ def _unchanged_since_last_success(
     and the spec's fingerprint.
     """
     succeeded = [
-        r
-        for r in newest_first(runs)
-        if derive_run_phase(r.get("status") or {}) is RunPhase.SUCCEEDED
+        run
+        for run in map(parse_perfrun, newest_first(runs))
+        if derive_run_phase(run.status) is RunPhase.SUCCEEDED
     ]
     if not succeeded:
         return None
     last = succeeded[0]
-    recorded = last.get("status") or {}
-    if recorded.get("specFingerprint") != spec_fingerprint(test.get("spec") or {}):
+    if last.status.get("specFingerprint") != spec_fingerprint(mapping(test.get("spec"))):
         return None
     try:
         api = target_api(ctx, test["metadata"]["namespace"], spec.target.kubeconfig_secret_ref)
         now = read_target(api, spec).describe()
     except (SpecError, TargetUnreachable):
         return None  # cannot tell: run, and let the run report the target
-    if what_changed(recorded.get("target") or {}, now):
+    if what_changed(last.target, now):
         return None
     return (
-        f"version {now.get('version')}, node metadata and spec unchanged since "
-        f"PerfRun {last['metadata']['name']}"
+        f"version {now.get('version')}, node metadata and spec unchanged since PerfRun {last.name}"
     )
 
 
@@ -300,47 +315,32 @@ def start_run(
     if spec is None:
         spec, _ = load_test_spec(ctx, test)
     if label is None:
-        run_now = (meta.get("annotations") or {}).get(RUN_NOW_ANNOTATION)
-        label = trigger_id(trigger, generation=int(meta.get("generation") or 1), run_now=run_now)
+        run_now = dig(test, "metadata", "annotations", RUN_NOW_ANNOTATION)
+        label = trigger_id(trigger, generation=generation(test), run_now=run_now)
     # Names and labels of the whole history, whole objects of the unfinished runs only: the
     # history of a long-lived test is large, and starting a run needs none of its results.
     known = ctx.api.list_perfrun_metadata(meta["namespace"], meta["name"])
     for run in known:
-        if (run["metadata"].get("labels") or {}).get(TRIGGER_LABEL) == label:
+        if labels(run).get(TRIGGER_LABEL) == label:
             return str(run["metadata"]["name"])  # this trigger was handled before a restart
     if spec.suspend:
-        post_event(
-            ctx.api,
-            test,
-            NORMAL,
-            Reason.RUN_SKIPPED.value,
-            f"{trigger.value}: the PerfTest is suspended",
-        )
+        post_event(ctx.api, test, announce.run_skipped_suspended(trigger.value))
         return None
+    unfinished = map(
+        parse_perfrun, ctx.api.list_unfinished_perfruns(meta["namespace"], meta["name"])
+    )
     active = [
-        r
-        for r in ctx.api.list_unfinished_perfruns(meta["namespace"], meta["name"])
-        if derive_run_phase(r.get("status") or {}).value not in TERMINAL_RUN_PHASES
-        and r["metadata"]["name"] != finishing
+        r for r in unfinished if not derive_run_phase(r.status).is_terminal and r.name != finishing
     ]
     if active and spec.concurrency_policy is ConcurrencyPolicy.FORBID:
         # Two benchmarks at once would pollute each other's metrics.
-        post_event(
-            ctx.api,
-            test,
-            NORMAL,
-            Reason.RUN_SKIPPED.value,
-            f"{trigger.value}: not started because PerfRun {active[0]['metadata']['name']} "
-            "is still active (concurrencyPolicy Forbid)",
-        )
+        post_event(ctx.api, test, announce.run_skipped_active(trigger.value, active[0].name))
         return None
     if skip_unchanged and spec.trigger.skip_unchanged:
         runs = ctx.api.list_perfruns(meta["namespace"], meta["name"])
         unchanged = _unchanged_since_last_success(ctx, test, spec, runs)
         if unchanged is not None:
-            post_event(
-                ctx.api, test, NORMAL, Reason.RUN_SKIPPED.value, f"{trigger.value}: {unchanged}"
-            )
+            post_event(ctx.api, test, announce.run_skipped_unchanged(trigger.value, unchanged))
             return None
     body = build_perfrun(
         test,

@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from perftest_operator.api.errors import SpecError, TargetUnreachable
+from perftest_operator.api.perfrun import parse_perfrun
 from perftest_operator.api.spec import PerfTestSpec
-from perftest_operator.api.status import Reason
+from perftest_operator.controller import announce
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.stop import delete_run_objects
-from perftest_operator.events import NORMAL, post_event
+from perftest_operator.events import post_event
 from perftest_operator.history.retention import runs_to_prune
 
 logger = logging.getLogger(__name__)
@@ -27,8 +28,9 @@ def prune_history(ctx: Context, test: Mapping[str, Any], spec: PerfTestSpec) -> 
     meta = test["metadata"]
     runs = ctx.api.list_perfruns(meta["namespace"], meta["name"])
     pruned: list[str] = []
-    for run in runs_to_prune(runs, spec.history.keep):
-        name = str(run["metadata"]["name"])
+    for old in runs_to_prune(runs, spec.history.keep):
+        run = parse_perfrun(old)
+        name = run.name
         try:
             delete_run_objects(ctx, run)
         except TargetUnreachable as exc:
@@ -39,12 +41,5 @@ def prune_history(ctx: Context, test: Mapping[str, Any], spec: PerfTestSpec) -> 
         ctx.api.delete_perfrun(meta["namespace"], name)
         pruned.append(name)
     if pruned:
-        post_event(
-            ctx.api,
-            test,
-            NORMAL,
-            Reason.PRUNED.value,
-            f"{len(pruned)} old PerfRun(s) removed (history.keep {spec.history.keep}): "
-            + ", ".join(pruned),
-        )
+        post_event(ctx.api, test, announce.pruned(pruned, spec.history.keep))
     return pruned

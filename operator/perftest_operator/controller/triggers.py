@@ -13,6 +13,7 @@ from typing import Any
 
 from perftest_operator.api.conditions import format_time, parse_time
 from perftest_operator.api.errors import SpecError, TargetUnreachable
+from perftest_operator.api.fields import generation, mapping
 from perftest_operator.api.perfrun import Trigger, trigger_id
 from perftest_operator.api.schedule import due_run_time, next_run_time
 from perftest_operator.api.spec import PerfTestSpec
@@ -27,10 +28,6 @@ from perftest_operator.controller.perftests import (
 from perftest_operator.controller.target_access import read_product_version, target_api
 
 logger = logging.getLogger(__name__)
-
-
-def _generation(test: Mapping[str, Any]) -> int:
-    return int(test["metadata"].get("generation") or 1)
 
 
 def _scheduled(
@@ -51,7 +48,7 @@ def _scheduled(
     )
     if due is not None:
         label = trigger_id(
-            Trigger.SCHEDULED, generation=_generation(test), run_now=None, scheduled_at=due
+            Trigger.SCHEDULED, generation=generation(test), run_now=None, scheduled_at=due
         )
         start_run(ctx, test, Trigger.SCHEDULED, label, spec=spec, skip_unchanged=True)
         updates["lastScheduleTime"] = format_time(due)
@@ -79,7 +76,7 @@ def _new_version(
         return {}
     if seen is not None and not spec.suspend:
         label = trigger_id(
-            Trigger.NEW_VERSION, generation=_generation(test), run_now=None, version=version
+            Trigger.NEW_VERSION, generation=generation(test), run_now=None, version=version
         )
         start_run(ctx, test, Trigger.NEW_VERSION, label, spec=spec)
     # The first version seen is the baseline: the run at creation already measured it.
@@ -96,7 +93,7 @@ def tick_test(ctx: Context, test: Mapping[str, Any]) -> None:
         # reconcile_test has said why and checks again; a due slot or a new version stays due
         # (nothing is recorded as handled) and starts on the first tick after it passes.
         return
-    status = test.get("status") or {}
+    status = mapping(test.get("status"))
     updates: dict[str, Any] = {}
     if spec.schedule is not None:
         updates.update(_scheduled(ctx, test, spec, status))

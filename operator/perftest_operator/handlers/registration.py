@@ -14,7 +14,7 @@ from perftest_operator.api.perfrun import (
     Trigger,
     trigger_from_diff,
 )
-from perftest_operator.api.status import TERMINAL_RUN_PHASES, derive_run_phase
+from perftest_operator.api.status import derive_run_phase
 from perftest_operator.controller.context import Context
 from perftest_operator.controller.finished import mark_run_finished
 from perftest_operator.controller.job_events import job_changed, run_of_finished_job
@@ -29,7 +29,7 @@ KOPF_PREFIX = f"kopf.{GROUP}"
 
 
 def _run_is_active(status: kopf.Status, **_: Any) -> bool:
-    return derive_run_phase(status).value not in TERMINAL_RUN_PHASES
+    return not derive_run_phase(status).is_terminal
 
 
 def _run_is_finished_unmarked(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from perftest_operator.api.status import TERMINAL_RUN_PHASES, derive_run_phase, newest_first
+from perftest_operator.api.fields import mapping
+from perftest_operator.api.status import derive_run_phase, newest_first
 
 
 def runs_to_prune(runs: Sequence[Mapping[str, Any]], keep: int) -> list[Mapping[str, Any]]:
@@ -20,6 +21,6 @@ def runs_to_prune(runs: Sequence[Mapping[str, Any]], keep: int) -> list[Mapping[
     finished = [
         run
         for run in newest_first(runs)
-        if derive_run_phase(run.get("status") or {}).value in TERMINAL_RUN_PHASES
+        if derive_run_phase(mapping(run.get("status"))).is_terminal
     ]
     return list(reversed(finished[keep:]))

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from perftest_operator.analysis.verdict import RunPoint, Verdict
+from perftest_operator.api.fields import dig, sequence
 
 WITHDRAWN_REASON = (
     "the runs after it returned to the earlier level: it was a flaky run, not a change"
@@ -19,7 +20,7 @@ def reported_change_points(previous_verdict: Mapping[str, Any] | None) -> set[tu
     """(metric, run) of each change point a verdict (status form) shows."""
     return {
         (str(point.get("metric")), str(point.get("run")))
-        for point in (previous_verdict or {}).get("changePoints") or []
+        for point in sequence(dig(previous_verdict, "changePoints"))
     }
 
 
@@ -40,7 +41,7 @@ def withdrawn_change_points(
     positions = {point.run: position for position, point in enumerate(analysed)}
     reported = reported_change_points(previous)
     withdrawn: dict[tuple[Any, Any], dict[str, Any]] = {}
-    candidates = [*(previous.get("withdrawn") or []), *(previous.get("changePoints") or [])]
+    candidates = [*sequence(previous.get("withdrawn")), *sequence(previous.get("changePoints"))]
     for point in candidates:
         key = (point.get("metric"), point.get("run"))
         if key in shown or point.get("run") not in positions:

@@ -25,8 +25,8 @@ import pytest
 import yaml
 from kubernetes.client.exceptions import ApiException
 
-from localstack.emulator import EmulatorProcess, RunningEmulator, running_emulator
-from localstack.emulator_tables import evaluate_json_path, human_duration
+from localstack.emulator.process import EmulatorProcess, RunningEmulator, running_emulator
+from localstack.emulator.tables import evaluate_json_path, human_duration
 from localstack.objects import wait_for
 
 KUBECTL = "/usr/bin/kubectl"

@@ -21,9 +21,9 @@ from typing import Any
 
 from kmock import KubernetesError, ObjectsArray, ResourcesArray, resource
 
-from localstack.emulator_builtins import BUILTIN_RESOURCES, INITIAL_NAMESPACES
-from localstack.emulator_crds import CLEANUP_FINALIZER, crd_status, served_versions, validate_crd
-from localstack.emulator_errors import (
+from localstack.emulator.builtin_resources import BUILTIN_RESOURCES, INITIAL_NAMESPACES
+from localstack.emulator.crds import CLEANUP_FINALIZER, crd_status, served_versions, validate_crd
+from localstack.emulator.errors import (
     already_exists,
     bad_request,
     conflict,
@@ -35,9 +35,9 @@ from localstack.emulator_errors import (
     unprocessable,
     unsupported_media_type,
 )
-from localstack.emulator_index import ObjectIndex
-from localstack.emulator_journal import Change, Journal
-from localstack.emulator_metadata import (
+from localstack.emulator.index import ObjectIndex
+from localstack.emulator.journal import Change, Journal
+from localstack.emulator.metadata import (
     SYSTEM_FIELDS,
     format_time,
     random_suffix,
@@ -45,23 +45,23 @@ from localstack.emulator_metadata import (
     validate_name,
     validate_path_segment_name,
 )
-from localstack.emulator_patches import PatchError, PatchType, apply_patch
-from localstack.emulator_podsecurity import admit as admit_pod_security
-from localstack.emulator_rbac_defaults import DEFAULT_CLUSTER_ROLE_BINDINGS, DEFAULT_CLUSTER_ROLES
-from localstack.emulator_resources import (
+from localstack.emulator.object_selectors import FieldSelector, LabelSelector
+from localstack.emulator.patches import PatchError, PatchType, apply_patch
+from localstack.emulator.podsecurity import admit as admit_pod_security
+from localstack.emulator.rbac_defaults import DEFAULT_CLUSTER_ROLE_BINDINGS, DEFAULT_CLUSTER_ROLES
+from localstack.emulator.resources import (
     CRD_STORAGE,
     NAMESPACE_STORAGE,
     SECRET_STORAGE,
     ServedResource,
     version_priority,
 )
-from localstack.emulator_schema import FieldError, unknown_field_warnings
-from localstack.emulator_selectors import FieldSelector, LabelSelector
+from localstack.emulator.schema import FieldError, unknown_field_warnings
 
 StorageKey = tuple[resource, str | None, str]
 # Called with the object a write would store (as sent or patched, not yet validated) and the
 # one it replaces (None for a create); raises to refuse the write, as the API server's
-# policy-based RBAC storages do (see `emulator_escalation`).
+# policy-based RBAC storages do (see `escalation`).
 WriteGuard = Callable[[Mapping[str, Any], Mapping[str, Any] | None], None]
 ROLE_STORAGE = resource("rbac.authorization.k8s.io", "v1", "roles")
 CLUSTER_ROLE_STORAGE = resource("rbac.authorization.k8s.io", "v1", "clusterroles")

@@ -2,7 +2,7 @@
 
 `ClusterEmulator` is kmock's KubernetesEmulator made realistic for kopf, the `kubernetes`
 client and kubectl: discovery of built-in and CRD-defined resources, objects with apiserver
-metadata and write semantics (see `emulator_state`), selectors, watches by resourceVersion,
+metadata and write semantics (see `state`), selectors, watches by resourceVersion,
 server-side Tables, and a minimal OpenAPI v3 so that plain `kubectl apply` validates.
 Run it with `python -m localstack.emulator --port 0 --kubeconfig PATH`; it writes a
 kubeconfig, prints `emulator ready at URL`, and serves until SIGTERM or SIGINT.
@@ -14,31 +14,27 @@ reactions, so in-process tests can still add their own (`emulator[...] << ...`).
 
 Authentication and authorization: a request with a ServiceAccount token that the emulator
 minted (TokenRequest) is authorized by RBAC as on a real API server, watches when they start,
-and answered 401 once the token has expired or its ServiceAccount is gone (`emulator_tokens`,
-`emulator_rbac`); SubjectAccessReviews are answered by the same authorizer
-(`emulator_reviews`); writes of roles and bindings by such an identity are refused when they
-would grant what it does not hold, unless it may `escalate` or `bind` (`emulator_escalation`). Every other request, with no token or a token the emulator did not mint,
-is an administrator's and skips all of it (one header look-up). Pod Security admission, which
-exempts no one, applies to every write (`emulator_podsecurity`, in the store's write path).
+and answered 401 once the token has expired or its ServiceAccount is gone (`tokens`,
+`rbac`); SubjectAccessReviews are answered by the same authorizer
+(`reviews`); writes of roles and bindings by such an identity are refused when they
+would grant what it does not hold, unless it may `escalate` or `bind` (`escalation`).
+Every other request, with no token or a token the emulator did not mint, is an administrator's and skips all of it (one header look-up). Pod Security admission, which
+exempts no one, applies to every write (`podsecurity`, in the store's write path).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import collections
 import contextlib
 import dataclasses
 import datetime
-import gc
 import json
 import logging
 import re
-import signal
-import sys
 import traceback
 import types
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +43,13 @@ import attrs
 import kmock
 from typing_extensions import override
 
-from localstack.emulator_admission_policy import (
+from localstack.emulator.admission_policy import (
     ADMISSION_GROUP,
     AdmissionRequest,
     admission_denial,
 )
-from localstack.emulator_builtins import event_field_label
-from localstack.emulator_errors import (
+from localstack.emulator.builtin_resources import event_field_label
+from localstack.emulator.errors import (
     bad_request,
     expired,
     invalid,
@@ -63,29 +59,8 @@ from localstack.emulator_errors import (
     status_body,
     unsupported_media_type,
 )
-from localstack.emulator_escalation import BINDING_RESOURCES, ROLE_RESOURCES, check_write
-from localstack.emulator_journal import Change
-from localstack.emulator_kubeconfig import write_atomically, write_kubeconfig
-from localstack.emulator_openapi import group_version_document, index_document
-from localstack.emulator_patches import patch_type
-from localstack.emulator_paths import ResourcePath, parse_resource_path
-from localstack.emulator_process import (
-    EmulatorProcess,
-    EmulatorStartError,
-    InProcessEmulator,
-    RunningEmulator,
-    running_emulator,
-)
-from localstack.emulator_rbac import (
-    RBAC_GROUP,
-    Decision,
-    RbacPolicy,
-    UserInfo,
-    forbidden_error,
-    request_attributes,
-    service_account_user,
-)
-from localstack.emulator_requests import (
+from localstack.emulator.escalation import BINDING_RESOURCES, ROLE_RESOURCES, check_write
+from localstack.emulator.http_requests import (
     decoded_or_none,
     json_response,
     paginate,
@@ -94,15 +69,8 @@ from localstack.emulator_requests import (
     request_key,
     write_options,
 )
-from localstack.emulator_resources import ServedResource, api_version
-from localstack.emulator_reviews import (
-    is_review,
-    review_attributes,
-    review_response,
-    review_subject,
-)
-from localstack.emulator_seed import load_seed
-from localstack.emulator_selectors import (
+from localstack.emulator.journal import Change
+from localstack.emulator.object_selectors import (
     FieldRequirement,
     FieldSelector,
     LabelSelector,
@@ -110,14 +78,34 @@ from localstack.emulator_selectors import (
     parse_field_selector,
     parse_label_selector,
 )
-from localstack.emulator_state import ClusterState, WriteGuard
-from localstack.emulator_tables import (
+from localstack.emulator.openapi import group_version_document, index_document
+from localstack.emulator.patches import patch_type
+from localstack.emulator.paths import ResourcePath, parse_resource_path
+from localstack.emulator.rbac import (
+    RBAC_GROUP,
+    Decision,
+    RbacPolicy,
+    UserInfo,
+    forbidden_error,
+    request_attributes,
+    service_account_user,
+)
+from localstack.emulator.resources import ServedResource, api_version
+from localstack.emulator.reviews import (
+    is_review,
+    review_attributes,
+    review_response,
+    review_subject,
+)
+from localstack.emulator.seed import load_seed
+from localstack.emulator.state import ClusterState, WriteGuard
+from localstack.emulator.tables import (
     build_metadata_list,
     build_table,
     wants_metadata_list,
     wants_table,
 )
-from localstack.emulator_tokens import (
+from localstack.emulator.tokens import (
     DEFAULT_EXPIRATION_SECONDS,
     LEEWAY,
     MAX_EXPIRATION_SECONDS,
@@ -127,17 +115,7 @@ from localstack.emulator_tokens import (
 )
 from localstack.pod_security import go_quote
 
-__all__ = [
-    "ClusterEmulator",
-    "EmulatorProcess",
-    "EmulatorStartError",
-    "InProcessEmulator",
-    "RunningEmulator",
-    "ServingEmulator",
-    "main",
-    "running_emulator",
-    "serve",
-]
+__all__ = ["ClusterEmulator", "ServingEmulator", "serve"]
 
 logger = logging.getLogger("localstack.emulator")
 
@@ -297,7 +275,7 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         self, raw_request: aiohttp.web.BaseRequest, target: ResourcePath, user: UserInfo | None
     ) -> WriteGuard | None:
         """The API server's privilege-escalation check for a write of a role or binding by an
-        RBAC-checked identity (see `emulator_escalation`); None when there is nothing to check."""
+        RBAC-checked identity (see `escalation`); None when there is nothing to check."""
         plural = target.plural
         rbac_object = plural in ROLE_RESOURCES or plural in BINDING_RESOURCES
         if user is None or target.group != RBAC_GROUP or not rbac_object or target.subresource:
@@ -319,8 +297,8 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         user: UserInfo | None,
         escalation: WriteGuard | None,
     ) -> WriteGuard | None:
-        """The escalation check and the bound ValidatingAdmissionPolicies (emulator_admission_
-        policy) on a write; None when there is nothing to check. ``new`` is None on a delete."""
+        """The escalation check and the bound ValidatingAdmissionPolicies (`admission_policy`)
+        on a write; None when there is nothing to check. ``new`` is None on a delete."""
         policies_served = self._state.served(ADMISSION_GROUP, "v1", "validatingadmissionpolicies")
         bindings_served = self._state.served(
             ADMISSION_GROUP, "v1", "validatingadmissionpolicybindings"
@@ -539,7 +517,7 @@ class ClusterEmulator(kmock.KubernetesEmulator):
 
         The token names its account (emulator-token.<namespace>.<name>.<random>), so a test can
         tell which account a client authenticated as, and authenticates as that account until
-        it expires or the account is deleted (see `emulator_tokens`).
+        it expires or the account is deleted (see `tokens`).
         """
         assert target.name is not None
         account = self._state.get(served, target.namespace, target.name)
@@ -950,7 +928,7 @@ async def serve(
 ) -> AsyncIterator[ServingEmulator]:
     """Serve a fresh emulator on host:port (0: a free port) in the running event loop.
 
-    `seed`: a JSON-lines file of objects stored before serving (see `emulator_seed`);
+    `seed`: a JSON-lines file of objects stored before serving (see `seed`);
     `clock`: the cluster's time (default: the system's), for tests of token expiry.
     """
     emulator = ClusterEmulator(watch_history=watch_history, clock=clock)
@@ -962,80 +940,3 @@ async def serve(
             yield ServingEmulator(emulator, str(server.url).rstrip("/"))
         finally:
             emulator.stop_watches()
-
-
-async def _run(args: argparse.Namespace) -> None:
-    stopped = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopped.set)
-    seed = Path(args.seed) if args.seed else None
-    # A stand-in for the API server must not stop the world: with Python's default thresholds
-    # the cyclic collector walked the whole store (a seeded 100,000 PerfRuns) every few
-    # seconds, pausing every request for up to 2 s. Stored objects are acyclic JSON that
-    # reference counting frees; what is stored at start-up is frozen, never walked again.
-    gc.disable()
-    async with serve(host=args.host, port=args.port, seed=seed) as serving:
-        gc.freeze()
-        gc.set_threshold(*SERVING_GC_THRESHOLDS)
-        gc.enable()
-        write_kubeconfig(Path(args.kubeconfig), serving.url, name=args.name)
-        if args.ready_file:
-            write_atomically(Path(args.ready_file), serving.url + "\n")
-        print(f"emulator ready at {serving.url}", flush=True)
-        logger.info("Serving at %s; kubeconfig at %s", serving.url, args.kubeconfig)
-        await stopped.wait()
-        logger.info("Stopping.")
-
-
-# The cyclic collector while serving: a young collection every 50,000 allocations, a full
-# one every 20 x 10 of those.
-SERVING_GC_THRESHOLDS = (50_000, 20, 10)
-
-
-def _configure_logging(log_file: str | None, *, log_requests: bool = True) -> None:
-    handler: logging.Handler
-    if log_file:
-        handler = logging.FileHandler(log_file)
-        level = logging.INFO if log_requests else logging.WARNING
-    else:
-        handler = logging.StreamHandler(sys.stderr)
-        level = logging.WARNING
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level, handlers=[handler], force=True)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m localstack.emulator",
-        description="Serve an emulated Kubernetes API on 127.0.0.1 until SIGTERM/SIGINT.",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=0, help="port to listen on (0: any free port)")
-    parser.add_argument("--kubeconfig", required=True, help="where to write a kubeconfig for it")
-    parser.add_argument("--ready-file", help="file to write the URL to once serving")
-    parser.add_argument(
-        "--log-file", help="file for the emulator's logs (default: stderr, warnings)"
-    )
-    parser.add_argument(
-        "--name", default="emulator", help="cluster/user/context name in the kubeconfig"
-    )
-    parser.add_argument(
-        "--seed",
-        help="JSON-lines file of objects to store before serving (CRDs first; kept uids)",
-    )
-    parser.add_argument(
-        "--no-request-log",
-        action="store_true",
-        help="leave each request out of --log-file (a line per request is a tenth of the"
-        " emulator's work under a benchmark's load)",
-    )
-    args = parser.parse_args(argv)
-    _configure_logging(args.log_file, log_requests=not args.no_request_log)
-    asyncio.run(_run(args))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

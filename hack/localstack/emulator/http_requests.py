@@ -12,10 +12,10 @@ import kmock
 import yaml
 from multidict import CIMultiDict
 
-from localstack import emulator_protobuf as protobuf
-from localstack.emulator_errors import bad_request, unsupported_media_type
-from localstack.emulator_paths import ResourcePath
-from localstack.emulator_state import WriteOptions
+from localstack.emulator import protobuf
+from localstack.emulator.errors import bad_request, unsupported_media_type
+from localstack.emulator.paths import ResourcePath
+from localstack.emulator.state import WriteOptions
 
 
 def json_response(

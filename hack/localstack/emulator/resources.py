@@ -10,15 +10,15 @@ from typing import Any
 
 from kmock import ResourceInfo, resource
 
-from localstack.emulator_builtins import (
+from localstack.emulator.builtin_resources import (
     STANDARD_VERBS,
     BuiltinResource,
     event_from_core,
     event_to_core,
 )
-from localstack.emulator_crds import CustomVersion
-from localstack.emulator_schema import StructuralSchema
-from localstack.emulator_tables import DEFAULT_COLUMNS, Column
+from localstack.emulator.crds import CustomVersion
+from localstack.emulator.schema import StructuralSchema
+from localstack.emulator.tables import DEFAULT_COLUMNS, Column
 
 CRD_STORAGE = resource("apiextensions.k8s.io", "v1", "customresourcedefinitions")
 NAMESPACE_STORAGE = resource("", "v1", "namespaces")

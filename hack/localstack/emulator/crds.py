@@ -6,8 +6,8 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from localstack.emulator_schema import FieldError, StructuralSchema
-from localstack.emulator_tables import Column, printer_columns
+from localstack.emulator.schema import FieldError, StructuralSchema
+from localstack.emulator.tables import Column, printer_columns
 
 CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
 

@@ -16,6 +16,7 @@ from localstack.emulator.builtin_resources import (
     event_from_core,
     event_to_core,
 )
+from localstack.emulator.crd_rules import RuleNode
 from localstack.emulator.crds import CustomVersion
 from localstack.emulator.schema import StructuralSchema
 from localstack.emulator.tables import DEFAULT_COLUMNS, Column
@@ -63,6 +64,7 @@ class ServedResource:
     subresources: tuple[str, ...] = ()
     columns: tuple[Column, ...] = DEFAULT_COLUMNS
     schema: StructuralSchema | None = None
+    rules: RuleNode | None = None  # the schema's x-kubernetes-validations (`crd_rules`)
     crd_name: str | None = None
     storage_version: str = ""
     verbs: tuple[str, ...] = STANDARD_VERBS
@@ -97,6 +99,7 @@ class ServedResource:
             subresources=custom.subresources,
             columns=custom.columns,
             schema=custom.schema,
+            rules=custom.rules,
             crd_name=custom.crd_name,
             storage_version=custom.storage_version,
         )

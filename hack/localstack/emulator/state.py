@@ -22,6 +22,7 @@ from typing import Any
 from kmock import KubernetesError, ObjectsArray, ResourcesArray, resource
 
 from localstack.emulator.builtin_resources import BUILTIN_RESOURCES, INITIAL_NAMESPACES
+from localstack.emulator.crd_rules import BLOCKING_REASONS, NOT_CHECKED, check_rules
 from localstack.emulator.crds import CLEANUP_FINALIZER, crd_status, served_versions, validate_crd
 from localstack.emulator.errors import (
     already_exists,
@@ -485,7 +486,7 @@ class ClusterState:
         new = self._merge_update(served, old, candidate, subresource)
         if subresource != "status":
             new = self._admit(served, new)
-        new, warnings = self._conform(served, new, options)
+        new, warnings = self._conform(served, new, options, old)
         # Admission sees no-op updates too: the store skips the write only after it.
         warnings += self._pod_security(served, subresource, new, old)
         if new == old:
@@ -582,9 +583,14 @@ class ClusterState:
         return new
 
     def _conform(
-        self, served: ServedResource, new: dict[str, Any], options: WriteOptions
+        self,
+        served: ServedResource,
+        new: dict[str, Any],
+        options: WriteOptions,
+        old: Mapping[str, Any] | None = None,
     ) -> tuple[dict[str, Any], tuple[str, ...]]:
-        """Prune, default and validate as the apiserver does; 422 with every violation found."""
+        """Prune, default and validate (schema, then CEL rules) as the apiserver does; 422 with
+        every violation found. ``old``: the stored object on an update (for transition rules)."""
         meta = {
             key: value
             for key, value in _meta(new).items()
@@ -613,6 +619,13 @@ class ClusterState:
                 warnings = tuple(unknown_field_warnings(unknown))
             new = served.schema.default(new)
             errors += served.schema.validate(new)
+        if served.rules is not None:
+            if any(error.reason in BLOCKING_REASONS for error in errors):
+                errors.append(NOT_CHECKED)
+            else:
+                checked = check_rules(served.rules, new, old)
+                errors += checked.errors
+                warnings += tuple(checked.warnings)
         if errors:
             causes = [(error.field, error.reason, error.message) for error in errors]
             raise invalid(served.kind, served.group, name, causes)

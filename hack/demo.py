@@ -25,7 +25,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from localstack.cluster import Cluster  # noqa: E402
-from localstack.emulator import EmulatorProcess  # noqa: E402
+from localstack.emulator.process import EmulatorProcess  # noqa: E402
 from localstack.jobs import SimulatedJobController  # noqa: E402
 from localstack.objects import Kube, wait_for  # noqa: E402
 from localstack.openshift_seed import seed_openshift  # noqa: E402

@@ -39,7 +39,7 @@ def _cluster(real_kubeconfig: str | None, workdir: pathlib.Path) -> Iterator[Clu
     if real_kubeconfig:
         yield Cluster(kubeconfig=pathlib.Path(real_kubeconfig), emulated=False)
         return
-    from localstack.emulator import EmulatorProcess
+    from localstack.emulator.process import EmulatorProcess
 
     with EmulatorProcess(workdir=workdir) as emulator:
         yield Cluster(kubeconfig=pathlib.Path(emulator.kubeconfig), emulated=True)

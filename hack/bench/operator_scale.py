@@ -56,7 +56,7 @@ from scale_objects import (  # noqa: E402
     test_refs,
 )
 
-from localstack.emulator import EmulatorProcess  # noqa: E402
+from localstack.emulator.process import EmulatorProcess  # noqa: E402
 from localstack.jobs import JobScript, SimulatedJobController  # noqa: E402
 from localstack.objects import GROUP, VERSION, perftest_body, wait_for  # noqa: E402
 from localstack.operator_process import OperatorProcess  # noqa: E402

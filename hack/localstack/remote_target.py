@@ -8,7 +8,7 @@ import yaml
 from kubernetes.client.exceptions import ApiException
 
 from localstack.cluster import Cluster
-from localstack.emulator_kubeconfig import kubeconfig_document
+from localstack.emulator.kubeconfig import kubeconfig_document
 from localstack.objects import Kube
 
 SECRET = "target-kubeconfig"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from localstack.cluster import Cluster
-from localstack.emulator import EmulatorProcess
+from localstack.emulator.process import EmulatorProcess
 from localstack.kube_burner_standin import main
 from localstack.openshift_seed import (
     REQUIRED_EXTRA_ARGS,

@@ -3,7 +3,7 @@ account what RBAC alone would let it do: a Pod in kube-system, labelling kube-sy
 benchmark, deleting it; and lets it work in the namespaces kube-burner creates.
 
 The emulator evaluates bound ValidatingAdmissionPolicies with a CEL interpreter
-(`localstack.emulator_admission_policy`); against a real cluster (PERFTEST_TEST_KUBECONFIG) the
+(`localstack.emulator.admission_policy`); against a real cluster (PERFTEST_TEST_KUBECONFIG) the
 API server's own plugin answers, with the same message.
 """
 

@@ -2,7 +2,7 @@
 admits the Pods that meet the `restricted` standard, refuses the others with the API server's
 403, and only warns about workload controllers (a Job is still created).
 
-Run against the emulator (`localstack.emulator_podsecurity`, the checks of
+Run against the emulator (`localstack.emulator.podsecurity`, the checks of
 `localstack.pod_security`), or a real cluster when PERFTEST_TEST_KUBECONFIG is set, where the
 API server's own PodSecurity plugin answers: the expected messages are built from the standard's
 rules, never copied from the emulator's answer.

@@ -2,7 +2,7 @@
 
 Each test states a rule of the Kubernetes RBAC authorizer (the RBAC documentation,
 https://kubernetes.io/docs/reference/access-authn-authz/rbac/, and the sources cited in
-`localstack.emulator_rbac`) and exercises it through a ServiceAccount's minted token. The tests
+`localstack.emulator.rbac`) and exercises it through a ServiceAccount's minted token. The tests
 run against the emulator, or against a real cluster when PERFTEST_TEST_KUBECONFIG is set: a real
 authorizer sees new bindings a moment after they are written, so every test first waits until
 what it granted is allowed, and only then checks what must be denied. Writes of roles and
@@ -26,7 +26,7 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 
 from localstack.cluster import Cluster
-from localstack.emulator import running_emulator
+from localstack.emulator.process import running_emulator
 
 RBAC = "rbac.authorization.k8s.io"
 ACCOUNT = "kb"
@@ -509,7 +509,7 @@ def test_an_aggregated_clusterrole_grants_the_rules_of_the_roles_it_selects(
 
 
 # Privilege escalation: writing roles and bindings (the RBAC documentation's "Privilege
-# escalation prevention and bootstrapping"; the sources in `localstack.emulator_escalation`).
+# escalation prevention and bootstrapping"; the sources in `localstack.emulator.escalation`).
 
 
 def groups_of(namespace: str) -> str:

@@ -14,7 +14,7 @@ import yaml
 from kubernetes.client.exceptions import ApiException
 
 from localstack.cluster import Cluster
-from localstack.emulator_kubeconfig import kubeconfig_document
+from localstack.emulator.kubeconfig import kubeconfig_document
 from perftest_operator.api.errors import TargetConfigInvalid, TargetSecretMissing
 from perftest_operator.api.spec import SecretKeyRef
 from perftest_operator.contract.load import load_contract

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from localstack.emulator_admission_policy import AdmissionRequest, Denial, admission_denial
+from localstack.emulator.admission_policy import AdmissionRequest, Denial, admission_denial
 
 PREFIX = "ValidatingAdmissionPolicy 'p' with binding 'b' denied request: "
 

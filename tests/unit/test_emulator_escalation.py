@@ -2,7 +2,7 @@
 
 Coverage cases are upstream's own (k8s.io/component-helpers v0.32.0 auth/rbac/validation/
 policy_comparator_test.go, kubernetes pkg/registry/rbac/validation/policy_compact_test.go);
-messages restate the Go formats cited in `localstack.emulator_escalation`.
+messages restate the Go formats cited in `localstack.emulator.escalation`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from kmock import KubernetesError
 
-from localstack.emulator_escalation import (
+from localstack.emulator.escalation import (
     AGGREGATION_REFUSED,
     check_write,
     compact_rules,
@@ -21,7 +21,7 @@ from localstack.emulator_escalation import (
     escalation_message,
     only_gc_fields_change,
 )
-from localstack.emulator_rbac import (
+from localstack.emulator.rbac import (
     RBAC_GROUP,
     PolicyRule,
     RbacPolicy,

@@ -1,6 +1,6 @@
 """The emulator's RBAC matching, without a server: the cases the API tests cannot reach.
 
-Expected values restate the upstream rules cited in `localstack.emulator_rbac`
+Expected values restate the upstream rules cited in `localstack.emulator.rbac`
 (requestinfo.go, evaluation_helpers.go, rule.go, responsewriters/errors.go).
 """
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from localstack.emulator_rbac import (
+from localstack.emulator.rbac import (
     Attributes,
     PolicyRule,
     RbacPolicy,

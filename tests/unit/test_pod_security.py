@@ -4,7 +4,7 @@ Three layers: each check on the cases of its upstream unit test (kubernetes/pod-
 v0.36.2 policy/check_*_test.go, the same pods in JSON and the same expected reason and detail);
 whole levels (`check_pod`) on a pod that meets `restricted`, with each rule broken on its own; and
 the namespace labels, the refusal's wording and the emulator's admission decisions
-(`localstack.emulator_podsecurity`).
+(`localstack.emulator.podsecurity`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from kmock import KubernetesError
 
 from localstack import pod_security as ps
-from localstack.emulator_podsecurity import admit
+from localstack.emulator.podsecurity import admit
 
 Spec = dict[str, Any]
 

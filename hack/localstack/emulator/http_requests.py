@@ -8,14 +8,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp.web
-import kmock
 import yaml
 from multidict import CIMultiDict
 
-from localstack import emulator_protobuf as protobuf
-from localstack.emulator_errors import bad_request, unsupported_media_type
-from localstack.emulator_paths import ResourcePath
-from localstack.emulator_state import WriteOptions
+from localstack.emulator import protobuf
+from localstack.emulator.errors import bad_request, unsupported_media_type
+from localstack.emulator.paths import ResourcePath
+from localstack.emulator.state import WriteOptions
 
 
 def json_response(
@@ -55,29 +54,6 @@ def read_body(body: bytes, content_type: str) -> Any:
     if body and not is_json_or_yaml(content_type):
         raise unsupported_media_type(content_type)
     return decode_body(body, content_type)
-
-
-def decoded_or_none(body: bytes, content_type: str) -> Any:
-    """The request's document for kmock's request log (undecodable bodies are kept as bytes)."""
-    try:
-        return read_body(body, content_type)
-    except kmock.KubernetesError:
-        return None
-
-
-def request_action(
-    method: str, target: ResourcePath, params: Mapping[str, str]
-) -> kmock.action | None:
-    if method == "GET":
-        if params.get("watch") in ("true", "1"):
-            return kmock.action.WATCH
-        return kmock.action.FETCH if target.name else kmock.action.LIST
-    return {
-        "POST": kmock.action.CREATE,
-        "PUT": kmock.action.UPDATE,
-        "PATCH": kmock.action.UPDATE,
-        "DELETE": kmock.action.DELETE,
-    }.get(method)
 
 
 def request_key(

@@ -21,9 +21,10 @@ from typing import Any
 
 from kmock import KubernetesError, ObjectsArray, ResourcesArray, resource
 
-from localstack.emulator_builtins import BUILTIN_RESOURCES, INITIAL_NAMESPACES
-from localstack.emulator_crds import CLEANUP_FINALIZER, crd_status, served_versions, validate_crd
-from localstack.emulator_errors import (
+from localstack.emulator.builtin_resources import BUILTIN_RESOURCES, INITIAL_NAMESPACES
+from localstack.emulator.crd_rules import BLOCKING_REASONS, NOT_CHECKED, check_rules
+from localstack.emulator.crds import CLEANUP_FINALIZER, crd_status, served_versions, validate_crd
+from localstack.emulator.errors import (
     already_exists,
     bad_request,
     conflict,
@@ -35,9 +36,9 @@ from localstack.emulator_errors import (
     unprocessable,
     unsupported_media_type,
 )
-from localstack.emulator_index import ObjectIndex
-from localstack.emulator_journal import Change, Journal
-from localstack.emulator_metadata import (
+from localstack.emulator.index import ObjectIndex
+from localstack.emulator.journal import Change, Journal
+from localstack.emulator.metadata import (
     SYSTEM_FIELDS,
     format_time,
     random_suffix,
@@ -45,23 +46,23 @@ from localstack.emulator_metadata import (
     validate_name,
     validate_path_segment_name,
 )
-from localstack.emulator_patches import PatchError, PatchType, apply_patch
-from localstack.emulator_podsecurity import admit as admit_pod_security
-from localstack.emulator_rbac_defaults import DEFAULT_CLUSTER_ROLE_BINDINGS, DEFAULT_CLUSTER_ROLES
-from localstack.emulator_resources import (
+from localstack.emulator.object_selectors import FieldSelector, LabelSelector
+from localstack.emulator.patches import PatchError, PatchType, apply_patch
+from localstack.emulator.podsecurity import admit as admit_pod_security
+from localstack.emulator.rbac_defaults import DEFAULT_CLUSTER_ROLE_BINDINGS, DEFAULT_CLUSTER_ROLES
+from localstack.emulator.resources import (
     CRD_STORAGE,
     NAMESPACE_STORAGE,
     SECRET_STORAGE,
     ServedResource,
     version_priority,
 )
-from localstack.emulator_schema import FieldError, unknown_field_warnings
-from localstack.emulator_selectors import FieldSelector, LabelSelector
+from localstack.emulator.schema import FieldError, unknown_field_warnings
 
 StorageKey = tuple[resource, str | None, str]
 # Called with the object a write would store (as sent or patched, not yet validated) and the
 # one it replaces (None for a create); raises to refuse the write, as the API server's
-# policy-based RBAC storages do (see `emulator_escalation`).
+# policy-based RBAC storages do (see `escalation`).
 WriteGuard = Callable[[Mapping[str, Any], Mapping[str, Any] | None], None]
 ROLE_STORAGE = resource("rbac.authorization.k8s.io", "v1", "roles")
 CLUSTER_ROLE_STORAGE = resource("rbac.authorization.k8s.io", "v1", "clusterroles")
@@ -485,7 +486,7 @@ class ClusterState:
         new = self._merge_update(served, old, candidate, subresource)
         if subresource != "status":
             new = self._admit(served, new)
-        new, warnings = self._conform(served, new, options)
+        new, warnings = self._conform(served, new, options, old)
         # Admission sees no-op updates too: the store skips the write only after it.
         warnings += self._pod_security(served, subresource, new, old)
         if new == old:
@@ -582,9 +583,14 @@ class ClusterState:
         return new
 
     def _conform(
-        self, served: ServedResource, new: dict[str, Any], options: WriteOptions
+        self,
+        served: ServedResource,
+        new: dict[str, Any],
+        options: WriteOptions,
+        old: Mapping[str, Any] | None = None,
     ) -> tuple[dict[str, Any], tuple[str, ...]]:
-        """Prune, default and validate as the apiserver does; 422 with every violation found."""
+        """Prune, default and validate (schema, then CEL rules) as the apiserver does; 422 with
+        every violation found. ``old``: the stored object on an update (for transition rules)."""
         meta = {
             key: value
             for key, value in _meta(new).items()
@@ -613,6 +619,13 @@ class ClusterState:
                 warnings = tuple(unknown_field_warnings(unknown))
             new = served.schema.default(new)
             errors += served.schema.validate(new)
+        if served.rules is not None:
+            if any(error.reason in BLOCKING_REASONS for error in errors):
+                errors.append(NOT_CHECKED)
+            else:
+                checked = check_rules(served.rules, new, old)
+                errors += checked.errors
+                warnings += tuple(checked.warnings)
         if errors:
             causes = [(error.field, error.reason, error.message) for error in errors]
             raise invalid(served.kind, served.group, name, causes)

@@ -3,7 +3,7 @@
 Who is authorized, and how (the emulator's documented semantics):
 
 - Requests without a token, or with a token the emulator did not mint, are administrators and
-  are never evaluated here (see `emulator_tokens`). Identities come from ServiceAccount tokens
+  are never evaluated here (see `tokens`). Identities come from ServiceAccount tokens
   minted through the TokenRequest API: `system:serviceaccount:<ns>:<name>` in the groups
   `system:serviceaccounts`, `system:serviceaccounts:<ns>` and `system:authenticated`.
 - A request is allowed when one rule of one role bound to the identity allows it; there are no
@@ -34,7 +34,7 @@ Who is authorized, and how (the emulator's documented semantics):
   and `proxy` path verbs are not modelled (the emulator serves neither).
 - Non-resource URLs are granted as on a fresh cluster by the default ClusterRoles
   `system:discovery`, `system:public-info-viewer` and `system:basic-user` bound to
-  `system:authenticated` (stored in the emulator at start, see `emulator_rbac_defaults`):
+  `system:authenticated` (stored in the emulator at start, see `rbac_defaults`):
   discovery, OpenAPI, /version and the health paths for every authenticated identity.
 - Aggregated ClusterRoles: a ClusterRole with an `aggregationRule` grants the union of the
   rules of the ClusterRoles its selectors match (what kube-controller-manager's
@@ -43,7 +43,7 @@ Who is authorized, and how (the emulator's documented semantics):
 - A denial is a 403 Status worded by `responsewriters.forbiddenMessage` and
   `apierrors.NewForbidden` (see `forbidden_error`).
 - Writes of roles and bindings are further checked for privilege escalation once authorized
-  (`emulator_escalation`).
+  (`escalation`).
 
 Sources (kubernetes v1.32 and its staging repositories): k8s.io/apiserver v0.32.0
 (9d863059eefc) pkg/endpoints/request/requestinfo.go, pkg/endpoints/handlers/responsewriters/
@@ -65,7 +65,7 @@ from typing import Any
 
 from kmock import KubernetesError
 
-from localstack.emulator_selectors import LabelSelector, Operator, Requirement
+from localstack.emulator.object_selectors import LabelSelector, Operator, Requirement
 
 SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
 SERVICE_ACCOUNTS_GROUP = "system:serviceaccounts"

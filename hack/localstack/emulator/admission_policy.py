@@ -23,18 +23,17 @@ validating-admission-policy/) as far as the operator's own policy needs it:
 The variables are the documented ones: ``object`` and ``oldObject`` (null on CREATE and DELETE
 respectively), ``request`` (``userInfo.username``, ``operation``, ``resource``, ``subResource``,
 ``namespace``, ``name``), ``namespaceObject`` (null for cluster-scoped resources). CEL runs in
-cel-python (``celpy``): standard CEL, without Kubernetes' extension libraries (the operator's
-policy uses none).
+cel-python (``celpy``, through `cel`): standard CEL, without Kubernetes' extension libraries
+(the operator's policy uses none).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import celpy
+from localstack.emulator.cel import CEL_ERRORS, evaluate_bool, to_cel
 
 ADMISSION_GROUP = "admissionregistration.k8s.io"
 DEFAULT_REASON = "Invalid"
@@ -71,19 +70,6 @@ class Denial:
     status: int
     reason: str
     message: str
-
-
-@functools.lru_cache(maxsize=256)
-def _program(expression: str) -> Any:
-    environment = celpy.Environment()
-    return environment.program(environment.compile(expression))
-
-
-def _evaluate(expression: str, activation: Mapping[str, Any]) -> bool:
-    result = _program(expression).evaluate(dict(activation))
-    if not isinstance(result, bool | celpy.celtypes.BoolType):
-        raise TypeError(f"expression {expression!r} gave {type(result).__name__}, not a bool")
-    return bool(result)
 
 
 def _matches(values: Sequence[str], wanted: str) -> bool:
@@ -126,7 +112,7 @@ def _activation(request: AdmissionRequest) -> dict[str, Any]:
             "name": request.name,
         },
     }
-    return {name: celpy.json_to_cel(value) for name, value in variables.items()}
+    return {name: to_cel(value) for name, value in variables.items()}
 
 
 def admission_denial(
@@ -156,20 +142,20 @@ def admission_denial(
         fail = policy_spec.get("failurePolicy", "Fail") == "Fail"
         try:
             applies = all(
-                _evaluate(str(c["expression"]), activation)
+                evaluate_bool(str(c["expression"]), activation)
                 for c in policy_spec.get("matchConditions") or []
             )
             if not applies:
                 continue
             for validation in policy_spec.get("validations") or []:
-                if not _evaluate(str(validation["expression"]), activation):
+                if not evaluate_bool(str(validation["expression"]), activation):
                     reason = str(validation.get("reason") or DEFAULT_REASON)
                     message = str(
                         validation.get("message")
                         or f"failed expression: {str(validation['expression']).strip()}"
                     )
                     return Denial(STATUS_OF_REASON.get(reason, 422), reason, prefix + message)
-        except (celpy.CELEvalError, celpy.CELParseError, TypeError) as exc:
+        except CEL_ERRORS as exc:
             if fail:
                 return Denial(422, DEFAULT_REASON, prefix + str(exc))
     return None

@@ -3,7 +3,7 @@
 The emulator's authentication, as documented for its users:
 
 - A token minted through the TokenRequest API (POST .../serviceaccounts/NAME/token) is the
-  ServiceAccount's identity (`emulator_rbac.service_account_user`) until its
+  ServiceAccount's identity (`rbac.service_account_user`) until its
   expirationSeconds have passed or its ServiceAccount is gone (deleted, or deleted and made
   again: the token is bound to the account's uid, as the API server's bound tokens are). Then
   every request with it is 401 Unauthorized, whatever its path. As on the API server

@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from localstack.emulator_errors import forbidden, invalid
+from localstack.emulator.errors import forbidden, invalid
 from localstack.pod_security import (
     POD_SPEC_RESOURCES,
     LevelVersion,

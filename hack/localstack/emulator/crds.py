@@ -6,8 +6,9 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from localstack.emulator_schema import FieldError, StructuralSchema
-from localstack.emulator_tables import Column, printer_columns
+from localstack.emulator.crd_rules import RuleNode, compile_rules
+from localstack.emulator.schema import FieldError, StructuralSchema
+from localstack.emulator.tables import Column, printer_columns
 
 CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
 
@@ -28,6 +29,7 @@ class CustomVersion:
     categories: tuple[str, ...]
     subresources: tuple[str, ...]
     schema: StructuralSchema | None
+    rules: RuleNode | None
     columns: tuple[Column, ...]
 
 
@@ -112,6 +114,7 @@ def served_versions(crd: Mapping[str, Any]) -> list[CustomVersion]:
                     sorted(name for name in ("status", "scale") if name in subresources)
                 ),
                 schema=StructuralSchema.compile(raw_schema) if raw_schema else None,
+                rules=compile_rules(raw_schema) if raw_schema else None,
                 columns=printer_columns(version.get("additionalPrinterColumns") or ()),
             )
         )

@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from localstack.emulator_tables import (
+from localstack.emulator.tables import (
     DEFAULT_COLUMNS,
     EVENT_COLUMNS,
     JOB_COLUMNS,
@@ -107,7 +107,7 @@ BUILTIN_RESOURCES = (
         False,
         categories=("api-extensions",),
     ),
-    # Reviews are answered, never stored (see emulator_reviews).
+    # Reviews are answered, never stored (see `reviews`).
     BuiltinResource(
         "authorization.k8s.io",
         "v1",

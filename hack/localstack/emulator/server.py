@@ -1,59 +1,51 @@
-"""A Kubernetes API emulator (kmock subclass) serving HTTP on 127.0.0.1; I/O, not pure.
+"""A Kubernetes API emulator serving HTTP on 127.0.0.1 (a plain aiohttp handler); I/O, not pure.
 
-`ClusterEmulator` is kmock's KubernetesEmulator made realistic for kopf, the `kubernetes`
-client and kubectl: discovery of built-in and CRD-defined resources, objects with apiserver
-metadata and write semantics (see `emulator_state`), selectors, watches by resourceVersion,
-server-side Tables, and a minimal OpenAPI v3 so that plain `kubectl apply` validates.
+`ClusterEmulator` answers what kopf, the `kubernetes` client and kubectl send: discovery of
+built-in and CRD-defined resources, objects with apiserver metadata and write semantics (see
+`state`), selectors, watches by resourceVersion, server-side Tables, and a minimal OpenAPI v3
+so that plain `kubectl apply` validates. `serve` runs it on aiohttp's low-level server; kmock is
+used only through its public API (its error type, `kmock.resource`, and the `ObjectsArray`
+and `ResourcesArray` containers in which `state` keeps objects with their history).
 Run it with `python -m localstack.emulator --port 0 --kubeconfig PATH`; it writes a
 kubeconfig, prints `emulator ready at URL`, and serves until SIGTERM or SIGINT.
-
-Requests for objects (`/api/v1/...`, `/apis/g/v/...` with a resource) are served by the
-emulator's own store and are logged in kmock's request list; discovery (`/api`, `/apis`, a group,
-a group version) and `/version` are answered directly too; any other path goes through kmock's
-reactions, so in-process tests can still add their own (`emulator[...] << ...`).
+What it does not do: docs/emulator.md.
 
 Authentication and authorization: a request with a ServiceAccount token that the emulator
 minted (TokenRequest) is authorized by RBAC as on a real API server, watches when they start,
-and answered 401 once the token has expired or its ServiceAccount is gone (`emulator_tokens`,
-`emulator_rbac`); SubjectAccessReviews are answered by the same authorizer
-(`emulator_reviews`); writes of roles and bindings by such an identity are refused when they
-would grant what it does not hold, unless it may `escalate` or `bind` (`emulator_escalation`). Every other request, with no token or a token the emulator did not mint,
-is an administrator's and skips all of it (one header look-up). Pod Security admission, which
-exempts no one, applies to every write (`emulator_podsecurity`, in the store's write path).
+and answered 401 once the token has expired or its ServiceAccount is gone (`tokens`, `rbac`);
+SubjectAccessReviews are answered by the same authorizer (`reviews`); writes of roles and
+bindings by such an identity are refused when they would grant what it does not hold, unless
+it may `escalate` or `bind` (`escalation`). Every other request, with no token or a token the
+emulator did not mint, is an administrator's and skips all of it (one header look-up). Pod
+Security admission, which exempts no one, applies to every write (`podsecurity`, in the store's
+write path).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import collections
 import contextlib
 import dataclasses
 import datetime
-import gc
 import json
 import logging
 import re
-import signal
-import sys
-import traceback
-import types
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import aiohttp.web
 import attrs
 import kmock
-from typing_extensions import override
 
-from localstack.emulator_admission_policy import (
+from localstack.emulator.admission_policy import (
     ADMISSION_GROUP,
     AdmissionRequest,
     admission_denial,
 )
-from localstack.emulator_builtins import event_field_label
-from localstack.emulator_errors import (
+from localstack.emulator.builtin_resources import event_field_label
+from localstack.emulator.errors import (
     bad_request,
     expired,
     invalid,
@@ -63,20 +55,27 @@ from localstack.emulator_errors import (
     status_body,
     unsupported_media_type,
 )
-from localstack.emulator_escalation import BINDING_RESOURCES, ROLE_RESOURCES, check_write
-from localstack.emulator_journal import Change
-from localstack.emulator_kubeconfig import write_atomically, write_kubeconfig
-from localstack.emulator_openapi import group_version_document, index_document
-from localstack.emulator_patches import patch_type
-from localstack.emulator_paths import ResourcePath, parse_resource_path
-from localstack.emulator_process import (
-    EmulatorProcess,
-    EmulatorStartError,
-    InProcessEmulator,
-    RunningEmulator,
-    running_emulator,
+from localstack.emulator.escalation import BINDING_RESOURCES, ROLE_RESOURCES, check_write
+from localstack.emulator.http_requests import (
+    json_response,
+    paginate,
+    read_body,
+    request_key,
+    write_options,
 )
-from localstack.emulator_rbac import (
+from localstack.emulator.journal import Change
+from localstack.emulator.object_selectors import (
+    FieldRequirement,
+    FieldSelector,
+    LabelSelector,
+    SelectorError,
+    parse_field_selector,
+    parse_label_selector,
+)
+from localstack.emulator.openapi import group_version_document, index_document
+from localstack.emulator.patches import patch_type
+from localstack.emulator.paths import ResourcePath, parse_resource_path
+from localstack.emulator.rbac import (
     RBAC_GROUP,
     Decision,
     RbacPolicy,
@@ -85,39 +84,22 @@ from localstack.emulator_rbac import (
     request_attributes,
     service_account_user,
 )
-from localstack.emulator_requests import (
-    decoded_or_none,
-    json_response,
-    paginate,
-    read_body,
-    request_action,
-    request_key,
-    write_options,
-)
-from localstack.emulator_resources import ServedResource, api_version
-from localstack.emulator_reviews import (
+from localstack.emulator.resources import ServedResource, api_version
+from localstack.emulator.reviews import (
     is_review,
     review_attributes,
     review_response,
     review_subject,
 )
-from localstack.emulator_seed import load_seed
-from localstack.emulator_selectors import (
-    FieldRequirement,
-    FieldSelector,
-    LabelSelector,
-    SelectorError,
-    parse_field_selector,
-    parse_label_selector,
-)
-from localstack.emulator_state import ClusterState, WriteGuard
-from localstack.emulator_tables import (
+from localstack.emulator.seed import load_seed
+from localstack.emulator.state import ClusterState, WriteGuard
+from localstack.emulator.tables import (
     build_metadata_list,
     build_table,
     wants_metadata_list,
     wants_table,
 )
-from localstack.emulator_tokens import (
+from localstack.emulator.tokens import (
     DEFAULT_EXPIRATION_SECONDS,
     LEEWAY,
     MAX_EXPIRATION_SECONDS,
@@ -127,17 +109,7 @@ from localstack.emulator_tokens import (
 )
 from localstack.pod_security import go_quote
 
-__all__ = [
-    "ClusterEmulator",
-    "EmulatorProcess",
-    "EmulatorStartError",
-    "InProcessEmulator",
-    "RunningEmulator",
-    "ServingEmulator",
-    "main",
-    "running_emulator",
-    "serve",
-]
+__all__ = ["ClusterEmulator", "ServingEmulator", "serve"]
 
 logger = logging.getLogger("localstack.emulator")
 
@@ -147,6 +119,8 @@ DEFAULT_WATCH_SECONDS = 1800.0
 _VERSION_PATHS = frozenset({"/version", "/version/"})
 # Discovery documents: /api, /api/v1, /apis, /apis/<group>, /apis/<group>/<version>.
 _DISCOVERY_PATH = re.compile(r"^/(?:api(?:/[^/]+)?|apis(?:/[^/]+){0,2})/?$")
+_HEALTH_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
+_OPENAPI_DOCUMENT = re.compile(r"^/openapi/v3/apis?/.+")
 # Objects whose JSON encoding lists reuse (see `_encoded`); the cache starts over when full.
 ENCODING_CACHE_SIZE = 250_000
 # How often an idle watch checks whether its client is gone or the server is stopping.
@@ -165,13 +139,9 @@ SERVER_VERSION = {
 
 
 @attrs.define(kw_only=True)
-class ClusterEmulator(kmock.KubernetesEmulator):
-    """kmock's KubernetesEmulator with the apiserver behaviour that real clients rely on."""
+class ClusterEmulator:
+    """The aiohttp request handler of the emulated API server (`serve` runs it)."""
 
-    # kmock keeps every request for assertions; a long demo would grow without bound, and its
-    # matching of the paths it serves (discovery) looks through the kept requests: the longer
-    # the log, the slower every such request (no test asserts on this log).
-    request_log_limit: int | None = 500
     # How many changes watches can resume from; older resourceVersions get 410 Gone.
     watch_history: int = 10_000
     _state: ClusterState = attrs.field(init=False)
@@ -188,31 +158,29 @@ class ClusterEmulator(kmock.KubernetesEmulator):
     _policy_revision: int = attrs.field(default=-1, init=False)
 
     def __attrs_post_init__(self) -> None:
-        super().__attrs_post_init__()
         self._state = ClusterState(
-            self._objects, self._resources, journal_capacity=self.watch_history, clock=self.clock
+            kmock.ObjectsArray(),
+            kmock.ResourcesArray(),
+            journal_capacity=self.watch_history,
+            clock=self.clock,
         )
-        # The Python client asks for /version/ (trailing slash), kubectl for /version.
-        self.fallback["get /version/"] << self._serve_server_version
-        self.fallback["get /healthz"] << b"ok"
-        self.fallback["get /livez"] << b"ok"
-        self.fallback["get /readyz"] << b"ok"
-        self.fallback["get /openapi/v3"] << self._serve_openapi_index
-        self.fallback["get", re.compile(r"/openapi/v3/apis?/.+")] << self._serve_openapi_document
-        self.fallback["get /emulator/requests"] << self._serve_request_counts
 
     @property
     def state(self) -> ClusterState:
         return self._state
+
+    @property
+    def objects(self) -> kmock.ObjectsArray:
+        """Every object with its history, as kmock's container shows them (for assertions)."""
+        return self._state.objects
 
     def stop_watches(self) -> None:
         """End every open watch stream now (before the HTTP server waits for its handlers)."""
         self._stopping = True
         self._state.journal.wake()
 
-    # Entry points: object requests here, everything else through kmock's reactions.
+    # The entry point: object requests, then discovery, version, health, OpenAPI, counts.
 
-    @override
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         target = parse_resource_path(raw_request.path)
         self.request_counts[request_key(raw_request, target)] += 1
@@ -226,31 +194,39 @@ class ClusterEmulator(kmock.KubernetesEmulator):
                 logger.info("%s %s -> %s", raw_request.method, raw_request.path_qs, error.status)
                 return json_response(status_body(error), status=error.status)
         if target is None and raw_request.method == "GET" and raw_request.path in _VERSION_PATHS:
-            # Not through kmock's reactions: matching one looks at every logged request (up to
-            # 2 x request_log_limit), which took a second per request under load, and clients
-            # ask for the version often (the operator: for every run).
             response = json_response(dict(SERVER_VERSION))
         elif (
             target is None
             and raw_request.method == "GET"
             and _DISCOVERY_PATH.match(raw_request.path)
         ):
-            # Not through kmock's reactions either: every kube-burner run reads discovery
-            # (12 ms a document once the request log was full, 1-2 ms this way).
             response = await self._serve_discovery(raw_request)
         elif target is None:
-            response = await super().__call__(raw_request)
+            response = self._serve_other(raw_request)
         else:
             response = await self._serve_object_request(raw_request, target, user)
         logger.info("%s %s -> %s", raw_request.method, raw_request.path_qs, response.status)
         return response
 
-    @override
-    async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
-        # Skip KubernetesEmulator._handle: it stores objects without apiserver semantics,
-        # and object requests never reach this point anyway (see __call__).
-        self._forget_old_requests()
-        return await super(kmock.KubernetesEmulator, self)._handle(request)
+    def _serve_other(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.Response:
+        """The paths that are neither objects nor discovery; 404 for anything else."""
+        path = raw_request.path
+        try:
+            if raw_request.method != "GET":
+                raise resource_not_found()
+            if path in _HEALTH_PATHS:
+                return aiohttp.web.Response(body=b"ok", content_type="text/plain")
+            if path == "/":
+                return json_response(self._root_paths())
+            if path == "/openapi/v3":
+                return json_response(index_document(self._state.served_resources()))
+            if _OPENAPI_DOCUMENT.match(path):
+                return json_response(self._openapi_document(path))
+            if path == "/emulator/requests":
+                return json_response(self._request_count_list())
+            raise resource_not_found()
+        except kmock.KubernetesError as error:
+            return json_response(status_body(error), status=error.status)
 
     # Authentication and authorization (administrators never get here: see __call__).
 
@@ -297,7 +273,7 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         self, raw_request: aiohttp.web.BaseRequest, target: ResourcePath, user: UserInfo | None
     ) -> WriteGuard | None:
         """The API server's privilege-escalation check for a write of a role or binding by an
-        RBAC-checked identity (see `emulator_escalation`); None when there is nothing to check."""
+        RBAC-checked identity (see `escalation`); None when there is nothing to check."""
         plural = target.plural
         rbac_object = plural in ROLE_RESOURCES or plural in BINDING_RESOURCES
         if user is None or target.group != RBAC_GROUP or not rbac_object or target.subresource:
@@ -319,8 +295,8 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         user: UserInfo | None,
         escalation: WriteGuard | None,
     ) -> WriteGuard | None:
-        """The escalation check and the bound ValidatingAdmissionPolicies (emulator_admission_
-        policy) on a write; None when there is nothing to check. ``new`` is None on a delete."""
+        """The escalation check and the bound ValidatingAdmissionPolicies (`admission_policy`)
+        on a write; None when there is nothing to check. ``new`` is None on a delete."""
         policies_served = self._state.served(ADMISSION_GROUP, "v1", "validatingadmissionpolicies")
         bindings_served = self._state.served(
             ADMISSION_GROUP, "v1", "validatingadmissionpolicybindings"
@@ -392,29 +368,9 @@ class ClusterEmulator(kmock.KubernetesEmulator):
     async def _serve_object_request(
         self, raw_request: aiohttp.web.BaseRequest, target: ResourcePath, user: UserInfo | None
     ) -> aiohttp.web.StreamResponse:
-        body = await raw_request.read()
-        params = dict(raw_request.query)
-        request = kmock.Request(
-            id=len(self._requests),
-            raw_request=raw_request,
-            url=raw_request.url,
-            method=raw_request.method,
-            params=params,
-            headers=dict(raw_request.headers),
-            cookies=dict(raw_request.cookies),
-            body=body,
-            text=body.decode("utf-8", "replace"),
-            data=decoded_or_none(body, raw_request.headers.get("Content-Type", "")),
-            action=request_action(raw_request.method, target, params),
-            resource=kmock.resource(target.group, target.version, target.plural),
-            namespace=target.namespace,
-            name=target.name,
-            subresource=target.subresource,
-        )
-        self._requests.append(request)
-        self._forget_old_requests()
         try:
-            return await self._dispatch(raw_request, request, target, user)
+            body = await raw_request.read()
+            return await self._dispatch(raw_request, body, target, user)
         except kmock.KubernetesError as error:
             return json_response(status_body(error), status=error.status)
         except Exception as exc:
@@ -432,34 +388,24 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         except Exception:
             logger.exception("Garbage collection failed")
 
-    def _forget_old_requests(self) -> None:
-        limit = self.request_log_limit
-        if limit is None or len(self._requests) <= 2 * limit:
-            return
-        del self._requests[:-limit]
-        for payload in self._payloads:
-            del payload._requests[:-limit]
-        for errors in self._errors:
-            del errors[:-limit]
-
     # Object requests.
 
     async def _dispatch(
         self,
         raw_request: aiohttp.web.BaseRequest,
-        request: kmock.Request,
+        body: bytes,
         target: ResourcePath,
         user: UserInfo | None,
     ) -> aiohttp.web.StreamResponse:
         served = self._state.served(target.group, target.version, target.plural)
         self._check_target(served, target)
-        method, params = raw_request.method, request.params
+        method, params = raw_request.method, dict(raw_request.query)
         if method == "GET" and params.get("watch") in ("true", "1"):
             return await self._stream_watch(raw_request, served, target)
         if method == "GET":
             return self._serve_read(raw_request, served, target)
         content_type = raw_request.headers.get("Content-Type", "")
-        data = read_body(request.body, content_type)
+        data = read_body(body, content_type)
         options = write_options(params, data)
         review = is_review(target.group, target.plural)
         if review is not None:
@@ -539,7 +485,7 @@ class ClusterEmulator(kmock.KubernetesEmulator):
 
         The token names its account (emulator-token.<namespace>.<name>.<random>), so a test can
         tell which account a client authenticated as, and authenticates as that account until
-        it expires or the account is deleted (see `emulator_tokens`).
+        it expires or the account is deleted (see `tokens`).
         """
         assert target.name is not None
         account = self._state.get(served, target.namespace, target.name)
@@ -805,41 +751,35 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         body = {"kind": served.kind, "apiVersion": served.api_version, "metadata": metadata}
         return {"type": "BOOKMARK", "object": body}
 
-    # Discovery (kmock would route these paths to the methods below; __call__ does).
+    # Discovery, the root, OpenAPI and request counts.
 
     async def _serve_discovery(
         self, raw_request: aiohttp.web.BaseRequest
     ) -> aiohttp.web.StreamResponse:
         parts = raw_request.path.strip("/").split("/")
-        request: Any = types.SimpleNamespace(url=raw_request.url)
         try:
             if parts == ["api"]:
-                payload = await self._serve_api(request)
+                payload = self._api_versions(raw_request)
             elif parts == ["apis"]:
-                payload = await self._serve_apis(request)
+                payload = self._api_group_list()
             elif parts[0] == "apis" and len(parts) == 2:
-                payload = await self._serve_group(request)
+                payload = self._api_group_document(parts[1])
             else:
-                payload = await self._serve_version(request)
+                payload = self._api_resource_list(parts)
         except kmock.KubernetesError as error:
             return json_response(status_body(error), status=error.status)
         return json_response(payload)
 
-    @override
-    async def _serve_root(self, request: kmock.Request) -> kmock.Payload:
+    def _root_paths(self) -> dict[str, Any]:
         paths = {"/api", "/api/v1", "/apis", "/version", "/healthz", "/livez", "/readyz"}
         for served in self._state.served_resources():
             if served.group:
                 paths |= {f"/apis/{served.group}", f"/apis/{served.group}/{served.version}"}
         return {"paths": sorted(paths)}
 
-    @override
-    async def _serve_server_version(self, request: kmock.Request) -> kmock.Payload:
-        return dict(SERVER_VERSION)
-
-    @override
-    async def _serve_api(self, request: kmock.Request) -> kmock.Payload:
-        address = f"{request.url.host}:{request.url.port}"
+    @staticmethod
+    def _api_versions(raw_request: aiohttp.web.BaseRequest) -> dict[str, Any]:
+        address = f"{raw_request.url.host}:{raw_request.url.port}"
         return {
             "kind": "APIVersions",
             "versions": ["v1"],
@@ -865,8 +805,7 @@ class ClusterEmulator(kmock.KubernetesEmulator):
             },
         }
 
-    @override
-    async def _serve_apis(self, request: kmock.Request) -> kmock.Payload:
+    def _api_group_list(self) -> dict[str, Any]:
         groups = dict.fromkeys(s.group for s in self._state.served_resources() if s.group)
         return {
             "kind": "APIGroupList",
@@ -874,17 +813,13 @@ class ClusterEmulator(kmock.KubernetesEmulator):
             "groups": [body for group in groups if (body := self._api_group(group)) is not None],
         }
 
-    @override
-    async def _serve_group(self, request: kmock.Request) -> kmock.Payload:
-        group = request.url.path.strip("/").split("/")[1]
+    def _api_group_document(self, group: str) -> dict[str, Any]:
         body = self._api_group(group)
         if body is None:
             raise resource_not_found()
         return {"kind": "APIGroup", "apiVersion": "v1", **body}
 
-    @override
-    async def _serve_version(self, request: kmock.Request) -> kmock.Payload:
-        parts = request.url.path.strip("/").split("/")
+    def _api_resource_list(self, parts: list[str]) -> dict[str, Any]:
         group, version = ("", parts[1]) if parts[0] == "api" else (parts[1], parts[2])
         resources = [
             entry
@@ -901,7 +836,7 @@ class ClusterEmulator(kmock.KubernetesEmulator):
             "resources": resources,
         }
 
-    async def _serve_request_counts(self, request: kmock.Request) -> kmock.Payload:
+    def _request_count_list(self) -> dict[str, Any]:
         """Every request served so far, counted by client (User-Agent), verb and resource."""
         return {
             "requests": [
@@ -910,25 +845,13 @@ class ClusterEmulator(kmock.KubernetesEmulator):
             ]
         }
 
-    async def _serve_openapi_index(self, request: kmock.Request) -> kmock.Payload:
-        return index_document(self._state.served_resources())
-
-    async def _serve_openapi_document(self, request: kmock.Request) -> kmock.Payload:
-        parts = request.url.path.strip("/").split("/")[2:]  # after openapi/v3
+    def _openapi_document(self, path: str) -> dict[str, Any]:
+        parts = path.strip("/").split("/")[2:]  # after openapi/v3
         group, version = ("", parts[1]) if parts[0] == "api" else (parts[1], parts[2])
         document = group_version_document(group, version, self._state.served_resources())
         if not document["paths"]:
             raise resource_not_found()
         return document
-
-    @override
-    async def _render_error(self, exc: Exception) -> aiohttp.web.StreamResponse:
-        if isinstance(exc, kmock.KubernetesNotFoundError):
-            exc = resource_not_found()  # kmock's own 404s, e.g. for /openapi/v2
-        if not isinstance(exc, kmock.KubernetesError):
-            logger.error("Internal error: %s", "".join(traceback.format_exception(exc)))
-            exc = kmock.KubernetesError(status=500, reason="InternalError", message=repr(exc))
-        return json_response(status_body(exc), status=exc.status)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -950,92 +873,22 @@ async def serve(
 ) -> AsyncIterator[ServingEmulator]:
     """Serve a fresh emulator on host:port (0: a free port) in the running event loop.
 
-    `seed`: a JSON-lines file of objects stored before serving (see `emulator_seed`);
+    `seed`: a JSON-lines file of objects stored before serving (see `seed`);
     `clock`: the cluster's time (default: the system's), for tests of token expiry.
     """
     emulator = ClusterEmulator(watch_history=watch_history, clock=clock)
     if seed is not None:
         count, seconds = load_seed(emulator.state, seed)
         logger.info("Seeded %d objects from %s in %.1f s", count, seed, seconds)
-    async with emulator, kmock.Server(emulator, host=host, port=port) as server:
+    runner = aiohttp.web.ServerRunner(aiohttp.web.Server(emulator))
+    await runner.setup()
+    try:
+        site = aiohttp.web.TCPSite(runner, host, port)
+        await site.start()
+        bound_host, bound_port = runner.addresses[0][:2]
         try:
-            yield ServingEmulator(emulator, str(server.url).rstrip("/"))
+            yield ServingEmulator(emulator, f"http://{bound_host}:{bound_port}")
         finally:
             emulator.stop_watches()
-
-
-async def _run(args: argparse.Namespace) -> None:
-    stopped = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopped.set)
-    seed = Path(args.seed) if args.seed else None
-    # A stand-in for the API server must not stop the world: with Python's default thresholds
-    # the cyclic collector walked the whole store (a seeded 100,000 PerfRuns) every few
-    # seconds, pausing every request for up to 2 s. Stored objects are acyclic JSON that
-    # reference counting frees; what is stored at start-up is frozen, never walked again.
-    gc.disable()
-    async with serve(host=args.host, port=args.port, seed=seed) as serving:
-        gc.freeze()
-        gc.set_threshold(*SERVING_GC_THRESHOLDS)
-        gc.enable()
-        write_kubeconfig(Path(args.kubeconfig), serving.url, name=args.name)
-        if args.ready_file:
-            write_atomically(Path(args.ready_file), serving.url + "\n")
-        print(f"emulator ready at {serving.url}", flush=True)
-        logger.info("Serving at %s; kubeconfig at %s", serving.url, args.kubeconfig)
-        await stopped.wait()
-        logger.info("Stopping.")
-
-
-# The cyclic collector while serving: a young collection every 50,000 allocations, a full
-# one every 20 x 10 of those.
-SERVING_GC_THRESHOLDS = (50_000, 20, 10)
-
-
-def _configure_logging(log_file: str | None, *, log_requests: bool = True) -> None:
-    handler: logging.Handler
-    if log_file:
-        handler = logging.FileHandler(log_file)
-        level = logging.INFO if log_requests else logging.WARNING
-    else:
-        handler = logging.StreamHandler(sys.stderr)
-        level = logging.WARNING
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level, handlers=[handler], force=True)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m localstack.emulator",
-        description="Serve an emulated Kubernetes API on 127.0.0.1 until SIGTERM/SIGINT.",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=0, help="port to listen on (0: any free port)")
-    parser.add_argument("--kubeconfig", required=True, help="where to write a kubeconfig for it")
-    parser.add_argument("--ready-file", help="file to write the URL to once serving")
-    parser.add_argument(
-        "--log-file", help="file for the emulator's logs (default: stderr, warnings)"
-    )
-    parser.add_argument(
-        "--name", default="emulator", help="cluster/user/context name in the kubeconfig"
-    )
-    parser.add_argument(
-        "--seed",
-        help="JSON-lines file of objects to store before serving (CRDs first; kept uids)",
-    )
-    parser.add_argument(
-        "--no-request-log",
-        action="store_true",
-        help="leave each request out of --log-file (a line per request is a tenth of the"
-        " emulator's work under a benchmark's load)",
-    )
-    args = parser.parse_args(argv)
-    _configure_logging(args.log_file, log_requests=not args.no_request_log)
-    asyncio.run(_run(args))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    finally:
+        await runner.cleanup()

@@ -68,8 +68,8 @@ from typing import Any
 
 from kmock import KubernetesError
 
-from localstack.emulator_errors import forbidden, not_found
-from localstack.emulator_rbac import (
+from localstack.emulator.errors import forbidden, not_found
+from localstack.emulator.rbac import (
     ALL,
     PRIVILEGED_GROUP,
     RBAC_GROUP,

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from localstack.emulator_schema import FieldError
+from localstack.emulator.schema import FieldError
 
 # The alphabet the apiserver uses for generateName suffixes (no vowels, no look-alikes).
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"

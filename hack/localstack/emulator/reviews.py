@@ -27,8 +27,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from localstack.emulator_errors import bad_request, invalid
-from localstack.emulator_rbac import Attributes, Decision, UserInfo
+from localstack.emulator.errors import bad_request, invalid
+from localstack.emulator.rbac import Attributes, Decision, UserInfo
 
 GROUP = "authorization.k8s.io"
 

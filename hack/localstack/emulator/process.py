@@ -23,16 +23,13 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
 
-from localstack.emulator_kubeconfig import write_kubeconfig
+from localstack.emulator.kubeconfig import write_kubeconfig
+from localstack.emulator.server import ClusterEmulator, serve
 from localstack.processes import stop_process
 
-if TYPE_CHECKING:
-    from localstack.emulator import ClusterEmulator
-
 # The directory that holds the `localstack` package (`hack/`), for the child's PYTHONPATH.
-_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +69,7 @@ class EmulatorProcess:
         seed: Path | None = None,
         log_requests: bool = True,
     ) -> None:
-        """`seed`: a JSON-lines file of objects to store before serving (`emulator_seed`);
+        """`seed`: a JSON-lines file of objects to store before serving (`seed`);
         `log_requests`: a line per request in the log (off for benchmarks)."""
         self.name = name
         self.log_requests = log_requests
@@ -157,8 +154,6 @@ async def running_emulator(
     Only for async clients (kopf, aiohttp): a synchronous client called from the same event
     loop would block the emulator that has to answer it.
     """
-    from localstack.emulator import serve  # here: `emulator` re-exports this module's names
-
     async with serve(watch_history=watch_history, clock=clock) as serving:
         kubeconfig = write_kubeconfig(workdir / f"{name}.kubeconfig", serving.url, name=name)
         yield InProcessEmulator(url=serving.url, kubeconfig=kubeconfig, emulator=serving.emulator)

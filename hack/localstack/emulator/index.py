@@ -13,7 +13,7 @@ from typing import Any
 
 from kmock import resource
 
-from localstack.emulator_selectors import LabelSelector, Operator
+from localstack.emulator.object_selectors import LabelSelector, Operator
 
 StorageKey = tuple[resource, str | None, str]
 

@@ -10,15 +10,16 @@ from typing import Any
 
 from kmock import ResourceInfo, resource
 
-from localstack.emulator_builtins import (
+from localstack.emulator.builtin_resources import (
     STANDARD_VERBS,
     BuiltinResource,
     event_from_core,
     event_to_core,
 )
-from localstack.emulator_crds import CustomVersion
-from localstack.emulator_schema import StructuralSchema
-from localstack.emulator_tables import DEFAULT_COLUMNS, Column
+from localstack.emulator.crd_rules import RuleNode
+from localstack.emulator.crds import CustomVersion
+from localstack.emulator.schema import StructuralSchema
+from localstack.emulator.tables import DEFAULT_COLUMNS, Column
 
 CRD_STORAGE = resource("apiextensions.k8s.io", "v1", "customresourcedefinitions")
 NAMESPACE_STORAGE = resource("", "v1", "namespaces")
@@ -63,6 +64,7 @@ class ServedResource:
     subresources: tuple[str, ...] = ()
     columns: tuple[Column, ...] = DEFAULT_COLUMNS
     schema: StructuralSchema | None = None
+    rules: RuleNode | None = None  # the schema's x-kubernetes-validations (`crd_rules`)
     crd_name: str | None = None
     storage_version: str = ""
     verbs: tuple[str, ...] = STANDARD_VERBS
@@ -97,6 +99,7 @@ class ServedResource:
             subresources=custom.subresources,
             columns=custom.columns,
             schema=custom.schema,
+            rules=custom.rules,
             crd_name=custom.crd_name,
             storage_version=custom.storage_version,
         )

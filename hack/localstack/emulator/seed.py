@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from localstack.emulator_state import ClusterState
+    from localstack.emulator.state import ClusterState
 
 
 class SeedError(ValueError):

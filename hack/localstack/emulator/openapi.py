@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from localstack.emulator_resources import ServedResource
+from localstack.emulator.resources import ServedResource
 
 _QUERY_PARAMETERS = ("fieldValidation", "dryRun", "fieldManager")
 

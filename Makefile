@@ -1,23 +1,51 @@
-# perftest-operator: developer entry points. `make demo` and `make test` are all a newcomer needs.
+# perftest-operator: developer entry points. `make demo` and `make test` are all a newcomer needs;
+# `make` alone lists the targets (help).
 SHELL := /bin/bash
+.DEFAULT_GOAL := help
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# The Python environment only: the package (editable) with its test, lint and plot extras, at
+# the versions of constraints.txt, so tests run against what the image ships.
 STAMP := $(VENV)/.installed
+EXTRAS := test,lint,plot
 KUBECONFIG ?= $(HOME)/.kube/config
 
-.PHONY: install demo run test test-unit test-integration test-e2e lint format bench bench-operator bench-growing install-crds uninstall-crds render kube-burner-rbac clean
+.PHONY: help install constraints prometheus lua demo run test test-unit test-integration test-e2e lint format bench bench-operator bench-growing install-crds uninstall-crds render kube-burner-rbac clean
 .PHONY: tools image runner-image helm-lint helm-template chart-sync
 
-$(STAMP): pyproject.toml
-	@command -v prometheus >/dev/null && command -v promtool >/dev/null || bash hack/install-prometheus.sh
+help: ## this list (the default goal)
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z0-9-]*:.*## / { printf "  %-17s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,lint]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
-install: $(STAMP) ## Debian's prometheus, a virtual environment, the package with test and lint tools
+install: $(STAMP) prometheus ## Debian's prometheus, a virtual environment, the package with its test, lint and plot extras
 
-demo: $(STAMP) ## the product on the local stack: emulator, Prometheus, simulated Jobs, the real operator
+# Debian packages, each only when its command is missing (sudo when not root); the Debian
+# package starts a Prometheus service: the script stops and disables it (the tests start their own).
+prometheus: ## Debian's prometheus and promtool (integration and end-to-end tests, the demo)
+	@bash hack/install-debian-packages.sh prometheus=prometheus promtool=prometheus
+
+lua: ## Debian's lua5.1 and lua5.4 (the Argo CD health check's tests)
+	@bash hack/install-debian-packages.sh lua5.1=lua5.1 lua5.4=lua5.4
+
+# Regenerate constraints.txt: the newest versions that pyproject.toml admits, resolved in a fresh
+# virtual environment (the project itself left out). Commit the result; tests/unit/test_constraints.py
+# checks it against pyproject.toml.
+CONSTRAINTS_VENV := .venv-constraints
+
+constraints: ## re-resolve constraints.txt, the pinned versions of everything pyproject.toml names
+	rm -rf $(CONSTRAINTS_VENV) && python3 -m venv $(CONSTRAINTS_VENV)
+	$(CONSTRAINTS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CONSTRAINTS_VENV)/bin/python -m pip install --quiet './[$(EXTRAS)]'
+	{ echo "# Pinned versions for CI, the developer environment and the operator image (make constraints)."; \
+	  $(CONSTRAINTS_VENV)/bin/python -m pip freeze --exclude perftest-operator; } > constraints.txt
+	rm -rf $(CONSTRAINTS_VENV)
+
+demo: $(STAMP) prometheus ## the product on the local stack: emulator, Prometheus, simulated Jobs, the real operator
 	$(PY) hack/demo.py
 
 run: $(STAMP) ## the operator against the current kubeconfig (runs on that cluster and cluster-density-v2 allowed unless set: PERFTEST_LOCAL_RUNS, PERFTEST_SECRET_READING_WORKLOADS)
@@ -28,38 +56,47 @@ run: $(STAMP) ## the operator against the current kubeconfig (runs on that clust
 install-crds: ## install the CRDs (only those) into the current kubeconfig's cluster; the hub Jobs' account: kubectl apply -k manifests/kube-burner
 	kubectl apply -f crds/perftests.perftest.dev.yaml -f crds/perfruns.perftest.dev.yaml
 
-uninstall-crds:
+uninstall-crds: ## delete the CRDs (and with them every PerfTest and PerfRun) from the current kubeconfig's cluster
 	kubectl delete -f crds/perftests.perftest.dev.yaml -f crds/perfruns.perftest.dev.yaml
 
-test: $(STAMP) lint ## lint, types, layers, then every test (unit, integration, end to end)
-	$(VENV)/bin/pytest -q
+# Everything, nothing skipped: the tools come first, and PERFTEST_REQUIRE_TOOLS turns a missing
+# helm, kubectl, Lua or promtool into a failure instead of a skip (tests/unit/shipping.py).
+test: $(STAMP) prometheus tools lint ## lint, types, layers, then every test (unit, integration, end to end); installs the tools it needs
+	PATH="$$PATH:$(CURDIR)/$(TOOLS)/bin" PERFTEST_REQUIRE_TOOLS=1 $(VENV)/bin/pytest -q
 
-test-unit: $(STAMP)
+# Only the Python environment: no system package, no service touched; tests needing a missing
+# tool (helm, Lua, ...) are skipped.
+test-unit: $(STAMP) ## the unit tests (tests/unit)
 	$(VENV)/bin/pytest -q tests/unit
 
-test-integration: $(STAMP)
+test-integration: $(STAMP) prometheus ## the integration tests (tests/integration: emulator, Prometheus)
 	$(VENV)/bin/pytest -q tests/integration
 
-test-e2e: $(STAMP)
+test-e2e: $(STAMP) prometheus ## the end-to-end tests (tests/e2e: the operator process, emulator, Prometheus)
 	$(VENV)/bin/pytest -q tests/e2e
 
-lint: $(STAMP)
+lint: $(STAMP) ## ruff, format check, mypy (strict), import-linter's layers
 	$(VENV)/bin/ruff check operator tests hack
 	$(VENV)/bin/ruff format --check operator tests hack
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-format: $(STAMP)
+format: $(STAMP) ## ruff's fixes and formatting, in place
 	$(VENV)/bin/ruff check --fix operator tests hack
 	$(VENV)/bin/ruff format operator tests hack
 
 # Not part of `test` or CI. Otava and signal-processing-algorithms pin incompatible numpy
-# versions, so each gets its own virtual environment; CORPUS is the change-point dev corpus.
+# versions, so each gets its own virtual environment; CORPUS is the change-point dev corpus,
+# which the repository does not hold: give its folder (make bench CORPUS=...).
 BENCH_OTAVA := .venv-bench-otava
 BENCH_SPA := .venv-bench-spa
 CORPUS ?= ../shared/cpd-corpus/dev
 BENCH_ROUNDS ?= 3
 BENCH_THRESHOLD ?= 0
+
+.PHONY: corpus
+corpus:
+	@test -d "$(CORPUS)" || { echo "bench: no change-point corpus at CORPUS=$(CORPUS); give its folder: make bench CORPUS=path/to/corpus" >&2; exit 1; }
 
 $(BENCH_OTAVA)/.installed:
 	test -x $(BENCH_OTAVA)/bin/python || python3 -m venv $(BENCH_OTAVA)
@@ -71,7 +108,7 @@ $(BENCH_SPA)/.installed:
 	$(BENCH_SPA)/bin/python -m pip install --quiet signal-processing-algorithms==2.1.6
 	touch $@
 
-bench: $(STAMP) $(BENCH_OTAVA)/.installed $(BENCH_SPA)/.installed ## our detector vs Apache Otava, MongoDB's E-Divisive, Pelt: F1, false alarms, seconds
+bench: corpus $(STAMP) $(BENCH_OTAVA)/.installed $(BENCH_SPA)/.installed ## our detector vs Apache Otava, MongoDB's E-Divisive, Pelt: F1, false alarms, seconds (CORPUS=folder)
 	$(PY) hack/bench/bench.py --corpus $(CORPUS) --rounds $(BENCH_ROUNDS) \
 		--threshold-percent $(BENCH_THRESHOLD) --ours-python $(PY) \
 		--otava-python $(BENCH_OTAVA)/bin/python --spa-python $(BENCH_SPA)/bin/python
@@ -126,7 +163,7 @@ $(HELM):
 	rm -rf $(TOOLS)/download
 	$(HELM) version --short
 
-tools: $(HELM) ## helm (and kubectl) into .tools/bin, for the chart tests
+tools: $(HELM) lua ## helm and kubectl into .tools/bin, Debian's Lua: what the chart, kustomize and Lua tests run
 
 image: ## build the operator image (podman or docker): make image IMAGE=registry/name:tag
 	$(CONTAINER_TOOL) build -f Containerfile -t $(IMAGE) .
@@ -154,12 +191,12 @@ chart-sync: ## copy what the chart ships from crds/, manifests/base and manifest
 	cp manifests/kube-burner/confinement.yaml $(CHART)/files/kube-burner-confinement.yaml
 	cp manifests/base/kopf-peering-crds.yaml $(CHART)/crds/kopf-peering.yaml
 
-helm-lint: $(HELM)
+helm-lint: $(HELM) ## helm lint --strict of the chart
 	$(HELM) lint --strict $(CHART)
 
 helm-template: $(HELM) ## the chart's objects, with IMAGE
 	image='$(IMAGE)'; $(HELM) template perftest-operator $(CHART) --namespace perftest-system \
 		--set image.repository=$${image%:*} --set image.tag=$${image##*:}
 
-clean:
-	rm -rf $(VENV) .venv-bench-otava .venv-bench-spa .pytest_cache .mypy_cache .ruff_cache .demo $(TOOLS)
+clean: ## remove the virtual environments, caches, the demo's files and .tools
+	rm -rf $(VENV) $(CONSTRAINTS_VENV) .venv-bench-otava .venv-bench-spa .pytest_cache .mypy_cache .ruff_cache .demo $(TOOLS)

@@ -39,8 +39,10 @@ def test_image_is_slim_and_installs_the_package_from_the_repository() -> None:
     ]
     base = arg.partition("=")[2]
     assert re.fullmatch(r"[\w./-]+/python:3\.1[1-9]-slim(-\w+)?", base), base
+    # The package without extras, at the versions CI tested (tests/unit/test_constraints.py).
     assert any(
-        keyword == "RUN" and "pip install --no-cache-dir ./" in rest for keyword, rest in steps
+        keyword == "RUN" and "pip install --no-cache-dir -c constraints.txt ./" in rest
+        for keyword, rest in steps
     )
     python = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert python["requires-python"] == ">=3.11"
@@ -49,7 +51,7 @@ def test_image_is_slim_and_installs_the_package_from_the_repository() -> None:
 def test_build_context_holds_what_the_copies_and_the_package_need() -> None:
     patterns = ignore_patterns()
     sources = copied_sources()
-    assert sources == ["pyproject.toml", "README.md", "operator"]
+    assert sources == ["pyproject.toml", "README.md", "constraints.txt", "operator"]
     assert [s for s in sources if ignored(s, patterns)] == []
     # pyproject's readme is part of the build; the tests and the virtual environment are not.
     assert (

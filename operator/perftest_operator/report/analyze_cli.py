@@ -73,6 +73,12 @@ def run_analyze(
     """
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
+    if request.plot is not None:
+        from perftest_operator.report.plot import MISSING_MATPLOTLIB, can_plot
+
+        if not can_plot():
+            print(f"perftest: {MISSING_MATPLOTLIB}", file=stderr)
+            return EXIT_BAD_INPUT
     try:
         tables = [read_run_table(file, request.metrics) for file in request.files]
     except HistoryFileError as exc:

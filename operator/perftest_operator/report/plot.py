@@ -4,11 +4,13 @@ One PNG per call: one panel per file and metric, in a grid of up to three column
 shows the values by run index, the level (median) of each segment as a step line, and a
 vertical line just before the first run after each change point: red for a regression, green
 for an improvement, labelled with the change in percent. matplotlib is imported here only,
-with the Agg backend, so the rest of the command never loads it.
+with the Agg backend, so the rest of the command never loads it. It is not a dependency of the
+package but its `plot` extra: the operator image does not carry it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import math
 from collections.abc import Sequence
@@ -22,6 +24,14 @@ DPI = 100
 REGRESSION_COLOUR = "tab:red"
 IMPROVEMENT_COLOUR = "tab:green"
 LEVEL_COLOUR = "tab:gray"
+MISSING_MATPLOTLIB = (
+    "--plot needs matplotlib, which is not installed: pip install 'perftest-operator[plot]'"
+)
+
+
+def can_plot() -> bool:
+    """Whether matplotlib can be imported (the package's `plot` extra is installed)."""
+    return importlib.util.find_spec("matplotlib") is not None
 
 
 def _levels(metric: MetricResult, runs: int) -> tuple[list[float], list[float]]:

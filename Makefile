@@ -45,8 +45,8 @@ constraints: ## re-resolve constraints.txt, the pinned versions of everything py
 	  $(CONSTRAINTS_VENV)/bin/python -m pip freeze --exclude perftest-operator; } > constraints.txt
 	rm -rf $(CONSTRAINTS_VENV)
 
-demo: $(STAMP) prometheus ## the product on the local stack: emulator, Prometheus, simulated Jobs, the real operator
-	$(PY) hack/demo.py
+demo: $(STAMP) prometheus $(HELM) ## the product on the local stack: emulator, Prometheus, simulated Jobs, the real operator
+	PATH="$$PATH:$(CURDIR)/$(TOOLS)/bin" $(PY) hack/demo.py
 
 run: $(STAMP) ## the operator against the current kubeconfig (runs on that cluster and cluster-density-v2 allowed unless set: PERFTEST_LOCAL_RUNS, PERFTEST_SECRET_READING_WORKLOADS)
 	PERFTEST_LOCAL_RUNS=$${PERFTEST_LOCAL_RUNS:-true} \

@@ -11,14 +11,15 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import celpy
 import jsonschema
 import yaml
 
+from localstack.emulator.crd_rules import check_rules, compile_rules
 from perftest_operator import GROUP, VERSION
 
 REPO = Path(__file__).resolve().parents[2]
@@ -303,29 +304,15 @@ def root_metadata_violations(schema: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-@functools.cache
-def _cel_program(rule: str) -> Any:
-    environment = celpy.Environment()
-    return environment.program(environment.compile(rule))
-
-
 def cel_errors(node: Mapping[str, Any], value: Any) -> list[tuple[str, str]]:
-    """(dotted path, message) of every x-kubernetes-validations rule that does not hold, each
-    evaluated where it is declared with `self` the value there, as the API server does after the
-    OpenAPI schema (kubernetes/kubernetes staging/src/k8s.io/apiextensions-apiserver/pkg/
-    apiserver/schema/cel/validation.go, called from .../pkg/registry/customresource/
-    strategy.go). Evaluated by cel-python (as tests/unit/test_confinement.py does), which has
-    the standard macros these rules use, not Kubernetes' CEL libraries.
-    """
+    """(dotted path, the API server's message) of every x-kubernetes-validations rule that does
+    not hold on a create, evaluated as the emulator evaluates them on every write
+    (localstack.emulator.crd_rules: apiextensions-apiserver v0.33.0's CEL validation, with
+    cel-python, which has the standard macros these rules use, not Kubernetes' CEL libraries)."""
+    rules = compile_rules(node)
+    if rules is None:
+        return []
     return sorted(
-        (path, str(rule["message"]))
-        for path, rule_node, here in described_values(node, value)
-        for rule in rule_node.get("x-kubernetes-validations") or []
-        if not _holds(rule["rule"], here)
+        (re.sub(r"\[(\d+)\]", r".\1", error.field), error.message)
+        for error in check_rules(rules, value, None).errors
     )
-
-
-def _holds(rule: str, value: Any) -> bool:
-    """A rule holds when it evaluates to true; false or an evaluation error refuse the value."""
-    result = _cel_program(rule).evaluate({"self": celpy.json_to_cel(value)})
-    return isinstance(result, celpy.celtypes.BoolType) and bool(result)

@@ -9,7 +9,7 @@ import kopf
 import pytest
 from registered import registered_handlers
 
-from localstack.emulator_selectors import parse_label_selector
+from localstack.emulator.object_selectors import parse_label_selector
 from perftest_operator import FINALIZER
 from perftest_operator.api.perfrun import (
     FINISHED_LABEL,

@@ -1,4 +1,4 @@
-"""What pyproject's kubernetes floor (>=37) stands for: KubeApi's PerfRun lists pass `_headers=`
+"""What pyproject's kubernetes floor (>=37) stands for: ClusterApi's PerfRun lists pass `_headers=`
 (None, or the metadata-only Accept), and the client must send a given Accept unchanged.
 
 kubernetes 35.0.0 refuses `_headers` (ApiTypeError); 36.0.0 takes it but fails on None
@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import kubernetes
 import pytest
 
-from perftest_operator.kube.api import METADATA_LIST_ACCEPT, KubeApi
+from perftest_operator.kube.api import METADATA_LIST_ACCEPT, ClusterApi
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -36,7 +36,7 @@ class _Recorder(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def api() -> Iterator[tuple[KubeApi, list[tuple[str, str]]]]:
+def api() -> Iterator[tuple[ClusterApi, list[tuple[str, str]]]]:
     seen: list[tuple[str, str]] = []
     handler = type("Recorder", (_Recorder,), {"seen": seen})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -44,14 +44,14 @@ def api() -> Iterator[tuple[KubeApi, list[tuple[str, str]]]]:
     thread.start()
     configuration = kubernetes.client.Configuration(host=f"http://127.0.0.1:{server.server_port}")
     try:
-        yield KubeApi(kubernetes.client.ApiClient(configuration), request_timeout=(5, 5)), seen
+        yield ClusterApi(kubernetes.client.ApiClient(configuration), request_timeout=(5, 5)), seen
     finally:
         server.shutdown()
         server.server_close()
 
 
 def test_whole_list_and_metadata_list_send_their_accept_headers(
-    api: tuple[KubeApi, list[tuple[str, str]]],
+    api: tuple[ClusterApi, list[tuple[str, str]]],
 ) -> None:
     kube, seen = api
     assert kube.list_perfruns("team-a", "nightly") == []  # _headers=None

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from localstack.emulator.kubeconfig import write_atomically, write_kubeconfig
 from localstack.emulator.server import serve
+from perftest_operator.workarounds import tune_garbage_collection
 
 logger = logging.getLogger("localstack.emulator")
 
@@ -34,8 +35,7 @@ async def _run(args: argparse.Namespace) -> None:
     # reference counting frees; what is stored at start-up is frozen, never walked again.
     gc.disable()
     async with serve(host=args.host, port=args.port, seed=seed) as serving:
-        gc.freeze()
-        gc.set_threshold(*SERVING_GC_THRESHOLDS)
+        tune_garbage_collection()  # the operator's own tuning (perftest_operator.workarounds)
         gc.enable()
         write_kubeconfig(Path(args.kubeconfig), serving.url, name=args.name)
         if args.ready_file:
@@ -44,11 +44,6 @@ async def _run(args: argparse.Namespace) -> None:
         logger.info("Serving at %s; kubeconfig at %s", serving.url, args.kubeconfig)
         await stopped.wait()
         logger.info("Stopping.")
-
-
-# The cyclic collector while serving: a young collection every 50,000 allocations, a full
-# one every 20 x 10 of those.
-SERVING_GC_THRESHOLDS = (50_000, 20, 10)
 
 
 def _configure_logging(log_file: str | None, *, log_requests: bool = True) -> None:

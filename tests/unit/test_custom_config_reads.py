@@ -7,11 +7,11 @@ The controller on the in-memory hub of test_telemetry_hooks, driven through adva
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
+from local_server import serving
 from test_telemetry_hooks import (
     KPI,
     NAMESPACE,
@@ -49,15 +49,8 @@ USER_CONFIG_MAP = (NAMESPACE, "burner")
 
 @pytest.fixture
 def prometheus() -> Iterator[FakePrometheus]:
-    server = FakePrometheus()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(FakePrometheus()) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def custom_hub(url: str) -> HubWithConfigMaps:

@@ -9,12 +9,12 @@ custom_objects_api.py of each wheel). Here the real client talks to a recording 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import kubernetes
 import pytest
+from local_server import serving
 
 from perftest_operator.kube.api import METADATA_LIST_ACCEPT, ClusterApi
 
@@ -39,15 +39,10 @@ class _Recorder(BaseHTTPRequestHandler):
 def api() -> Iterator[tuple[ClusterApi, list[tuple[str, str]]]]:
     seen: list[tuple[str, str]] = []
     handler = type("Recorder", (_Recorder,), {"seen": seen})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    configuration = kubernetes.client.Configuration(host=f"http://127.0.0.1:{server.server_port}")
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as server:
+        host = f"http://127.0.0.1:{server.server_port}"
+        configuration = kubernetes.client.Configuration(host=host)
         yield ClusterApi(kubernetes.client.ApiClient(configuration), request_timeout=(5, 5)), seen
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_whole_list_and_metadata_list_send_their_accept_headers(

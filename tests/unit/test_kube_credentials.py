@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import http.server
-import threading
 from pathlib import Path
 from typing import Any
 
 import kubernetes
 import pytest
 import yaml
+from local_server import serving
 
 from perftest_operator.kube.client import from_environment
 from perftest_operator.workarounds import throttle_credential_refresh
@@ -136,10 +136,7 @@ class _Answers(http.server.BaseHTTPRequestHandler):
 
 
 def test_the_client_runs_the_hook_before_every_request() -> None:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers)) as server:
         configuration = kubernetes.client.Configuration()
         configuration.host = f"http://127.0.0.1:{server.server_address[1]}"
         configuration.api_key = {"BearerToken": "loaded"}  # as the loaders leave it
@@ -155,10 +152,6 @@ def test_the_client_runs_the_hook_before_every_request() -> None:
         _Answers.seen = []
         for _ in range(3):
             version.get_code(_preload_content=False)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
     assert len(calls) == 3
     assert _Answers.seen == ["Bearer token-1", "Bearer token-2", "Bearer token-3"]
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.server
 import json
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import kubernetes
 import pytest
 import urllib3
+from local_server import serving
 
 from perftest_operator.kube.api import ClusterApi
 from perftest_operator.kube.client import REQUEST_TIMEOUT, ApiGroup
@@ -66,15 +66,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def recorder() -> Iterator[Recorder]:
-    server = Recorder()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Recorder()) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def client_of(url: str) -> kubernetes.client.ApiClient:

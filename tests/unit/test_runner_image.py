@@ -14,12 +14,12 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from containerfiles import copied_sources, final_stage, ignore_patterns, ignored, instructions
+from local_server import serving
 from shipping import REPO
 
 from perftest_operator.contract.load import PINNED_VERSION, load_contract
@@ -117,13 +117,8 @@ def release_server(files: dict[str, bytes]) -> Iterator[str]:
         def log_message(self, *_: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as server:
         yield f"http://127.0.0.1:{server.server_port}/{{version}}"
-    finally:
-        server.shutdown()
 
 
 @functools.cache

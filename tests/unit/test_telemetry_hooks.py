@@ -12,13 +12,13 @@ import base64
 import datetime
 import http.server
 import json
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fake_kube import FakeKube
+from local_server import serving
 
 from perftest_operator.api.conditions import TRUE, format_time, set_condition
 from perftest_operator.api.perfrun import Trigger, build_perfrun
@@ -141,15 +141,8 @@ class _PrometheusHandler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def prometheus() -> Iterator[FakePrometheus]:
-    server = FakePrometheus()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(FakePrometheus()) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 WORKER = {"metadata": {"name": "w1", "labels": {"node-role.kubernetes.io/worker": ""}}}

@@ -163,7 +163,8 @@ def test_kubectl_shows_job_pod_and_namespace_columns(
 def test_kubectl_create_generators(
     kubectl: Kubectl, api: kubernetes.client.ApiClient, tmp_path: Path
 ) -> None:
-    """These send protobuf bodies (no JSON fallback): namespace, configmap, secret, SA."""
+    """These send protobuf bodies (no JSON fallback): namespace, configmap, secret, SA, role
+    bindings."""
     (tmp_path / "kubeconfig").write_text("apiVersion: v1\n")
     name = f"gen-{uuid.uuid4().hex[:6]}"
     assert kubectl("create", "namespace", name).stdout.strip() == f"namespace/{name} created"
@@ -173,6 +174,27 @@ def test_kubectl_create_generators(
         f"--from-file=kubeconfig={tmp_path / 'kubeconfig'}", "--from-literal=token=t0ken",
     )  # fmt: skip
     kubectl("create", "serviceaccount", "runner", "-n", name)
+    # What the operator's JobPermissionsMissing message and docs/security.md tell an admin to run.
+    kubectl(
+        "create", "clusterrolebinding", f"{name}-view", "--clusterrole=view",
+        f"--serviceaccount={name}:runner",
+    )  # fmt: skip
+    kubectl("create", "rolebinding", "edit", "-n", name, "--clusterrole=edit", "--user=alice")
+
+    rbac = kubernetes.client.RbacAuthorizationV1Api(api)
+    binding = rbac.read_cluster_role_binding(f"{name}-view")
+    assert (binding.role_ref.kind, binding.role_ref.name) == ("ClusterRole", "view")
+    assert binding.role_ref.api_group == "rbac.authorization.k8s.io"
+    assert [(s.kind, s.name, s.namespace) for s in binding.subjects] == [
+        ("ServiceAccount", "runner", name)
+    ]
+    (subject,) = rbac.read_namespaced_role_binding("edit", name).subjects
+    assert (subject.kind, subject.api_group, subject.name) == (
+        "User",
+        "rbac.authorization.k8s.io",
+        "alice",
+    )
+    rbac.delete_cluster_role_binding(f"{name}-view")
 
     core = kubernetes.client.CoreV1Api(api)
     assert core.read_namespace(name).spec.finalizers == ["kubernetes"]

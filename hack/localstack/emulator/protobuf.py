@@ -1,6 +1,7 @@
 """Decodes the protobuf bodies kubectl sends for a few core kinds into JSON objects; pure.
 
-`kubectl create namespace|configmap|secret|serviceaccount` send their object as
+`kubectl create namespace|configmap|secret|serviceaccount|rolebinding|clusterrolebinding` (the
+commands the operator's messages and the docs give) send their object as
 `application/vnd.kubernetes.protobuf` (a `k8s\\x00`-prefixed `runtime.Unknown` envelope) and
 do not fall back to JSON, so the emulator reads these kinds; field numbers are those of
 k8s.io/api's generated.proto. Other kinds are refused (`ProtobufError`).
@@ -53,6 +54,23 @@ _OBJECT_META: Schema = {
     13: ("ownerReferences", ("repeated", _OWNER_REFERENCE)),
     14: ("finalizers", ("repeated", "string")),
 }
+# rbac/v1/generated.proto of kubernetes/api v0.33.0: RoleRef, Subject, (Cluster)RoleBinding.
+_ROLE_BINDING: Schema = {
+    1: ("metadata", _OBJECT_META),
+    2: (
+        "subjects",
+        (
+            "repeated",
+            {
+                1: ("kind", "string"),
+                2: ("apiGroup", "string"),
+                3: ("name", "string"),
+                4: ("namespace", "string"),
+            },
+        ),
+    ),
+    3: ("roleRef", {1: ("apiGroup", "string"), 2: ("kind", "string"), 3: ("name", "string")}),
+}
 _KINDS: Mapping[tuple[str, str], Schema] = {
     ("v1", "ConfigMap"): {
         1: ("metadata", _OBJECT_META),
@@ -77,6 +95,8 @@ _KINDS: Mapping[tuple[str, str], Schema] = {
         3: ("imagePullSecrets", ("repeated", {1: ("name", "string")})),
         4: ("automountServiceAccountToken", "bool"),
     },
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): _ROLE_BINDING,
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): _ROLE_BINDING,
 }
 _UNKNOWN: Schema = {
     1: ("typeMeta", {1: ("apiVersion", "string"), 2: ("kind", "string")}),

@@ -50,7 +50,7 @@ def command_run(args: argparse.Namespace) -> int:
     from perftest_operator.controller.context import Context
     from perftest_operator.handlers.registration import register_handlers
     from perftest_operator.kube.api import ClusterApi
-    from perftest_operator.kube.client import from_environment
+    from perftest_operator.kube.api_client import from_environment
     from perftest_operator.telemetry.metrics import OperatorMetrics
     from perftest_operator.telemetry.server import serve_metrics
     from perftest_operator.workarounds import tune_garbage_collection

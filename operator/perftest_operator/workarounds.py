@@ -89,7 +89,7 @@ def _in_status(field: kopf.FieldSpec) -> bool:
 # Relies on: pydantic keeping the undecorated function as `.raw_function` on the wrapper
 #   (pydantic/_internal/_validate_call.py:45), reached through the method on the class. Where
 #   it is absent (kubernetes < 37) the checked method is called: slower, same request.
-# Remove: `getattr(api, name)` in place of `unchecked_method(api, name)` in kube/client.py.
+# Remove: `getattr(api, name)` in place of `unchecked_method(api, name)` in kube/api_client.py.
 
 
 def unchecked_method(api: Any, name: str) -> Callable[..., Any]:
@@ -111,7 +111,7 @@ def unchecked_method(api: Any, name: str) -> Callable[..., Any]:
 #   workaround 1 (figures there).
 # Relies on: the hook being an attribute the client calls with the configuration, and the
 #   loaders installing their hook again each time it runs.
-# Remove: drop the `throttle_credential_refresh` call in kube/client.py `from_environment`.
+# Remove: drop the `throttle_credential_refresh` call in kube/api_client.py `from_environment`.
 
 # How often the credentials of the operator's own kubeconfig or service account are looked at.
 CREDENTIAL_REFRESH_SECONDS = 10.0

@@ -19,7 +19,7 @@ from perftest_operator.api.errors import TargetConfigInvalid, TargetSecretMissin
 from perftest_operator.api.spec import SecretKeyRef
 from perftest_operator.contract.load import load_contract
 from perftest_operator.kube.api import ClusterApi
-from perftest_operator.kube.client import REQUEST_TIMEOUT
+from perftest_operator.kube.api_client import REQUEST_TIMEOUT
 from perftest_operator.kube.target_clients import TargetClients
 from perftest_operator.runner.rbac import SERVICE_ACCOUNT, build_target_rbac
 

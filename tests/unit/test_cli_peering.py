@@ -11,7 +11,7 @@ import kopf
 import pytest
 
 from perftest_operator.cli import main, peering_options, startup_priority
-from perftest_operator.kube.client import HubClient, from_environment
+from perftest_operator.kube.api_client import HubClient, from_environment
 
 KUBECONFIG = """\
 apiVersion: v1

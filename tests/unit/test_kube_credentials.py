@@ -11,7 +11,7 @@ import pytest
 import yaml
 from local_server import serving
 
-from perftest_operator.kube.client import from_environment
+from perftest_operator.kube.api_client import from_environment
 from perftest_operator.workarounds import throttle_credential_refresh
 
 

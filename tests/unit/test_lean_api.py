@@ -17,7 +17,7 @@ import urllib3
 from local_server import serving
 
 from perftest_operator.kube.api import ClusterApi
-from perftest_operator.kube.client import REQUEST_TIMEOUT, ApiGroup
+from perftest_operator.kube.api_client import REQUEST_TIMEOUT, ApiGroup
 from perftest_operator.workarounds import unchecked_method
 
 CONFIG_MAP = {

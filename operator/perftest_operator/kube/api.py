@@ -1,7 +1,7 @@
 """Kubernetes API calls the operator makes, as plain dicts; creation is safe to repeat (I/O).
 
 `ClusterApi` is the `kube.protocol.KubeApi` of one cluster's API server, through the kubernetes
-client (made in `kube.client`). API errors are mapped here, once: 404 to None or False, 409 on
+client (made in `kube.api_client`). API errors are mapped here, once: 404 to None or False, 409 on
 a create to "already there", 409 on a write with a resourceVersion to `Conflict`.
 """
 
@@ -23,7 +23,7 @@ from perftest_operator.api.perfrun import (
     UNFINISHED_RUNS_SELECTOR,
     perfrun_test_label,
 )
-from perftest_operator.kube.client import REQUEST_TIMEOUT, ApiGroup
+from perftest_operator.kube.api_client import REQUEST_TIMEOUT, ApiGroup
 
 PERFTESTS = "perftests"
 PERFRUNS = "perfruns"

@@ -70,7 +70,7 @@ class _CachedTarget:
 class TargetClients:
     """One ClusterApi per kubeconfig Secret, rebuilt when the Secret's kubeconfig changes.
 
-    Each call to a target has the client's request timeout (kube.client.REQUEST_TIMEOUT): an
+    Each call to a target has the client's request timeout (kube.api_client.REQUEST_TIMEOUT): an
     unreachable target fails fast.
     """
 

@@ -152,7 +152,7 @@ def test_too_short_a_baseline_is_inconclusive_with_the_reason() -> None:
 
 def test_a_change_point_leaves_too_short_a_current_level() -> None:
     # 20 runs at 100, then 3 at 150: the current level has 3 runs, below minHistory 5
-    history = quiet(20) + [150.0, 151.0, 149.0]
+    history = [*quiet(20), 150.0, 151.0, 149.0]
     verdict = judge_candidate(
         history, [150.0], direction=LOWER, threshold_percent=10.0, settings=AnalysisSettings()
     )

@@ -100,9 +100,7 @@ def current_baseline(
     series = as_finite_series(history)
     offset = max(0, series.size - lookback)
     window = series[offset:]
-    points = detect_change_points(
-        window, direction=direction, threshold_percent=threshold_percent
-    )
+    points = detect_change_points(window, direction=direction, threshold_percent=threshold_percent)
     start = points[-1].index if points else 0
     values = window[start:]
     empty = values.size == 0
@@ -213,12 +211,16 @@ def judge_candidate(
     material = spreads >= MIN_EFFECT and abs(worse_percent) >= threshold_percent
     pooled = runs.size + values.size
     result = CandidateResult.PASS
-    if material and shift > 0 and _significant(
-        p_worse, worse_beyond, spreads, pooled, values.size, alpha
+    if (
+        material
+        and shift > 0
+        and _significant(p_worse, worse_beyond, spreads, pooled, values.size, alpha)
     ):
         result = CandidateResult.REGRESSION
-    elif material and shift < 0 and _significant(
-        p_better, better_beyond, spreads, pooled, values.size, alpha
+    elif (
+        material
+        and shift < 0
+        and _significant(p_better, better_beyond, spreads, pooled, values.size, alpha)
     ):
         result = CandidateResult.IMPROVEMENT
     p_value = p_worse if shift > 0 else p_better if shift < 0 else 1.0

@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 EXTRAS := test,lint,plot
 KUBECONFIG ?= $(HOME)/.kube/config
 
-.PHONY: help install constraints prometheus lua demo run test test-unit test-integration test-e2e lint format bench bench-operator bench-growing install-crds uninstall-crds render kube-burner-rbac clean
+.PHONY: help install constraints prometheus lua demo run test test-unit test-integration test-e2e lint format bench bench-operator bench-growing bench-candidate install-crds uninstall-crds render kube-burner-rbac clean
 .PHONY: tools image runner-image helm-lint helm-template chart-sync
 
 help: ## this list (the default goal)
@@ -117,6 +117,11 @@ bench: corpus $(STAMP) $(BENCH_OTAVA)/.installed $(BENCH_SPA)/.installed ## our 
 # whether its index stays, how often a history without a change shows one on the way.
 bench-growing: $(STAMP) ## growing histories: late and moved change points, false alarms on the way
 	$(PY) hack/bench/growing_histories.py
+
+# Candidate runs against a periodic baseline: false alarms on quiet baselines of each noise kind,
+# power on 10/20/50 % slower candidates, for 1 and 3 repeats and baselines of 10 and 20 runs.
+bench-candidate: $(STAMP) ## candidate verdict: false alarms and power per KPI noise kind, N = 1 and 3
+	$(PY) hack/bench/candidate_power.py
 
 # The real operator against the emulator and Prometheus: 1,000 PerfTests with 100 runs of history
 # each, runs completing at 10/s. BENCH_OPERATOR_ARGS: e.g. --tests 200 --json figures.json

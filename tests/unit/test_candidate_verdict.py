@@ -113,9 +113,9 @@ def test_higher_is_better_flips_the_direction() -> None:
     slower = judge(history, [70.0], direction=HIGHER)
     faster = judge(history, [130.0], direction=HIGHER)
     assert slower.result is CandidateResult.REGRESSION
-    assert slower.change_percent > 25.0  # worse is positive: a throughput 30 % lower
+    assert slower.change_percent < -25.0  # as the periodic changePercent: 30 % lower
     assert faster.result is CandidateResult.IMPROVEMENT
-    assert faster.change_percent < -25.0
+    assert faster.change_percent > 25.0
 
 
 def test_lower_value_of_a_latency_is_an_improvement() -> None:

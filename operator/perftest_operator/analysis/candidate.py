@@ -76,8 +76,9 @@ class CandidateVerdict:
     baseline_median: float  # NaN when the baseline is empty
     baseline_spread: float  # NaN when the baseline is empty
     candidate_median: float  # NaN without a candidate value
-    # (candidate - baseline median) / |baseline median| * 100, positive when WORSE for the KPI's
-    # direction (a slower latency and a lower throughput are both positive); NaN if not judged
+    # (candidate - baseline median) / |baseline median| * 100, as a periodic change point's
+    # changePercent (`changepoints.change_percent`: a lower throughput is negative; `result`
+    # says whether that is worse); NaN if not judged
     change_percent: float
     # 1 - the one-sided p-value in the direction the median moved (0 when not judged)
     confidence: float
@@ -201,14 +202,13 @@ def judge_candidate(
     centre = median(values)
     percent = change_percent(baseline.median, centre)
     worse_sign = 1.0 if direction is Direction.LOWER_IS_BETTER else -1.0
-    worse_percent = worse_sign * percent
     as_high, as_low = rank_sum_p_values(runs, values)
     p_worse, p_better = (as_high, as_low) if worse_sign > 0 else (as_low, as_high)
     shift = (centre - baseline.median) * worse_sign  # > 0: worse
     spreads = math.inf if baseline.spread == 0.0 else abs(shift) / baseline.spread
     above, below = bool(np.all(values > runs.max())), bool(np.all(values < runs.min()))
     worse_beyond, better_beyond = (above, below) if worse_sign > 0 else (below, above)
-    material = spreads >= MIN_EFFECT and abs(worse_percent) >= threshold_percent
+    material = spreads >= MIN_EFFECT and abs(percent) >= threshold_percent
     pooled = runs.size + values.size
     result = CandidateResult.PASS
     if (
@@ -229,12 +229,12 @@ def judge_candidate(
         reason=None,
         message=(
             f"{result.value}: median {centre:.6g} vs baseline {baseline.median:.6g} "
-            f"({runs.size} runs), {worse_percent:+.1f}% worse, confidence {1.0 - p_value:.3f}"
+            f"({runs.size} runs), {percent:+.1f}%, confidence {1.0 - p_value:.3f}"
         ),
         baseline_size=runs.size,
         baseline_median=baseline.median,
         baseline_spread=baseline.spread,
         candidate_median=centre,
-        change_percent=worse_percent,
+        change_percent=percent,
         confidence=1.0 - p_value,
     )

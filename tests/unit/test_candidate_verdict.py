@@ -155,6 +155,32 @@ def test_the_baseline_is_the_runs_after_the_last_change_point() -> None:
     assert at_old.result is CandidateResult.IMPROVEMENT
 
 
+def test_the_baseline_starts_where_the_perftest_verdict_reported_the_change() -> None:
+    """A change the detector places at run 15 but the PerfTest's status names at run 16 (a run
+    away) starts the baseline at 16; a reported run far from any change moves nothing."""
+    history = quiet(15, seed=1) + quiet(12, seed=2, level=150.0)
+
+    def start(reported: list[int], lookback: int = 100) -> int:
+        return current_baseline(
+            history, direction=LOWER, threshold_percent=10.0, lookback=lookback, reported=reported
+        ).start
+
+    assert start([]) == 15
+    assert start([16]) == 16
+    assert start([5]) == 15
+    # indices are the history's: with a window of the newest 20 runs (from run 7), still 16
+    assert start([16], lookback=20) == 16
+    verdict = judge_candidate(
+        history,
+        [150.0],
+        direction=LOWER,
+        threshold_percent=10.0,
+        settings=AnalysisSettings(),
+        reported=[16],
+    )
+    assert verdict.baseline_size == 11
+
+
 def test_the_baseline_is_capped_at_lookback() -> None:
     history = quiet(30)
     baseline = current_baseline(history, direction=LOWER, threshold_percent=10.0, lookback=12)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,18 +90,25 @@ def current_baseline(
     direction: Direction,
     threshold_percent: float,
     lookback: int,
+    reported: Collection[int] = (),
 ) -> Baseline:
     """The runs since the last change point among the newest `lookback` of `history`.
 
     `history`: the KPI's periodic values, oldest first. The change points are those the
-    periodic verdict finds (`verdict.evaluate_history` on the same window), without the
-    earlier verdict's reported indices, which only move a change by a run or two.
+    periodic verdict finds (`verdict.evaluate_history` on the same window); `reported`: the
+    indices in `history` of the change points the PerfTest's verdict names, so that a change
+    the detector could place a run or two away starts the baseline where the status says.
     Raises AnalysisError naming the index of a NaN or infinite value.
     """
     series = as_finite_series(history)
     offset = max(0, series.size - lookback)
     window = series[offset:]
-    points = detect_change_points(window, direction=direction, threshold_percent=threshold_percent)
+    points = detect_change_points(
+        window,
+        direction=direction,
+        threshold_percent=threshold_percent,
+        reported=[index - offset for index in reported if index >= offset],
+    )
     start = points[-1].index if points else 0
     values = window[start:]
     empty = values.size == 0
@@ -171,11 +178,13 @@ def judge_candidate(
     settings: AnalysisSettings,
     failed_runs: int = 0,
     alpha: float = DEFAULT_ALPHA,
+    reported: Collection[int] = (),
 ) -> CandidateVerdict:
     """The verdict on one KPI of a candidate's runs (`candidate`, 1..N values) against `history`.
 
     `history`: the KPI's periodic values, oldest first; `failed_runs`: the candidate's repeats
-    that failed (any makes it Inconclusive: the repeats that succeeded may be the lucky ones).
+    that failed (any makes it Inconclusive: the repeats that succeeded may be the lucky ones);
+    `reported`: as for `current_baseline`.
     Raises AnalysisError naming the index of a NaN or infinite history value.
     """
     if failed_runs > 0:
@@ -190,6 +199,7 @@ def judge_candidate(
         direction=direction,
         threshold_percent=threshold_percent,
         lookback=settings.lookback,
+        reported=reported,
     )
     runs = baseline.values
     if runs.size < settings.min_history or runs.size == 0:

@@ -105,17 +105,6 @@ def widgets(
     delete_crd(api, WIDGET_CRD["metadata"]["name"])
 
 
-@pytest.fixture()
-def ns(api: kubernetes.client.ApiClient) -> Iterator[str]:
-    """A fresh namespace, deleted afterwards."""
-    name = f"test-{uuid.uuid4().hex[:8]}"
-    core = kubernetes.client.CoreV1Api(api)
-    core.create_namespace({"metadata": {"name": name}})
-    yield name
-    with contextlib.suppress(ApiException):
-        core.delete_namespace(name)
-
-
 # 1. Metadata on create, 409 and 404.
 
 

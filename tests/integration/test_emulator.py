@@ -74,16 +74,6 @@ def widgets(kubectl: Kubectl, tmp_path_factory: pytest.TempPathFactory) -> str:
     return kubectl("apply", "-f", str(crds)).stdout
 
 
-@pytest.fixture()
-def ns(api: kubernetes.client.ApiClient) -> Iterator[str]:
-    """A fresh namespace in this module's emulator, deleted afterwards."""
-    name = f"test-{uuid.uuid4().hex[:8]}"
-    core = kubernetes.client.CoreV1Api(api)
-    core.create_namespace({"metadata": {"name": name}})
-    yield name
-    core.delete_namespace(name)
-
-
 @pytest.mark.parametrize(
     ("group_version", "plural", "subresources"),
     [

@@ -62,26 +62,25 @@ def _or_none(call: Callable[[], Any]) -> dict[str, Any] | None:
         raise
 
 
-def _deleted(call: Callable[[], Any]) -> bool:
-    """Run a DELETE; False when the object was already gone (404)."""
+def _sent(call: Callable[[], Any], *, done_already: int) -> bool:
+    """Run a write; False when the API answers `done_already` (the write had been made)."""
     try:
         _drain(call())
         return True
     except ApiException as exc:
-        if exc.status == 404:
+        if exc.status == done_already:
             return False
         raise
+
+
+def _deleted(call: Callable[[], Any]) -> bool:
+    """Run a DELETE; False when the object was already gone (404)."""
+    return _sent(call, done_already=404)
 
 
 def _created(call: Callable[[], Any]) -> bool:
     """Run a create; False when the object was already there (409)."""
-    try:
-        _drain(call())
-        return True
-    except ApiException as exc:
-        if exc.status == 409:
-            return False
-        raise
+    return _sent(call, done_already=409)
 
 
 def _conflict(call: Callable[[], Any], what: str) -> Any:
